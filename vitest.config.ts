@@ -1,0 +1,23 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const lib = (name: string) =>
+  fileURLToPath(new URL(`./libs/${name}/src/index.ts`, import.meta.url));
+
+export default defineConfig({
+  resolve: {
+    // Tests run against the sources; the CLI tests run the compiled launcher (built by `tsc -b`).
+    alias: {
+      '@camflow/onnx': lib('onnx'),
+      '@camflow/engine': lib('engine'),
+      '@camflow/imaging': lib('imaging'),
+      '@camflow/config': lib('config'),
+    },
+  },
+  test: {
+    include: ['libs/*/test/**/*.test.ts', 'services/*/test/**/*.test.ts', 'test/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+  },
+});
