@@ -1,0 +1,218 @@
+/**
+ * The model card: `model.json` next to `model.onnx`, saying how images become the model's input
+ * tensor and what its output means. Documented field by field in libs/imaging/README.md.
+ */
+import { z } from 'zod';
+
+const positiveInt = z.number().int().positive();
+const perChannel = z.union([z.number(), z.array(z.number()).min(1)]);
+
+/** Methods the engine implements (CLI `--method`). */
+export const CAM_METHODS = [
+  'gradcam',
+  'gradcam++',
+  'xgradcam',
+  'hirescam',
+  'layercam',
+  'eigencam',
+] as const;
+
+const inputSchema = z
+  .object({
+    size: z.union([positiveInt, z.tuple([positiveInt, positiveInt])]),
+    channels: z.union([z.literal(1), z.literal(3)]).default(3),
+    colorSpace: z.enum(['rgb', 'bgr', 'grayscale']).optional(),
+    layout: z.enum(['NCHW', 'NHWC']).default('NCHW'),
+    resize: z
+      .enum(['shorter-side-center-crop', 'stretch', 'letterbox'])
+      .default('shorter-side-center-crop'),
+    resizeTo: positiveInt.optional(),
+    interpolation: z.enum(['bilinear', 'bicubic', 'nearest']).default('bilinear'),
+    scale: z
+      .number()
+      .positive()
+      .default(1 / 255),
+    mean: perChannel.default(0),
+    std: perChannel.default(1),
+    pad: z.number().min(0).max(255).default(0),
+  })
+  .strict();
+
+const outputSchema = z
+  .object({
+    activation: z.enum(['sigmoid', 'softmax', 'logits']),
+    classes: z.array(z.string().min(1)).min(1),
+  })
+  .strict();
+
+/** The zod schema of `model.json` as written (before defaults are resolved). */
+export const modelCardSchema = z
+  .object({
+    name: z.string().min(1),
+    version: z.string().min(1),
+    description: z.string().optional(),
+    input: inputSchema,
+    output: outputSchema,
+    layer: z.string().min(1).optional(),
+    method: z.enum(CAM_METHODS).optional(),
+    // Free-form notes (training data, accuracy); never read by the code.
+    metadata: z.record(z.unknown()).optional(),
+  })
+  .strict();
+
+/** A `model.json` as a user writes it: optional fields may be left out. */
+export type ModelCardInput = z.input<typeof modelCardSchema>;
+
+export type ResizeMode = 'shorter-side-center-crop' | 'stretch' | 'letterbox';
+export type Interpolation = 'bilinear' | 'bicubic' | 'nearest';
+export type CamMethod = (typeof CAM_METHODS)[number];
+
+/** A validated card with every default resolved, as the rest of the library consumes it. */
+export interface ModelCard {
+  name: string;
+  version: string;
+  description?: string;
+  input: {
+    /** Tensor height and width. */
+    size: [number, number];
+    channels: 1 | 3;
+    colorSpace: 'rgb' | 'bgr' | 'grayscale';
+    layout: 'NCHW' | 'NHWC';
+    resize: ResizeMode;
+    /** Shorter-side target of `shorter-side-center-crop` (torchvision `Resize(resizeTo)`). */
+    resizeTo: number;
+    interpolation: Interpolation;
+    /** Multiplies the 8-bit pixel value first (1/255 = torchvision `ToTensor`). */
+    scale: number;
+    /** Per-channel, then `(x - mean) / std`; one entry per channel. */
+    mean: number[];
+    std: number[];
+    /** Letterbox padding value, on the 0..255 pixel scale (before scale/mean/std). */
+    pad: number;
+  };
+  output: { activation: 'sigmoid' | 'softmax' | 'logits'; classes: string[] };
+  layer?: string;
+  method?: CamMethod;
+  metadata?: Record<string, unknown>;
+}
+
+/** Raised when a model card is not valid JSON or breaks the schema; lists every problem. */
+export class ModelCardError extends Error {
+  readonly permanent = true;
+  constructor(
+    message: string,
+    readonly issues: string[] = [],
+  ) {
+    super(message);
+    this.name = 'ModelCardError';
+  }
+}
+
+/**
+ * Validates a model card (a parsed JSON value, or the JSON text itself) and resolves defaults.
+ * Throws `ModelCardError` whose message names each offending field, e.g.
+ * `invalid model card: input.mean: 2 values for 3 channels`.
+ */
+export function parseCard(json: unknown): ModelCard {
+  let value = json;
+  if (typeof json === 'string') {
+    try {
+      value = JSON.parse(json);
+    } catch (err) {
+      throw new ModelCardError(`invalid model card: not JSON (${(err as Error).message})`);
+    }
+  }
+  const parsed = modelCardSchema.safeParse(value);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map(
+      (issue) => `${issue.path.length ? issue.path.join('.') : '(card)'}: ${issue.message}`,
+    );
+    throw new ModelCardError(`invalid model card: ${issues.join('; ')}`, issues);
+  }
+  const card = parsed.data;
+  const { input } = card;
+  const issues: string[] = [];
+  const size: [number, number] =
+    typeof input.size === 'number' ? [input.size, input.size] : input.size;
+  const colorSpace = input.colorSpace ?? (input.channels === 1 ? 'grayscale' : 'rgb');
+  if (input.channels === 1 && colorSpace !== 'grayscale') {
+    issues.push(`input.colorSpace: '${colorSpace}' needs 3 channels, the card says 1`);
+  }
+  const mean = expandPerChannel(input.mean, input.channels, 'input.mean', issues);
+  const std = expandPerChannel(input.std, input.channels, 'input.std', issues);
+  if (std.some((s) => s === 0)) issues.push('input.std: must not contain 0');
+  if (input.resizeTo !== undefined && input.resize !== 'shorter-side-center-crop') {
+    issues.push(`input.resizeTo: only applies to resize 'shorter-side-center-crop'`);
+  }
+  // Resizing the shorter side to max(h, w) is the smallest size a centre crop of h x w fits in.
+  const resizeTo = input.resizeTo ?? Math.max(size[0], size[1]);
+  if (input.resize === 'shorter-side-center-crop' && resizeTo < Math.max(size[0], size[1])) {
+    issues.push(
+      `input.resizeTo: ${resizeTo} is smaller than the crop ${size[0]}x${size[1]}; ` +
+        `use at least ${Math.max(size[0], size[1])}`,
+    );
+  }
+  if (card.output.activation === 'softmax' && card.output.classes.length < 2) {
+    issues.push('output.classes: softmax needs at least 2 classes');
+  }
+  if (issues.length) throw new ModelCardError(`invalid model card: ${issues.join('; ')}`, issues);
+  return {
+    ...card,
+    input: {
+      size,
+      channels: input.channels,
+      colorSpace,
+      layout: input.layout,
+      resize: input.resize,
+      resizeTo,
+      interpolation: input.interpolation,
+      scale: input.scale,
+      mean,
+      std,
+      pad: input.pad,
+    },
+  };
+}
+
+function expandPerChannel(
+  value: number | number[],
+  channels: number,
+  field: string,
+  issues: string[],
+): number[] {
+  if (typeof value === 'number') return Array.from({ length: channels }, () => value);
+  if (value.length === 1) return Array.from({ length: channels }, () => value[0]);
+  if (value.length !== channels) {
+    issues.push(`${field}: ${value.length} values for ${channels} channels`);
+  }
+  return [...value];
+}
+
+/**
+ * The seed model's card (the tutorial's `XRayClassifier`): `Resize(256)`, `CenterCrop(256)`,
+ * `ToTensor()`, `Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))`, one sigmoid output, hooked on
+ * the last ResNet block.
+ */
+export const seedCardJson = {
+  name: 'xray-classifier',
+  version: '1.0.0',
+  description: 'Chest X-ray pneumonia classifier from the Grad-CAM hooks tutorial',
+  input: {
+    size: 256,
+    channels: 3,
+    colorSpace: 'rgb',
+    layout: 'NCHW',
+    resize: 'shorter-side-center-crop',
+    resizeTo: 256,
+    interpolation: 'bilinear',
+    scale: 1 / 255,
+    mean: [0.5, 0.5, 0.5],
+    std: [0.5, 0.5, 0.5],
+  },
+  output: { activation: 'sigmoid', classes: ['pneumonia'] },
+  layer: 'resnet_blocks.4',
+  method: 'gradcam',
+} satisfies ModelCardInput;
+
+/** The seed card, validated and resolved. */
+export const seedCard: ModelCard = parseCard(seedCardJson);
