@@ -1,1 +1,18 @@
-export {};
+export { gradRules } from './autodiff/rules/index.js';
+export { CAM_METHODS, type CamMethod } from './cam-graph.js';
+export type { ScoreMode } from './compile.js';
+export {
+  type Batch,
+  Engine,
+  type EngineOptions,
+  type ExplainOptions,
+  type ExplainResult,
+  type HookFn,
+  type HookHandle,
+  type RunOptions,
+  type RunResult,
+  type Target,
+  type TensorView,
+} from './engine.js';
+export { CompileError, InputShapeError, UnsupportedOpError } from './errors.js';
+export { createSession, type ExecutionProvider, type RuntimeOptions } from './runtime.js';

@@ -1,1 +1,38 @@
-export {};
+export {
+  type AttrValue,
+  attrFloat,
+  attrInt,
+  attrInts,
+  attrString,
+  attrTensor,
+  makeAttributes,
+} from './attributes.js';
+export { GraphBuilder } from './builder.js';
+export { GraphIndex, topologicalOrder } from './graph.js';
+export { type IntLike, toNumber, toNumbers } from './ints.js';
+export {
+  closeMatches,
+  type LayerRef,
+  modulePaths,
+  nodeScopes,
+  resolveLayer,
+  UnknownLayerError,
+} from './layers.js';
+export { type Dim, type ModelSpec, makeModel, untypedOutput, valueInfo } from './model.js';
+export {
+  type AttributeProto,
+  cloneModel,
+  decodeModel,
+  defaultOpset,
+  encodeModel,
+  type GraphProto,
+  type ModelProto,
+  type NodeProto,
+  OnnxFormatError,
+  onnx,
+  type TensorProto,
+  type ValueInfoProto,
+} from './proto.js';
+export { DataType, floatTensor, int64Tensor, tensorDims, tensorValues } from './tensor.js';
+export { normalSampler } from './zoo/random.js';
+export { buildXRayClassifier, type XRayClassifierOptions } from './zoo/xray-classifier.js';

@@ -1,0 +1,105 @@
+import { attrFloat, attrInt } from '@camflow/onnx';
+import { unbroadcast } from '../broadcast.js';
+import { type GradRule, RuleLimitError } from '../context.js';
+import { spatial, windowGeometry } from './conv-geometry.js';
+
+/** Conv w.r.t. its input: a ConvTranspose with the same weights, strides, pads and groups. */
+const conv: GradRule = (node, ctx, [dy], needs) => {
+  const ins = node.input ?? [];
+  const out = needs.map(() => undefined as string | undefined);
+  if (needs[1] || needs[2]) throw new RuleLimitError('weights that depend on the hooked layer');
+  if (!needs[0] || !dy) return out;
+  const w = ctx.shape(ins[1]);
+  const geo = windowGeometry(
+    node,
+    w.slice(2),
+    spatial(ctx.shape(ins[0]), 'Conv'),
+    spatial(ctx.shape((node.output ?? [])[0]), 'Conv'),
+  );
+  out[0] = ctx.b.node('ConvTranspose', [dy, ins[1]], {
+    strides: geo.strides,
+    pads: geo.pads,
+    dilations: geo.dilations,
+    group: attrInt(node, 'group', 1),
+    output_padding: geo.outputPadding,
+    kernel_shape: geo.kernel,
+  });
+  return out;
+};
+
+/** Gemm: Y = alpha A' B' + beta C, with A' = A^T when transA (likewise B). */
+const gemm: GradRule = (node, ctx, [dy], needs) => {
+  const [a, b, c] = node.input ?? [];
+  const out = needs.map(() => undefined as string | undefined);
+  if (!dy) return out;
+  const alpha = attrFloat(node, 'alpha', 1);
+  const beta = attrFloat(node, 'beta', 1);
+  const tA = attrInt(node, 'transA', 0);
+  const tB = attrInt(node, 'transB', 0);
+  const g = ctx.b;
+  if (needs[0]) {
+    // dA' = alpha dY B'^T; dA = dA'^T when transA.
+    out[0] = tA
+      ? g.node('Gemm', [b, dy], { alpha: { float: alpha }, transA: tB, transB: 1 })
+      : g.node('Gemm', [dy, b], { alpha: { float: alpha }, transB: tB ? 0 : 1 });
+  }
+  if (needs[1]) {
+    // dB' = alpha A'^T dY; dB = dB'^T when transB.
+    out[1] = tB
+      ? g.node('Gemm', [dy, a], { alpha: { float: alpha }, transA: 1, transB: tA })
+      : g.node('Gemm', [a, dy], { alpha: { float: alpha }, transA: tA ? 0 : 1 });
+  }
+  if (needs[2] && c) {
+    const scaled = beta === 1 ? dy : g.node('Mul', [dy, g.floats([beta], [])]);
+    out[2] = unbroadcast(ctx, scaled, ctx.shape(c), ctx.shape((node.output ?? [])[0]));
+  }
+  return out;
+};
+
+/** MatMul (numpy semantics, rank >= 2): dA = dY B^T, dB = A^T dY, summed over broadcast batch dims. */
+const matmul: GradRule = (node, ctx, [dy], needs) => {
+  const [a, b] = node.input ?? [];
+  const out = needs.map(() => undefined as string | undefined);
+  if (!dy) return out;
+  const ra = ctx.shape(a).length;
+  const rb = ctx.shape(b).length;
+  if (ra < 2 || rb < 2) throw new RuleLimitError('MatMul with a 1-D operand');
+  const y = ctx.shape((node.output ?? [])[0]);
+  const swap = (r: number) => [...Array.from({ length: r - 2 }, (_, i) => i), r - 1, r - 2];
+  if (needs[0]) {
+    const bt = ctx.b.node('Transpose', [b], { perm: swap(rb) });
+    out[0] = unbroadcast(ctx, ctx.b.node('MatMul', [dy, bt]), ctx.shape(a), y);
+  }
+  if (needs[1]) {
+    const at = ctx.b.node('Transpose', [a], { perm: swap(ra) });
+    out[1] = unbroadcast(ctx, ctx.b.node('MatMul', [at, dy]), ctx.shape(b), y);
+  }
+  return out;
+};
+
+/** BatchNormalization in inference mode: dX = dY * scale / sqrt(var + eps), per channel. */
+const batchNorm: GradRule = (node, ctx, [dy], needs) => {
+  const [x, scale, , , variance] = node.input ?? [];
+  const out = needs.map(() => undefined as string | undefined);
+  if (needs.slice(1).some(Boolean))
+    throw new RuleLimitError('statistics that depend on the hooked layer');
+  if (attrInt(node, 'training_mode', 0) === 1) throw new RuleLimitError('training mode');
+  if (!needs[0] || !dy) return out;
+  const g = ctx.b;
+  const eps = attrFloat(node, 'epsilon', 1e-5);
+  const perChannel = g.node('Div', [
+    scale,
+    g.node('Sqrt', [g.node('Add', [variance, g.floats([eps], [])])]),
+  ]);
+  const rank = ctx.shape(x).length;
+  const k = g.reshape(perChannel, [-1, ...new Array(rank - 2).fill(1)]);
+  out[0] = g.node('Mul', [dy, k]);
+  return out;
+};
+
+export const linearRules: Record<string, GradRule> = {
+  Conv: conv,
+  Gemm: gemm,
+  MatMul: matmul,
+  BatchNormalization: batchNorm,
+};

@@ -1,0 +1,178 @@
+import { attrInt, attrInts, type NodeProto } from '@camflow/onnx';
+import { axis } from '../broadcast.js';
+import { type GradRule, type RuleContext, RuleLimitError } from '../context.js';
+import { spatial, windowGeometry } from './conv-geometry.js';
+
+function xy(node: NodeProto) {
+  return { x: (node.input ?? [])[0], y: (node.output ?? [])[0] };
+}
+
+/** Spreads dY (at Y's shape, size-1 on the reduced axes) over X's shape. */
+function expandTo(ctx: RuleContext, g: string, x: string): string {
+  return ctx.b.node('Expand', [g, ctx.b.node('Shape', [x])]);
+}
+
+const globalAveragePool: GradRule = (node, ctx, [dy], needs) => {
+  if (!needs[0] || !dy) return [undefined];
+  const { x } = xy(node);
+  const area = spatial(ctx.shape(x), 'GlobalAveragePool').reduce((a, b) => a * b, 1);
+  return [expandTo(ctx, ctx.b.node('Mul', [dy, ctx.b.floats([1 / area], [])]), x)];
+};
+
+/** Max-type reductions: the gradient goes to every element equal to the max (ties share it). */
+function toMaxima(ctx: RuleContext, x: string, yKeep: string, dyKeep: string): string {
+  const b = ctx.b;
+  const hit = b.node('Equal', [x, yKeep]);
+  return b.node('Where', [hit, expandTo(ctx, dyKeep, x), b.floats([0], [])]);
+}
+
+const globalMaxPool: GradRule = (node, ctx, [dy], needs) => {
+  if (!needs[0] || !dy) return [undefined];
+  const { x, y } = xy(node);
+  return [toMaxima(ctx, x, y, dy)];
+};
+
+/** Reduced axes and keepdims of a Reduce* node (axes moved to an input in opset 13/18). */
+function reduceAxes(node: NodeProto, ctx: RuleContext, axesAsInputFrom: number): number[] {
+  const x = (node.input ?? [])[0];
+  const rank = ctx.shape(x).length;
+  let axes: number[] | undefined;
+  if (ctx.opset >= axesAsInputFrom) {
+    const name = (node.input ?? [])[1];
+    if (name) {
+      axes = ctx.constant(name);
+      if (!axes) throw new RuleLimitError('non-constant reduction axes');
+    }
+  } else {
+    axes = attrInts(node, 'axes');
+  }
+  if (!axes || axes.length === 0) {
+    if (attrInt(node, 'noop_with_empty_axes', 0) === 1) return [];
+    axes = Array.from({ length: rank }, (_, i) => i);
+  }
+  return axes.map((a) => axis(a, rank)).sort((p, q) => p - q);
+}
+
+/** dY brought back to keepdims form. */
+function keepDims(node: NodeProto, ctx: RuleContext, g: string, axes: number[]): string {
+  return attrInt(node, 'keepdims', 1) === 1 || axes.length === 0 ? g : ctx.b.unsqueeze(g, axes);
+}
+
+function reduceRule(kind: 'sum' | 'mean' | 'max', axesAsInputFrom: number): GradRule {
+  return (node, ctx, [dy], needs) => {
+    const out = needs.map(() => undefined as string | undefined);
+    if (!needs[0] || !dy) return out;
+    const { x, y } = xy(node);
+    const axes = reduceAxes(node, ctx, axesAsInputFrom);
+    if (axes.length === 0) {
+      out[0] = dy;
+      return out;
+    }
+    const g = keepDims(node, ctx, dy, axes);
+    if (kind === 'max') {
+      out[0] = toMaxima(ctx, x, keepDims(node, ctx, y, axes), g);
+      return out;
+    }
+    let scaled = g;
+    if (kind === 'mean') {
+      const shape = ctx.shape(x);
+      const count = axes.reduce((acc, a) => acc * shape[a], 1);
+      if (count <= 0) throw new RuleLimitError('ReduceMean over the batch axis');
+      scaled = ctx.b.node('Mul', [g, ctx.b.floats([1 / count], [])]);
+    }
+    out[0] = expandTo(ctx, scaled, x);
+    return out;
+  };
+}
+
+/**
+ * MaxPool: recompute it with its Indices output (flat positions in X) and scatter dY there.
+ * Overlapping windows can pick one element twice, so the scatter must add (opset 16); older
+ * opsets are exact only for non-overlapping windows.
+ */
+const maxPool: GradRule = (node, ctx, dOut, needs) => {
+  const dy = dOut[0];
+  if (!needs[0] || !dy) return [undefined];
+  const b = ctx.b;
+  const { x } = xy(node);
+  const kernel = attrInts(node, 'kernel_shape') ?? [];
+  const strides = attrInts(node, 'strides') ?? kernel.map(() => 1);
+  const dil = attrInts(node, 'dilations') ?? kernel.map(() => 1);
+  const overlapping = kernel.some((k, i) => (k - 1) * dil[i] + 1 > strides[i]);
+  if (overlapping && ctx.opset < 16) {
+    throw new RuleLimitError('overlapping MaxPool windows need opset >= 16 (ScatterElements add)');
+  }
+  const attrs: Record<string, number | number[] | string> = { kernel_shape: kernel, strides };
+  const pads = attrInts(node, 'pads');
+  if (pads) attrs.pads = pads;
+  if (attrInts(node, 'dilations')) attrs.dilations = dil;
+  attrs.ceil_mode = attrInt(node, 'ceil_mode', 0);
+  const autoPad = node.attribute?.find((a) => a.name === 'auto_pad');
+  if (autoPad?.s) attrs.auto_pad = Buffer.from(autoPad.s).toString('utf8');
+  const indices = node.output?.[1] || b.nodeN('MaxPool', [x], 2, attrs)[1];
+  const flatShape = b.ints([-1]);
+  const zeros = b.node('ConstantOfShape', [b.node('Reshape', [b.node('Size', [x]), flatShape])]);
+  const scattered = b.node(
+    'ScatterElements',
+    [zeros, b.node('Reshape', [indices, flatShape]), b.node('Reshape', [dy, flatShape])],
+    overlapping ? { axis: 0, reduction: 'add' } : { axis: 0 },
+  );
+  return [b.node('Reshape', [scattered, b.node('Shape', [x])])];
+};
+
+/**
+ * AveragePool: the transpose of the averaging is a depthwise ConvTranspose with a ones kernel,
+ * applied to dY divided by each window's divisor (the valid-element count when pads are
+ * excluded from the average).
+ */
+const averagePool: GradRule = (node, ctx, [dy], needs) => {
+  if (!needs[0] || !dy) return [undefined];
+  const b = ctx.b;
+  const { x, y } = xy(node);
+  const xShape = ctx.shape(x);
+  const channels = xShape[1];
+  if (channels < 0) throw new RuleLimitError('AveragePool with dynamic channels');
+  const kernel = attrInts(node, 'kernel_shape') ?? [];
+  const geo = windowGeometry(
+    node,
+    kernel,
+    spatial(xShape, 'AveragePool'),
+    spatial(ctx.shape(y), 'AveragePool'),
+  );
+  const area = kernel.reduce((a, k) => a * k, 1);
+  const padded = geo.pads.some((p) => p > 0);
+  let scaled: string;
+  if (!padded || attrInt(node, 'count_include_pad', 0) === 1) {
+    scaled = b.node('Mul', [dy, b.floats([1 / area], [])]);
+  } else {
+    // Averaging ones with pads counted as zeros gives valid/area per window.
+    const ones = b.node('Expand', [b.floats([1], []), b.node('Shape', [x])]);
+    const frac = b.node('AveragePool', [ones], {
+      kernel_shape: kernel,
+      strides: geo.strides,
+      pads: geo.pads,
+      count_include_pad: 1,
+    });
+    scaled = b.node('Div', [dy, b.node('Mul', [frac, b.floats([area], [])])]);
+  }
+  const weights = b.floats(new Array(channels * area).fill(1), [channels, 1, ...kernel]);
+  return [
+    b.node('ConvTranspose', [scaled, weights], {
+      strides: geo.strides,
+      pads: geo.pads,
+      group: channels,
+      output_padding: geo.outputPadding,
+      kernel_shape: kernel,
+    }),
+  ];
+};
+
+export const poolRules: Record<string, GradRule> = {
+  GlobalAveragePool: globalAveragePool,
+  GlobalMaxPool: globalMaxPool,
+  ReduceMean: reduceRule('mean', 18),
+  ReduceSum: reduceRule('sum', 13),
+  ReduceMax: reduceRule('max', 18),
+  MaxPool: maxPool,
+  AveragePool: averagePool,
+};

@@ -1,0 +1,193 @@
+import {
+  cloneModel,
+  DataType,
+  encodeModel,
+  GraphBuilder,
+  GraphIndex,
+  type ModelProto,
+  untypedOutput,
+  valueInfo,
+} from '@camflow/onnx';
+import type { RuleContext } from './autodiff/context.js';
+import { differentiate } from './autodiff/differentiate.js';
+import { appendCam, type CamMethod, needsGradient } from './cam-graph.js';
+import { CompileError } from './errors.js';
+import { constantShape, constantValues, type PreparedModel } from './prepared.js';
+import type { ProbeResult } from './probe.js';
+
+/** Which score is differentiated: the model's output as exported, or the input of its final Softmax/Sigmoid. */
+export type ScoreMode = 'output' | 'logit';
+
+/** What one compiled graph computes, besides the model's outputs. */
+export interface CompileSpec {
+  /** Tensors whose values are exposed (forward hooks, the CAM layer). */
+  activations: string[];
+  /** Tensors whose gradients are exposed (backward hooks). */
+  gradients: string[];
+  cam?: { tensor: string; method: CamMethod };
+  /** 'index': int64 [N] class per image, -1 = predicted; 'weights': float [N, K]. */
+  targetMode: 'index' | 'weights';
+  score: ScoreMode;
+  layerName: string;
+}
+
+export const TARGET_INPUT = 'camflow_target';
+export const CAM_OUTPUT = 'camflow_cam';
+export const TARGET_OUTPUT = 'camflow_target_index';
+
+export interface CompiledGraph {
+  bytes: Uint8Array;
+  scores: string;
+  /** tensor -> graph output carrying its gradient */
+  gradients: Map<string, string>;
+  cam?: string;
+  target?: string;
+  numClasses: number;
+}
+
+const ACTIVATIONS = new Set(['Softmax', 'Sigmoid', 'LogSoftmax']);
+
+/** Every tensor the compiler needs facts about: inputs and outputs of nodes downstream of the hooks. */
+export function tensorsToProbe(p: PreparedModel, from: string[]): string[] {
+  const down = p.index.descendants(from);
+  const out = new Set<string>([...from, p.outputName]);
+  for (const n of p.index.nodes) {
+    if (!(n.input ?? []).some((i) => i && down.has(i))) continue;
+    for (const t of [...(n.input ?? []), ...(n.output ?? [])]) {
+      if (t && !p.index.initializers.has(t)) out.add(t);
+    }
+  }
+  return [...out];
+}
+
+/**
+ * Compiles hooks into the graph: exposed activations become outputs; a gradient subgraph from
+ * the target score back to the hooked tensors is appended (nothing below them); the CAM
+ * arithmetic is appended when asked. The user's model is never modified.
+ */
+export function compileGraph(
+  p: PreparedModel,
+  probe: ProbeResult,
+  spec: CompileSpec,
+): CompiledGraph {
+  const model: ModelProto = cloneModel(p.model);
+  const graph = model.graph as NonNullable<ModelProto['graph']>;
+  const index = new GraphIndex(graph);
+  const b = new GraphBuilder(graph, p.opset);
+  const facts = (t: string) => {
+    const f = probe.tensors.get(t);
+    if (f) return f;
+    const s = constantShape(p, t);
+    if (s) return { shape: s, type: 'float32' };
+    throw new CompileError(`no shape known for tensor "${t}"`);
+  };
+  const outShape = facts(p.outputName).shape;
+  const numClasses = outShape.slice(1).reduce((a, d) => a * d, 1);
+  if (numClasses <= 0) throw new CompileError('the model output has a dynamic class dimension');
+
+  const addOutput = (name: string) => {
+    if (!(graph.output ?? []).some((o) => o.name === name)) {
+      graph.output = [...(graph.output ?? []), untypedOutput(name)];
+    }
+  };
+  for (const t of spec.activations) addOutput(t);
+
+  const wantGrad = [
+    ...new Set([
+      ...spec.gradients,
+      ...(spec.cam && needsGradient(spec.cam.method) ? [spec.cam.tensor] : []),
+    ]),
+  ];
+  const result: CompiledGraph = {
+    bytes: new Uint8Array(),
+    scores: p.outputName,
+    gradients: new Map(),
+    numClasses,
+  };
+  if (wantGrad.length > 0) {
+    const { dy, y, target } = seedGradient(b, p, spec, numClasses);
+    result.target = target;
+    if (target) addOutput(target);
+    const ctx: RuleContext = {
+      b,
+      opset: p.opset,
+      shape: (t) => facts(t).shape,
+      constant: (t) => constantValues(p, t),
+    };
+    const grads = differentiate(index, ctx, {
+      y,
+      dy,
+      wrt: wantGrad,
+      differentiable: (t) => probe.tensors.get(t)?.type === 'float32',
+      layerName: spec.layerName,
+    });
+    for (const t of wantGrad) {
+      const g = grads.get(t);
+      if (!g) throw new CompileError(`layer "${spec.layerName}" has no path to the model's output`);
+      result.gradients.set(t, g);
+      if (spec.gradients.includes(t)) addOutput(g);
+    }
+    if (spec.cam) {
+      const rank = facts(spec.cam.tensor).shape.length;
+      const cam = appendCam(
+        b,
+        spec.cam.method,
+        spec.cam.tensor,
+        grads.get(spec.cam.tensor) as string,
+        rank,
+      );
+      const named = b.node('Identity', [cam]);
+      renameOutput(graph, named, CAM_OUTPUT);
+      result.cam = CAM_OUTPUT;
+      addOutput(CAM_OUTPUT);
+    }
+  } else if (spec.cam) {
+    addOutput(spec.cam.tensor);
+  }
+  result.bytes = encodeModel(model);
+  return result;
+}
+
+/** Builds dY at the score tensor from the target input. */
+function seedGradient(b: GraphBuilder, p: PreparedModel, spec: CompileSpec, numClasses: number) {
+  const graph = b.graph;
+  let y = p.outputName;
+  if (spec.score === 'logit') {
+    const producer = p.index.producer.get(p.outputName);
+    if (!producer || !ACTIVATIONS.has(producer.opType ?? '')) {
+      throw new CompileError(
+        `--score logit needs a model whose output comes from Softmax, Sigmoid or LogSoftmax (it comes from ${producer?.opType ?? 'an input'})`,
+      );
+    }
+    y = (producer.input ?? [])[0];
+  }
+  const yShape = b.node('Shape', [y]);
+  let weights: string;
+  let target: string | undefined;
+  if (spec.targetMode === 'index') {
+    graph.input = [...(graph.input ?? []), valueInfo(TARGET_INPUT, ['N'], DataType.INT64)];
+    const flat = b.reshape(p.outputName, [0, -1]);
+    const predicted = b.node('ArgMax', [flat], { axis: 1, keepdims: 0 });
+    const useArgmax = b.node('Less', [TARGET_INPUT, b.ints([0], [])]);
+    const chosen = b.node('Where', [useArgmax, predicted, TARGET_INPUT]);
+    target = b.node('Identity', [chosen]);
+    renameOutput(graph, target, TARGET_OUTPUT);
+    target = TARGET_OUTPUT;
+    weights = b.node('OneHot', [target, b.ints([numClasses], []), b.floats([0, 1])], { axis: -1 });
+  } else {
+    graph.input = [
+      ...(graph.input ?? []),
+      valueInfo(TARGET_INPUT, ['N', numClasses], DataType.FLOAT),
+    ];
+    weights = TARGET_INPUT;
+  }
+  return { y, dy: b.node('Reshape', [weights, yShape]), target };
+}
+
+/** Gives a builder-made tensor a stable public name. */
+function renameOutput(graph: NonNullable<ModelProto['graph']>, from: string, to: string): void {
+  for (const n of graph.node ?? []) {
+    n.output = (n.output ?? []).map((o) => (o === from ? to : o));
+    n.input = (n.input ?? []).map((i) => (i === from ? to : i));
+  }
+}

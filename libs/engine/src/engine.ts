@@ -1,0 +1,468 @@
+import { type LayerRef, resolveLayer } from '@camflow/onnx';
+import { CAM_METHODS, type CamMethod, needsGradient } from './cam-graph.js';
+import {
+  CAM_OUTPUT,
+  type CompiledGraph,
+  compileGraph,
+  type ScoreMode,
+  TARGET_INPUT,
+  TARGET_OUTPUT,
+  tensorsToProbe,
+} from './compile.js';
+import { defaultLayerTensor, layerNameOf } from './default-layer.js';
+import { eigenCam } from './eigencam.js';
+import { CompileError, InputShapeError } from './errors.js';
+import { type PreparedModel, prepareModel } from './prepared.js';
+import { type ProbeResult, probeTensors } from './probe.js';
+import {
+  createSession,
+  floatInput,
+  int64Input,
+  type ort,
+  type RuntimeOptions,
+  type Session,
+} from './runtime.js';
+
+/** A batch of preprocessed images, NCHW (or whatever layout the model takes), float32. */
+export interface Batch {
+  data: Float32Array;
+  dims: number[];
+}
+
+/** A tensor handed to hooks and returned by runs. */
+export interface TensorView {
+  data: Float32Array;
+  dims: number[];
+}
+
+/** Per-image target: a class index, 'predicted' (argmax), or a weight vector over classes. */
+export type Target = 'predicted' | number | Float32Array | number[];
+
+export interface RunOptions {
+  /** One target for all images or one per image. Default 'predicted'. */
+  target?: Target | Target[];
+  /** Differentiate the output as exported (default, like the seed) or the logit before a final Softmax/Sigmoid. */
+  score?: ScoreMode;
+}
+
+export interface ExplainOptions extends RunOptions {
+  /** Layer name; default: the last 4-D layer before the spatial dimensions collapse. */
+  layer?: string;
+  method?: CamMethod;
+}
+
+export interface RunResult {
+  /** Model outputs flattened to [N, K]. */
+  scores: Float32Array;
+  numClasses: number;
+  /** The class each image's score was taken from (-1 for weight-vector targets). */
+  targets: number[];
+}
+
+export interface ExplainResult extends RunResult {
+  layer: string;
+  method: CamMethod;
+  /** [N, h, w], after ReLU, before normalisation. */
+  cams: TensorView;
+}
+
+export type HookFn = (event: { layer: string; tensor: TensorView }) => void;
+
+/** What `register*Hook` returns: `remove()` detaches the hook (safe to call twice). */
+export interface HookHandle {
+  remove(): void;
+}
+
+interface Hook {
+  kind: 'forward' | 'backward';
+  layer: LayerRef;
+  fn: HookFn;
+}
+
+export interface EngineOptions extends RuntimeOptions {
+  /** Largest batch sent to ORT in one call; bigger batches are split (bounds memory). */
+  maxBatch?: number;
+}
+
+/**
+ * Grad-CAM over an ONNX model, the way the seed does it with PyTorch hooks, but compiled: hooks
+ * become graph outputs and a gradient subgraph from the score back to the hooked layer, run in
+ * one ONNX Runtime call per micro-batch. The model bytes are never modified.
+ */
+export class Engine {
+  private readonly hooks = new Set<Hook>();
+  private readonly compiled = new Map<
+    string,
+    Promise<{ graph: CompiledGraph; session: Session; batchable: boolean }>
+  >();
+  private readonly probes = new Map<string, Promise<ProbeResult>>();
+  private plain?: Promise<Session>;
+  private plainBatchable = true;
+  private closed = false;
+
+  private constructor(
+    private readonly bytes: Uint8Array,
+    private readonly prepared: PreparedModel,
+    private readonly options: EngineOptions,
+  ) {}
+
+  /** Loads a model from ONNX bytes (throws OnnxFormatError on garbage, CompileError on unsupported models). */
+  static load(bytes: Uint8Array, options: EngineOptions = {}): Engine {
+    return new Engine(bytes, prepareModel(bytes), options);
+  }
+
+  /** The model's image input: name and non-batch dims (-1 where free). */
+  get input(): { name: string; dims: number[] } {
+    return { name: this.prepared.inputName, dims: this.prepared.inputDims };
+  }
+
+  /** Resolves a layer name (PyTorch module path, node or tensor name). */
+  resolveLayer(layer: string): LayerRef {
+    return resolveLayer(this.prepared.index, layer);
+  }
+
+  /** The layer used when none is named, for inputs of this shape. */
+  async defaultLayer(sampleDims?: number[]): Promise<LayerRef> {
+    const sample = this.sampleShape(sampleDims);
+    const tensor = await defaultLayerTensor(this.prepared, sample, this.options);
+    return {
+      name: layerNameOf(this.prepared.index, tensor),
+      tensor,
+      node: this.prepared.index.producer.get(tensor)?.name ?? undefined,
+    };
+  }
+
+  /** Like PyTorch's register_forward_hook: `fn` receives the layer's output on every run. */
+  registerForwardHook(layer: string, fn: HookFn): HookHandle {
+    return this.addHook({ kind: 'forward', layer: this.resolveLayer(layer), fn });
+  }
+
+  /** Like register_full_backward_hook: `fn` receives d(score)/d(layer output) on every run. */
+  registerBackwardHook(layer: string, fn: HookFn): HookHandle {
+    return this.addHook({ kind: 'backward', layer: this.resolveLayer(layer), fn });
+  }
+
+  private addHook(h: Hook): HookHandle {
+    this.hooks.add(h);
+    return { remove: () => void this.hooks.delete(h) };
+  }
+
+  /** The unmodified model's outputs, flattened to [N, K]. */
+  async predict(batch: Batch): Promise<RunResult> {
+    this.checkInput(batch);
+    this.plain ??= createSession(this.prepared.bytes, this.options);
+    const { session } = await this.plain;
+    const parts: Float32Array[] = [];
+    let numClasses = 0;
+    const runChunk = async (chunk: Batch) => {
+      const feeds = { [this.prepared.inputName]: floatInput(chunk.data, chunk.dims) };
+      const out = await session.run(feeds, [this.prepared.outputName]);
+      const scores = out[this.prepared.outputName];
+      numClasses = scores.size / chunk.dims[0];
+      parts.push(Float32Array.from(scores.data as Float32Array));
+    };
+    for (const chunk of this.chunks(batch, this.plainBatchable)) {
+      try {
+        await runChunk(chunk);
+      } catch (err) {
+        // Some exports bake batch 1 into a Reshape: fall back to one image at a time.
+        if (chunk.dims[0] === 1 || !this.plainBatchable) throw err;
+        this.plainBatchable = false;
+        for (const single of this.chunks(chunk, false)) await runChunk(single);
+      }
+    }
+    const scores = concat(parts);
+    return { scores, numClasses, targets: argmaxRows(scores, numClasses) };
+  }
+
+  /**
+   * One forward and backward pass with the registered hooks (the seed's
+   * `model(x).backward()`); with no hooks it is a plain prediction.
+   */
+  async run(batch: Batch, opts: RunOptions = {}): Promise<RunResult> {
+    if (this.hooks.size === 0) return this.predict(batch);
+    const { result } = await this.execute(batch, opts);
+    return result;
+  }
+
+  /** A CAM per image at the layer's resolution, plus scores and targets. Registered hooks also fire. */
+  async explain(batch: Batch, opts: ExplainOptions = {}): Promise<ExplainResult> {
+    const method = opts.method ?? 'gradcam';
+    if (!CAM_METHODS.includes(method)) {
+      throw new CompileError(`unknown method "${method}"; one of ${CAM_METHODS.join(', ')}`);
+    }
+    const layer = opts.layer
+      ? this.resolveLayer(opts.layer)
+      : await this.defaultLayer(batch.dims.slice(1));
+    const { result, outputs } = await this.execute(batch, opts, { layer, method });
+    let cams: TensorView;
+    if (method === 'eigencam') {
+      const acts = outputs.get(layer.tensor) as TensorView;
+      cams = eigenCams(acts);
+    } else {
+      cams = outputs.get(CAM_OUTPUT) as TensorView;
+    }
+    if (cams.dims.length !== 3) {
+      throw new CompileError(
+        `layer "${layer.name}" gives a ${cams.dims.length - 1}-D map; a CAM needs a 4-D [N, C, H, W] layer output`,
+      );
+    }
+    return { ...result, layer: layer.name, method, cams };
+  }
+
+  private async execute(
+    batch: Batch,
+    opts: RunOptions,
+    cam?: { layer: LayerRef; method: CamMethod },
+  ) {
+    this.checkInput(batch);
+    const hooks = [...this.hooks];
+    const fwd = hooks.filter((h) => h.kind === 'forward');
+    const bwd = hooks.filter((h) => h.kind === 'backward');
+    const weights = isWeightTarget(opts.target);
+    const activations = unique([
+      ...fwd.map((h) => h.layer.tensor),
+      ...(cam?.method === 'eigencam' ? [cam.layer.tensor] : []),
+    ]);
+    const gradients = unique(bwd.map((h) => h.layer.tensor));
+    const needGrad = gradients.length > 0 || (cam !== undefined && needsGradient(cam.method));
+    const { graph, session, batchable } = await this.compile(batch.dims.slice(1), {
+      activations,
+      gradients,
+      cam: cam && { tensor: cam.layer.tensor, method: cam.method },
+      targetMode: weights ? 'weights' : 'index',
+      score: opts.score ?? 'output',
+      layerName: cam?.layer.name ?? hooks[0]?.layer.name ?? '',
+    });
+    const fetches = unique([
+      graph.scores,
+      ...activations,
+      ...gradients.map((t) => graph.gradients.get(t) as string),
+      ...(graph.cam ? [graph.cam] : []),
+      ...(needGrad && graph.target ? [graph.target] : []),
+    ]);
+    const collected = new Map<string, Float32Array[]>();
+    const dims = new Map<string, number[]>();
+    const targetParts: number[] = [];
+    let offset = 0;
+    for (const chunk of this.chunks(batch, batchable)) {
+      const n = chunk.dims[0];
+      const feeds: Record<string, ort.Tensor> = {
+        [this.prepared.inputName]: floatInput(chunk.data, chunk.dims),
+      };
+      if (needGrad) feeds[TARGET_INPUT] = targetTensor(opts.target, offset, n, graph.numClasses);
+      const out = await session.session.run(feeds, fetches);
+      for (const name of fetches) {
+        const t = out[name];
+        if (name === TARGET_OUTPUT) {
+          for (const v of t.data as BigInt64Array) targetParts.push(Number(v));
+          continue;
+        }
+        const list = collected.get(name) ?? [];
+        list.push(Float32Array.from(t.data as Float32Array));
+        collected.set(name, list);
+        dims.set(name, [...t.dims]);
+      }
+      offset += n;
+    }
+    const outputs = new Map<string, TensorView>();
+    for (const [name, parts] of collected) {
+      const d = [...(dims.get(name) as number[])];
+      d[0] = batch.dims[0];
+      outputs.set(name, { data: concat(parts), dims: d });
+    }
+    const scores = (outputs.get(graph.scores) as TensorView).data;
+    const result: RunResult = {
+      scores,
+      numClasses: graph.numClasses,
+      targets:
+        needGrad && !weights
+          ? targetParts
+          : argmaxRows(scores, graph.numClasses).map((t) => (weights ? -1 : t)),
+    };
+    for (const h of fwd)
+      h.fn({ layer: h.layer.name, tensor: outputs.get(h.layer.tensor) as TensorView });
+    for (const h of bwd) {
+      h.fn({
+        layer: h.layer.name,
+        tensor: outputs.get(graph.gradients.get(h.layer.tensor) as string) as TensorView,
+      });
+    }
+    return { result, outputs };
+  }
+
+  private async compile(sample: number[], spec: Parameters<typeof compileGraph>[2]) {
+    const key = JSON.stringify([sample, spec]);
+    let entry = this.compiled.get(key);
+    if (!entry) {
+      entry = (async () => {
+        const probe = await this.probe(sample, [
+          ...spec.activations,
+          ...spec.gradients,
+          ...(spec.cam ? [spec.cam.tensor] : []),
+        ]);
+        const graph = compileGraph(this.prepared, probe, spec);
+        const session = await createSession(graph.bytes, this.options);
+        return { graph, session, batchable: probe.batchable };
+      })();
+      entry.catch(() => this.compiled.delete(key));
+      this.compiled.set(key, entry);
+    }
+    return entry;
+  }
+
+  private probe(sample: number[], from: string[]): Promise<ProbeResult> {
+    const tensors = tensorsToProbe(this.prepared, from);
+    const key = JSON.stringify([sample, tensors]);
+    let p = this.probes.get(key);
+    if (!p) {
+      p = probeTensors(this.prepared.model, this.prepared.inputName, sample, tensors, this.options);
+      this.probes.set(key, p);
+    }
+    return p;
+  }
+
+  private *chunks(batch: Batch, batchable: boolean): Generator<Batch> {
+    const n = batch.dims[0];
+    const per = batch.data.length / n;
+    const size = batchable ? Math.max(1, this.options.maxBatch ?? 32) : 1;
+    for (let i = 0; i < n; i += size) {
+      const m = Math.min(size, n - i);
+      yield {
+        data: batch.data.subarray(i * per, (i + m) * per),
+        dims: [m, ...batch.dims.slice(1)],
+      };
+    }
+  }
+
+  private sampleShape(dims?: number[]): number[] {
+    const declared = this.prepared.inputDims;
+    if (dims) return dims;
+    if (declared.some((d) => d < 0))
+      throw new InputShapeError('the model input has free dimensions; give an input shape');
+    return declared;
+  }
+
+  private checkInput(batch: Batch): void {
+    if (this.closed) throw new Error('the engine is closed');
+    const { dims, data } = batch;
+    const declared = this.prepared.inputDims;
+    const expected = `[N, ${declared.map((d) => (d < 0 ? '?' : d)).join(', ')}]`;
+    if (dims.length !== declared.length + 1 || dims[0] < 1) {
+      throw new InputShapeError(
+        `input shape [${dims.join(', ')}] does not fit the model's input ${expected}`,
+      );
+    }
+    declared.forEach((d, i) => {
+      if (d > 0 && dims[i + 1] !== d) {
+        throw new InputShapeError(
+          `input shape [${dims.join(', ')}] does not fit the model's input ${expected}`,
+        );
+      }
+    });
+    if (data.length !== dims.reduce((a, b) => a * b, 1)) {
+      throw new InputShapeError(
+        `input has ${data.length} values, shape [${dims.join(', ')}] needs ${dims.reduce((a, b) => a * b, 1)}`,
+      );
+    }
+  }
+
+  /** Releases every ORT session. Safe to call twice. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const sessions = [...this.compiled.values()].map((p) =>
+      p.then(
+        (c) => c.session.session.release(),
+        () => undefined,
+      ),
+    );
+    if (this.plain)
+      sessions.push(
+        this.plain.then(
+          (s) => s.session.release(),
+          () => undefined,
+        ),
+      );
+    await Promise.all(sessions);
+    this.compiled.clear();
+  }
+}
+
+function isWeightTarget(t: RunOptions['target']): boolean {
+  const list = Array.isArray(t) && t.some((x) => typeof x !== 'number') ? t : [t];
+  if (Array.isArray(t) && t.every((x) => typeof x === 'number') && t.length > 0) {
+    // number[] is ambiguous: per-image class indices. Weight vectors must be Float32Array.
+    return false;
+  }
+  return list.some((x) => x instanceof Float32Array);
+}
+
+function targetTensor(
+  target: RunOptions['target'],
+  offset: number,
+  n: number,
+  k: number,
+): ort.Tensor {
+  const perImage = (i: number): Target => {
+    if (Array.isArray(target)) {
+      const t = target[offset + i];
+      if (t === undefined)
+        throw new InputShapeError(`${target.length} targets for ${offset + n}+ images`);
+      return t as Target;
+    }
+    return target ?? 'predicted';
+  };
+  const targets = Array.from({ length: n }, (_, i) => perImage(i));
+  if (targets.some((t) => t instanceof Float32Array)) {
+    const data = new Float32Array(n * k);
+    targets.forEach((t, i) => {
+      if (!(t instanceof Float32Array) || t.length !== k)
+        throw new InputShapeError(`weight targets need ${k} values per image`);
+      data.set(t, i * k);
+    });
+    return floatInput(data, [n, k]);
+  }
+  return int64Input(
+    targets.map((t) => {
+      if (t === 'predicted') return -1;
+      if (typeof t !== 'number' || !Number.isInteger(t) || t < 0 || t >= k) {
+        throw new InputShapeError(`target ${String(t)} is not a class index in [0, ${k - 1}]`);
+      }
+      return t;
+    }),
+  );
+}
+
+function eigenCams(acts: TensorView): TensorView {
+  const [n, c, ...spatial] = acts.dims;
+  const area = spatial.reduce((a, b) => a * b, 1);
+  const data = new Float32Array(n * area);
+  for (let i = 0; i < n; i++) data.set(eigenCam(acts.data, c, area, i * c * area), i * area);
+  return { data, dims: [n, ...spatial] };
+}
+
+function argmaxRows(scores: Float32Array, k: number): number[] {
+  const out: number[] = [];
+  for (let r = 0; r < scores.length / k; r++) {
+    let best = 0;
+    for (let j = 1; j < k; j++) if (scores[r * k + j] > scores[r * k + best]) best = j;
+    out.push(best);
+  }
+  return out;
+}
+
+function concat(parts: Float32Array[]): Float32Array {
+  if (parts.length === 1) return parts[0];
+  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+function unique<T>(xs: T[]): T[] {
+  return [...new Set(xs)];
+}
