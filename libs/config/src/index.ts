@@ -1,1 +1,1 @@
-export {};
+export { type Config, ConfigError, envSchema, loadConfig } from './env.js';

@@ -1,7 +1,8 @@
 /**
  * EigenCAM for one image: the activations as a [HW, C] matrix, centred over the HW rows,
- * projected on their first right singular vector; sign chosen so the projection sums to >= 0
- * (an SVD's sign is arbitrary), then ReLU. Computed through the HW x HW Gram matrix, whose top
+ * projected on their first right singular vector v, then ReLU. An SVD's sign is arbitrary: v is
+ * flipped to point along the mean activation (v . mean >= 0), else, when that is degenerate, so
+ * that the projection's largest entry is positive (the reference's convention). Computed through the HW x HW Gram matrix, whose top
  * eigenvector u gives the projection as sigma u.
  */
 export function eigenCam(
@@ -12,11 +13,13 @@ export function eigenCam(
 ): Float32Array {
   // Centring over the HW rows of [HW, C] means: per channel, across positions.
   const centred = new Float64Array(channels * area);
+  const means = new Float64Array(channels);
   for (let c = 0; c < channels; c++) {
     let mean = 0;
     const base = offset + c * area;
     for (let p = 0; p < area; p++) mean += acts[base + p];
     mean /= area;
+    means[c] = mean;
     for (let p = 0; p < area; p++) centred[c * area + p] = acts[base + p] - mean;
   }
   const gram = new Float64Array(area * area);
@@ -30,10 +33,22 @@ export function eigenCam(
   }
   const { vector, value } = topEigen(gram, area);
   const sigma = Math.sqrt(Math.max(value, 0));
+  // v = Mc^T u / sigma, so sign(v . mean) = sign(sum_p u_p (Mc mean)_p).
+  let along = 0;
+  let meanNorm = 0;
+  for (let c = 0; c < channels; c++) meanNorm += means[c] * means[c];
+  for (let p = 0; p < area; p++) {
+    let dot = 0;
+    for (let c = 0; c < channels; c++) dot += centred[c * area + p] * means[c];
+    along += vector[p] * dot;
+  }
+  let sign = along < 0 ? -1 : 1;
+  if (Math.abs(along) <= 1e-12 * Math.sqrt(meanNorm) * sigma) {
+    let peak = 0;
+    for (let p = 0; p < area; p++) if (Math.abs(vector[p]) > Math.abs(vector[peak])) peak = p;
+    sign = vector[peak] < 0 ? -1 : 1;
+  }
   const out = new Float32Array(area);
-  let sum = 0;
-  for (let i = 0; i < area; i++) sum += vector[i];
-  const sign = sum < 0 ? -1 : 1;
   for (let i = 0; i < area; i++) out[i] = Math.max(0, sign * sigma * vector[i]);
   return out;
 }

@@ -96,6 +96,7 @@ export class Engine {
     Promise<{ graph: CompiledGraph; session: Session; batchable: boolean }>
   >();
   private readonly probes = new Map<string, Promise<ProbeResult>>();
+  private readonly defaults = new Map<string, Promise<LayerRef>>();
   private plain?: Promise<Session>;
   private plainBatchable = true;
   private closed = false;
@@ -122,14 +123,20 @@ export class Engine {
   }
 
   /** The layer used when none is named, for inputs of this shape. */
-  async defaultLayer(sampleDims?: number[]): Promise<LayerRef> {
+  defaultLayer(sampleDims?: number[]): Promise<LayerRef> {
     const sample = this.sampleShape(sampleDims);
-    const tensor = await defaultLayerTensor(this.prepared, sample, this.options);
-    return {
-      name: layerNameOf(this.prepared.index, tensor),
-      tensor,
-      node: this.prepared.index.producer.get(tensor)?.name ?? undefined,
-    };
+    const key = sample.join('x');
+    let found = this.defaults.get(key);
+    if (!found) {
+      found = defaultLayerTensor(this.prepared, sample, this.options).then((tensor) => ({
+        name: layerNameOf(this.prepared.index, tensor),
+        tensor,
+        node: this.prepared.index.producer.get(tensor)?.name ?? undefined,
+      }));
+      found.catch(() => this.defaults.delete(key));
+      this.defaults.set(key, found);
+    }
+    return found;
   }
 
   /** Like PyTorch's register_forward_hook: `fn` receives the layer's output on every run. */
@@ -276,9 +283,7 @@ export class Engine {
       scores,
       numClasses: graph.numClasses,
       targets:
-        needGrad && !weights
-          ? targetParts
-          : argmaxRows(scores, graph.numClasses).map((t) => (weights ? -1 : t)),
+        needGrad && !weights ? targetParts : reportedTargets(opts.target, scores, graph.numClasses),
     };
     for (const h of fwd)
       h.fn({ layer: h.layer.name, tensor: outputs.get(h.layer.tensor) as TensorView });
@@ -432,6 +437,15 @@ function targetTensor(
       return t;
     }),
   );
+}
+
+/** Targets when the graph chose none (no backward pass): as asked, argmax, or -1 for weights. */
+function reportedTargets(target: RunOptions['target'], scores: Float32Array, k: number): number[] {
+  return argmaxRows(scores, k).map((best, i) => {
+    const t = Array.isArray(target) ? target[i] : target;
+    if (typeof t === 'number') return t;
+    return t === undefined || t === 'predicted' ? best : -1;
+  });
 }
 
 function eigenCams(acts: TensorView): TensorView {

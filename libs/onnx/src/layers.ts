@@ -27,22 +27,44 @@ export class UnknownLayerError extends Error {
 }
 
 /**
- * Module scopes of a node name. PyTorch writes `/resnet_blocks/resnet_blocks.4/Relu_1` (each
- * segment a full module path; repeated calls of one module get `_1`, `_2`); tf2onnx writes
- * `model/conv5_block3_out/Relu`. The last segment is the op, not a scope.
+ * Module scopes of a node name, as full module paths. PyTorch writes one segment per module
+ * level, each the module's name from its last non-numeric part on:
+ * `/features/features.17/conv/conv.2/Conv` is inside `features`, `features.17`,
+ * `features.17.conv` and `features.17.conv.2`; a module called twice gets `_1` on its later
+ * scopes (`relu_1`). The last segment is the op, not a scope.
  */
 export function nodeScopes(nodeName: string): string[] {
   const segs = nodeName.split('/').filter((s) => s.length > 0);
   segs.pop();
-  const scopes = new Set<string>();
+  const scopes: string[] = [];
+  let full = '';
+  let prev = '';
+  for (const s of segs) {
+    full =
+      prev && s.startsWith(`${prev}.`) ? full + s.slice(prev.length) : full ? `${full}.${s}` : s;
+    prev = s;
+    scopes.push(full);
+  }
+  return scopes;
+}
+
+/**
+ * Looser names for a node's scopes, tried when no full path matches: single segments
+ * (tf2onnx's `model/conv5_block3_out/Relu` is in `conv5_block3_out`), slash-joined prefixes,
+ * and module paths without the repeated-call suffix (`relu_1` -> `relu`).
+ */
+export function nodeScopeAliases(nodeName: string): string[] {
+  const segs = nodeName.split('/').filter((s) => s.length > 0);
+  segs.pop();
+  const out = new Set<string>();
   let joined = '';
   for (const s of segs) {
-    scopes.add(s);
-    scopes.add(s.replace(/_\d+$/, ''));
+    out.add(s);
     joined = joined ? `${joined}/${s}` : s;
-    scopes.add(joined);
+    out.add(joined);
   }
-  return [...scopes];
+  for (const full of nodeScopes(nodeName)) out.add(full.replace(/_\d+$/, ''));
+  return [...out];
 }
 
 /** Every module path that appears in node names, in first-appearance order. */
@@ -71,9 +93,14 @@ function normaliseIndexing(layer: string, paths: string[]): string {
   });
 }
 
+type Membership = (n: NodeProto) => boolean;
+
+function membership(scope: string, scopesOf: (name: string) => string[]): Membership {
+  return (n) => scopesOf(n.name ?? '').includes(scope);
+}
+
 /** The output of a module scope: its last tensor that is used outside the scope. */
-function scopeOutput(index: GraphIndex, scope: string): NodeProto | undefined {
-  const inScope = (n: NodeProto) => nodeScopes(n.name ?? '').includes(scope);
+function scopeOutput(index: GraphIndex, inScope: Membership): NodeProto | undefined {
   const members = index.nodes.filter(inScope);
   let best: NodeProto | undefined;
   for (const n of members) {
@@ -86,8 +113,7 @@ function scopeOutput(index: GraphIndex, scope: string): NodeProto | undefined {
   return best;
 }
 
-function escapingOutput(index: GraphIndex, node: NodeProto, scope: string): string {
-  const inScope = (n: NodeProto) => nodeScopes(n.name ?? '').includes(scope);
+function escapingOutput(index: GraphIndex, node: NodeProto, inScope: Membership): string {
   const outs = node.output ?? [];
   return (
     outs.find(
@@ -111,10 +137,17 @@ export function resolveLayer(index: GraphIndex, layer: string): LayerRef {
   }
   const paths = modulePaths(index);
   const scope = normaliseIndexing(wanted.replace(/^model\./, ''), paths);
-  for (const s of [scope, wanted]) {
-    const node = scopeOutput(index, s);
-    if (node)
-      return { name: s, tensor: escapingOutput(index, node, s), node: node.name ?? undefined };
+  for (const scopesOf of [nodeScopes, nodeScopeAliases]) {
+    for (const s of new Set([scope, wanted])) {
+      const inScope = membership(s, scopesOf);
+      const node = scopeOutput(index, inScope);
+      if (node)
+        return {
+          name: s,
+          tensor: escapingOutput(index, node, inScope),
+          node: node.name ?? undefined,
+        };
+    }
   }
   throw new UnknownLayerError(wanted, closeMatches(wanted, paths));
 }

@@ -1,0 +1,49 @@
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const int = (min: number) => z.coerce.number().int().min(min);
+
+/** Every environment variable camflow reads (ARCHITECTURE.md, "Services, configuration"). */
+export const envSchema = z.object({
+  REDIS_URL: z.string().default('redis://127.0.0.1:6379'),
+  S3_ENDPOINT: z.string().url().optional(),
+  S3_REGION: z.string().default('us-east-1'),
+  S3_ACCESS_KEY_ID: z.string().optional(),
+  S3_SECRET_ACCESS_KEY: z.string().optional(),
+  S3_FORCE_PATH_STYLE: bool.optional(),
+  CAMFLOW_OUTPUT_BUCKET: z.string().default('camflow-outputs'),
+  CAMFLOW_MODEL_BUCKET: z.string().default('camflow-models'),
+  INGEST_PORT: int(0).default(8080),
+  RESULTS_PORT: int(0).default(8081),
+  EXECUTION_PROVIDER: z.enum(['cpu', 'cuda', 'webgpu']).default('cpu'),
+  BATCH_SIZE: int(1).default(8),
+  WORKER_CONCURRENCY: int(1).default(8),
+  /** Threads per ONNX Runtime op; unset = one per core. */
+  CAMFLOW_INTRA_OP_THREADS: int(1).optional(),
+  CAMFLOW_API_TOKENS: z.string().optional(),
+  CAMFLOW_EVENT_RULES: z.string().optional(),
+});
+
+export type Config = z.infer<typeof envSchema>;
+
+/** A configuration problem, reported as one line naming the variable. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses the environment once, at start-up; nothing else reads process.env. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const picked = Object.fromEntries(
+    Object.keys(envSchema.shape).flatMap((k) =>
+      env[k] === undefined || env[k] === '' ? [] : [[k, env[k]]],
+    ),
+  );
+  const parsed = envSchema.safeParse(picked);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(`environment variable ${issue.path.join('.')}: ${issue.message}`);
+  }
+  return parsed.data;
+}
