@@ -36,16 +36,20 @@ export async function defaultLayerTensor(
   return best;
 }
 
-/** The friendliest name of a tensor: the module path whose output it is, else the tensor name. */
+/**
+ * The friendliest name of a tensor: among the modules whose output it is, the shallowest at
+ * depth >= 2 (`resnet_blocks.4`, `features.18`, `layer4.1`, like pytorch-grad-cam's
+ * `model.features[-1]`), else a top-level module, else the tensor name.
+ */
 export function layerNameOf(index: GraphIndex, tensor: string): string {
-  let name = tensor;
-  for (const path of modulePaths(index)) {
-    if (path.includes('/')) continue;
+  const depth = (p: string) => p.split('.').length;
+  const owners = modulePaths(index).filter((path) => {
     try {
-      if (resolveLayer(index, path).tensor === tensor) name = path;
+      return resolveLayer(index, path).tensor === tensor;
     } catch {
-      // not a resolvable scope
+      return false;
     }
-  }
-  return name;
+  });
+  owners.sort((a, b) => depth(a) - depth(b));
+  return owners.find((p) => depth(p) >= 2) ?? owners[0] ?? tensor;
 }

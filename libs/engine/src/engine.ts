@@ -198,6 +198,7 @@ export class Engine {
     if (!CAM_METHODS.includes(method)) {
       throw new CompileError(`unknown method "${method}"; one of ${CAM_METHODS.join(', ')}`);
     }
+    this.checkInput(batch);
     const layer = opts.layer
       ? this.resolveLayer(opts.layer)
       : await this.defaultLayer(batch.dims.slice(1));

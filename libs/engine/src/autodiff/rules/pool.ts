@@ -141,6 +141,8 @@ const averagePool: GradRule = (node, ctx, [dy], needs) => {
   );
   const area = kernel.reduce((a, k) => a * k, 1);
   const padded = geo.pads.some((p) => p > 0);
+  // AveragePool has dilations from opset 19; the divisor and the transpose must use them too.
+  const dilations = attrInts(node, 'dilations') ? geo.dilations : undefined;
   let scaled: string;
   if (!padded || attrInt(node, 'count_include_pad', 0) === 1) {
     scaled = b.node('Mul', [dy, b.floats([1 / area], [])]);
@@ -151,6 +153,7 @@ const averagePool: GradRule = (node, ctx, [dy], needs) => {
       kernel_shape: kernel,
       strides: geo.strides,
       pads: geo.pads,
+      dilations,
       count_include_pad: 1,
     });
     scaled = b.node('Div', [dy, b.node('Mul', [frac, b.floats([area], [])])]);
@@ -160,6 +163,7 @@ const averagePool: GradRule = (node, ctx, [dy], needs) => {
     b.node('ConvTranspose', [scaled, weights], {
       strides: geo.strides,
       pads: geo.pads,
+      dilations,
       group: channels,
       output_padding: geo.outputPadding,
       kernel_shape: kernel,
