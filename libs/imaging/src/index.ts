@@ -14,5 +14,15 @@ export {
   seedCard,
   seedCardJson,
 } from './card.js';
+export type { DecodedImage, DecodeOptions, ImageFormat } from './decode.js';
+export { DEFAULT_MAX_PIXELS, decodeImage, sniffFormat } from './decode.js';
+export type { ImageDecodeErrorCode } from './errors.js';
+export { ImageDecodeError } from './errors.js';
+export type { Geometry, Rect, Size } from './geometry.js';
+export { centerCropOffsets, computeGeometry, shorterSideSize } from './geometry.js';
 export type { NpyArray, NpyData, NpyDtype } from './npy.js';
 export { NpyFormatError, npyToFloat32, readNpy, writeNpy } from './npy.js';
+export type { ImageInput, Preprocessed, PreprocessedBatch } from './preprocess.js';
+export { preprocess, preprocessBatch } from './preprocess.js';
+export type { Pixels, ResampleFilter } from './resample.js';
+export { resizePixels } from './resample.js';

@@ -43,7 +43,7 @@ describe('readNpy on files numpy wrote', () => {
     const u1 = readNpy(fixture('u1.npy'));
     expect(u1.dtype).toBe('|u1');
     expect(u1.shape).toEqual([2, 2]);
-    expect(Array.from(u1.data)).toEqual([0, 1, 254, 255]);
+    expect(Array.from(u1.data as Uint8Array)).toEqual([0, 1, 254, 255]);
   });
 
   it('reads a 0-d array as shape [] with one element', () => {
