@@ -26,3 +26,4 @@ export type { ImageInput, Preprocessed, PreprocessedBatch } from './preprocess.j
 export { preprocess, preprocessBatch } from './preprocess.js';
 export type { Pixels, ResampleFilter } from './resample.js';
 export { resizePixels } from './resample.js';
+export * from './synth/index.js';

@@ -1,3 +1,51 @@
-export async function main(_argv: string[]): Promise<number> {
-  return 0;
+import { ConfigError, loadConfig } from '@camflow/config';
+import { CompileError, InputShapeError, UnsupportedOpError } from '@camflow/engine';
+import { OnnxFormatError, UnknownLayerError } from '@camflow/onnx';
+import { benchCommand } from './commands/bench.js';
+import { explainCommand } from './commands/explain.js';
+import { makeModelCommand } from './commands/make-model.js';
+import { synthCommand } from './commands/synth.js';
+import { HELP, UsageError } from './usage.js';
+
+/** Errors that mean "your request cannot work": one line, exit code 2. */
+const USER_ERRORS = [
+  UsageError,
+  ConfigError,
+  OnnxFormatError,
+  UnknownLayerError,
+  UnsupportedOpError,
+  InputShapeError,
+  CompileError,
+];
+
+/** Wires argv to a command; returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    const config = loadConfig();
+    switch (command) {
+      case 'explain':
+        return await explainCommand(rest, config);
+      case 'bench':
+        return await benchCommand(rest, config);
+      case 'synth':
+        return await synthCommand(rest);
+      case 'make-model':
+        return await makeModelCommand(rest);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        process.stdout.write(HELP);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command "${command}"; try camflow help`);
+    }
+  } catch (err) {
+    if (USER_ERRORS.some((E) => err instanceof E)) {
+      process.stderr.write(`camflow: ${(err as Error).message.split('\n')[0]}\n`);
+      return 2;
+    }
+    throw err;
+  }
 }

@@ -1,0 +1,140 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Config } from '@camflow/config';
+import {
+  CAM_METHODS,
+  type CamMethod,
+  Engine,
+  type ExplainResult,
+  type ScoreMode,
+  type Target,
+} from '@camflow/engine';
+import { oneOf, usage } from '../args.js';
+import { groupByShape, type InputItem, loadInputs, stack } from '../inputs.js';
+import { loadModelSource } from '../model-source.js';
+import { UsageError } from '../usage.js';
+import { engineOptions } from './runtime-options.js';
+
+interface Item {
+  input: string;
+  index: number;
+  scores: number[];
+  target: number;
+  cam: { height: number; width: number; data: number[] };
+}
+
+/** `camflow explain`: CAMs for image files or preprocessed .npy arrays. */
+export async function explainCommand(argv: string[], config: Config): Promise<number> {
+  const { values, positionals } = usage(() =>
+    parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        model: { type: 'string' },
+        card: { type: 'string' },
+        layer: { type: 'string' },
+        method: { type: 'string' },
+        target: { type: 'string' },
+        score: { type: 'string' },
+        out: { type: 'string' },
+        json: { type: 'boolean', default: false },
+      },
+    }),
+  );
+  const source = await loadModelSource(values.model, values.card);
+  const method = oneOf(
+    values.method ?? source.card?.method,
+    'method',
+    CAM_METHODS,
+    'gradcam',
+  ) as CamMethod;
+  const score = oneOf(values.score, 'score', ['output', 'logit'] as const, 'output') as ScoreMode;
+  const target = parseTarget(values.target);
+  const items = await loadInputs(positionals, source.card);
+  const engine = Engine.load(source.bytes, engineOptions(config));
+  try {
+    const layer = values.layer ?? source.card?.layer;
+    const results: Item[] = [];
+    let layerName = layer ?? '';
+    for (const group of groupByShape(items)) {
+      const r = await engine.explain(stack(group), { layer, method, target, score });
+      layerName = r.layer;
+      results.push(...toItems(group, r));
+    }
+    results.sort(
+      (a, b) =>
+        items.findIndex((i) => i.input === a.input) - items.findIndex((i) => i.input === b.input) ||
+        a.index - b.index,
+    );
+    if (values.out) await writeOutputs(values.out, results);
+    const doc = { model: source.name, layer: layerName, method, items: results.map(publicItem) };
+    if (values.json) process.stdout.write(`${JSON.stringify(doc)}\n`);
+    else printSummary(doc.model, layerName, method, results, values.out);
+    return 0;
+  } finally {
+    await engine.close();
+  }
+}
+
+function parseTarget(v: string | undefined): Target {
+  if (v === undefined || v === 'predicted') return 'predicted';
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0)
+    throw new UsageError(`--target must be "predicted" or a class index, got "${v}"`);
+  return n;
+}
+
+function toItems(group: InputItem[], r: ExplainResult): Item[] {
+  const [, h, w] = r.cams.dims;
+  return group.map((it, i) => ({
+    input: it.input,
+    index: it.index,
+    scores: Array.from(r.scores.subarray(i * r.numClasses, (i + 1) * r.numClasses)),
+    target: r.targets[i],
+    cam: {
+      height: h,
+      width: w,
+      data: Array.from(r.cams.data.subarray(i * h * w, (i + 1) * h * w)),
+    },
+  }));
+}
+
+/** The binding --json item shape; `index` is added for multi-image .npy inputs. */
+function publicItem(it: Item) {
+  return {
+    input: it.input,
+    ...(it.index > 0 ? { index: it.index } : {}),
+    scores: it.scores,
+    target: it.target,
+    cam: it.cam,
+  };
+}
+
+async function writeOutputs(dir: string, items: Item[]): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  for (const it of items) {
+    const stem = basename(it.input, extname(it.input)) + (it.index > 0 ? `_${it.index}` : '');
+    await writeFile(join(dir, `${stem}.json`), `${JSON.stringify(publicItem(it))}\n`);
+  }
+}
+
+function printSummary(
+  model: string,
+  layer: string,
+  method: string,
+  items: Item[],
+  out?: string,
+): void {
+  const lines = [`model ${model}, layer ${layer}, method ${method}`];
+  for (const it of items) {
+    const peak = Math.max(...it.cam.data);
+    const name = it.index > 0 ? `${it.input}[${it.index}]` : it.input;
+    const s = it.scores.map((x) => x.toFixed(4)).join(', ');
+    lines.push(
+      `  ${name}: target ${it.target}, scores [${s}], cam ${it.cam.height}x${it.cam.width} (max ${peak.toFixed(4)})`,
+    );
+  }
+  if (out) lines.push(`outputs written to ${out}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}

@@ -1,0 +1,21 @@
+/** Bad arguments or unreadable input: one line on stderr, exit code 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export const HELP = `camflow: Grad-CAM explanations for image classifiers
+
+Usage:
+  camflow explain <input...> --model <model.onnx|dir> [--card <model.json>] [--layer <name>]
+                  [--method gradcam|gradcam++|xgradcam|hirescam|layercam|eigencam]
+                  [--target predicted|<int>] [--score output|logit] [--out <dir>] [--json]
+  camflow bench --model <model.onnx> [--batch <B>] [--seconds <S>] [--layer <name>] [--json]
+  camflow synth --out <dir> --count <N> --seed <S> [--size 256] [--shortcut <rate>]
+  camflow make-model xray --out <model.onnx> [--nf 64] [--size 256] [--seed 1]
+  camflow help
+
+Inputs are image files (png, jpg, webp, tiff) preprocessed as the model card says (default:
+the seed's Resize(256), CenterCrop(256), Normalize(0.5, 0.5)), or .npy float32 arrays
+[N, C, H, W] that are already preprocessed.
+Environment: EXECUTION_PROVIDER (cpu|cuda|webgpu), CAMFLOW_INTRA_OP_THREADS.
+`;

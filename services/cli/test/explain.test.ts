@@ -1,0 +1,171 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { npyToFloat32 } from '@camflow/imaging';
+import { encodeModel, floatTensor, int64Tensor, makeModel, valueInfo } from '@camflow/onnx';
+import { describe, expect, test } from 'vitest';
+import { runCli } from './run-cli.js';
+
+const goldens = join(import.meta.dirname, '../../../test/fixtures/goldens');
+const tmp = mkdtempSync(join(tmpdir(), 'camflow-cli-'));
+const npy = (p: string) => npyToFloat32(new Uint8Array(readFileSync(join(goldens, p))));
+
+describe('camflow explain --json', () => {
+  test('matches the seed PyTorch hooks on an XRayClassifier export, for a batch', async () => {
+    const r = await runCli([
+      'explain',
+      join(goldens, 'xray/input.npy'),
+      '--model',
+      join(goldens, 'xray/model.onnx'),
+      '--layer',
+      'resnet_blocks.4',
+      '--json',
+    ]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(Object.keys(doc)).toEqual(['model', 'layer', 'method', 'items']);
+    expect(doc.layer).toBe('resnet_blocks.4');
+    expect(doc.method).toBe('gradcam');
+    const cams = npy('xray/predicted/cam_gradcam.npy');
+    const scores = npy('xray/predicted/scores.npy');
+    expect(doc.items).toHaveLength(3);
+    doc.items.forEach(
+      (
+        it: {
+          scores: number[];
+          target: number;
+          cam: { height: number; width: number; data: number[] };
+        },
+        i: number,
+      ) => {
+        expect(it.target).toBe(0);
+        expect(Math.abs(it.scores[0] - scores.data[i]) / Math.abs(scores.data[i])).toBeLessThan(
+          1e-4,
+        );
+        expect([it.cam.height, it.cam.width]).toEqual([8, 8]);
+        const golden = cams.data.subarray(i * 64, (i + 1) * 64);
+        const gmax = Math.max(...golden);
+        const max = Math.max(...it.cam.data);
+        it.cam.data.forEach((v, j) => {
+          expect(Math.abs(v / max - golden[j] / gmax)).toBeLessThan(1e-3);
+        });
+      },
+    );
+  });
+
+  test('a fixed target and another method', async () => {
+    const r = await runCli([
+      'explain',
+      join(goldens, 'resnet/input.npy'),
+      '--model',
+      join(goldens, 'resnet/model.onnx'),
+      '--layer',
+      'layer4',
+      '--method',
+      'gradcam++',
+      '--target',
+      '1',
+      '--json',
+    ]);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    const cams = npy('resnet/target1/cam_gradcampp.npy');
+    const per = cams.shape[1] * cams.shape[2];
+    for (const [i, it] of doc.items.entries()) {
+      expect(it.target).toBe(1);
+      const golden = cams.data.subarray(i * per, (i + 1) * per);
+      const gmax = Math.max(...golden);
+      const max = Math.max(...it.cam.data);
+      it.cam.data.forEach((v: number, j: number) => {
+        expect(Math.abs(v / max - golden[j] / gmax)).toBeLessThan(1e-3);
+      });
+    }
+  });
+});
+
+describe('camflow explain: one clear line and exit code 2', () => {
+  const xray = ['--model', join(goldens, 'xray/model.onnx')];
+  const input = join(goldens, 'xray/input.npy');
+
+  test.each([
+    [
+      'an unknown layer',
+      [input, ...xray, '--layer', 'resnet_blocks.9'],
+      /unknown layer "resnet_blocks.9"; close matches: resnet_blocks/,
+    ],
+    [
+      'a missing input',
+      ['/nonexistent/x.npy', ...xray],
+      /cannot read input \/nonexistent\/x.npy: no such file/,
+    ],
+    [
+      'a missing model',
+      [input, '--model', '/nonexistent.onnx'],
+      /cannot read model \/nonexistent.onnx/,
+    ],
+    [
+      'a wrong input shape',
+      [join(goldens, 'resnet/input.npy'), ...xray],
+      /input shape \[3, 3, 96, 96\] does not fit the model's input \[N, 3, 256, 256\]/,
+    ],
+    ['an unknown method', [input, ...xray, '--method', 'magic'], /--method must be one of/],
+    [
+      'a bad target',
+      [input, ...xray, '--target', 'cat'],
+      /--target must be "predicted" or a class index/,
+    ],
+    [
+      'a target out of range',
+      [input, ...xray, '--target', '3'],
+      /target 3 is not a class index in \[0, 0\]/,
+    ],
+    ['an unknown option', [input, ...xray, '--colour', 'red'], /Unknown option '--colour'/],
+    ['no inputs', [...xray], /no input files given/],
+  ])('%s', async (_what, args, message) => {
+    const r = await runCli(['explain', ...(args as string[])]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(message as RegExp);
+  });
+
+  test('a corrupt model file', async () => {
+    const bad = join(tmp, 'corrupt.onnx');
+    writeFileSync(bad, 'this is not a protobuf at all, just text');
+    const r = await runCli(['explain', input, '--model', bad]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^camflow: not an ONNX model/);
+  });
+
+  test('an op the engine cannot differentiate names the op and node', async () => {
+    // h -> TopK (no gradient rule) -> output
+    const model = makeModel({
+      opset: 13,
+      inputs: [valueInfo('x', ['N', 2, 3, 3])],
+      outputs: [valueInfo('y', ['N', 2])],
+      initializers: [int64Tensor('k', [1], [2]), floatTensor('w', [2, 2, 1, 1], [1, 0.5, -0.5, 1])],
+      nodes: [
+        { name: '/features/Conv', opType: 'Conv', input: ['x', 'w'], output: ['h'] },
+        { name: '/flat/Flatten', opType: 'Flatten', input: ['h'], output: ['f'] },
+        { name: '/head/TopK', opType: 'TopK', input: ['f', 'k'], output: ['y', 'idx'] },
+      ],
+    });
+    const path = join(tmp, 'topk.onnx');
+    writeFileSync(path, encodeModel(model));
+    const x = join(tmp, 'x.npy');
+    const { writeNpy } = await import('@camflow/imaging');
+    writeFileSync(
+      x,
+      writeNpy(
+        new Float32Array(18).map((_, i) => Math.sin(i)),
+        [1, 2, 3, 3],
+      ),
+    );
+    const r = await runCli(['explain', x, '--model', path, '--layer', 'features']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      /cannot differentiate TopK \(node "\/head\/TopK"\) between layer "features" and the output/,
+    );
+  });
+});
