@@ -1,4 +1,6 @@
 // Public API of @camflow/imaging: bytes in, bytes out, no network IO.
+export type { CamGrid, CamInterpolation, CamMapOptions, Heatmap } from './cammap.js';
+export { camToOriginal, camToTensor, normalizeCam } from './cammap.js';
 export type {
   CamMethod,
   Interpolation,
@@ -23,7 +25,7 @@ export { centerCropOffsets, computeGeometry, shorterSideSize } from './geometry.
 export type { NpyArray, NpyData, NpyDtype } from './npy.js';
 export { NpyFormatError, npyToFloat32, readNpy, writeNpy } from './npy.js';
 export type { ImageInput, Preprocessed, PreprocessedBatch } from './preprocess.js';
-export { preprocess, preprocessBatch } from './preprocess.js';
+export { preprocess, preprocessBatch, tensorPixels } from './preprocess.js';
 export type { Pixels, ResampleFilter } from './resample.js';
 export { resizePixels } from './resample.js';
 export * from './synth/index.js';

@@ -96,6 +96,33 @@ function writeTensor(
   }
 }
 
+/**
+ * The image the model sees, as 8-bit pixels at the tensor size (before scale/mean/std): the
+ * resized, cropped or letterboxed picture (bars filled with the card's `pad`), grey for
+ * grayscale cards, RGB otherwise. The seed draws its overlay on this.
+ */
+export async function tensorPixels(
+  input: ImageInput,
+  card: ModelCard,
+  options?: DecodeOptions,
+): Promise<Pixels> {
+  const image = await toPixels(input, options);
+  const { pixels, geometry } = resizeForCard(image, card);
+  const channels = card.input.colorSpace === 'grayscale' ? 1 : 3;
+  const { width, height } = geometry.tensor;
+  const { left, top } = geometry.padding;
+  const data = new Uint8Array(width * height * channels).fill(Math.round(card.input.pad));
+  for (let y = 0; y < pixels.height; y++) {
+    for (let x = 0; x < pixels.width; x++) {
+      for (let c = 0; c < channels; c++) {
+        const source = (y * pixels.width + x) * pixels.channels + (pixels.channels === 1 ? 0 : c);
+        data[((y + top) * width + x + left) * channels + c] = pixels.data[source];
+      }
+    }
+  }
+  return { width, height, channels, data };
+}
+
 /** The input is either encoded bytes or pixels that were already decoded. */
 export type ImageInput = Uint8Array | DecodedImage;
 
