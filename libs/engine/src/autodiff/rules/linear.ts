@@ -37,17 +37,19 @@ const gemm: GradRule = (node, ctx, [dy], needs) => {
   const tA = attrInt(node, 'transA', 0);
   const tB = attrInt(node, 'transB', 0);
   const g = ctx.b;
+  // Gemm's C is optional only from opset 11: give older opsets a zero.
+  const zero = ctx.opset < 11 ? [g.floats([0], [])] : [];
   if (needs[0]) {
     // dA' = alpha dY B'^T; dA = dA'^T when transA.
     out[0] = tA
-      ? g.node('Gemm', [b, dy], { alpha: { float: alpha }, transA: tB, transB: 1 })
-      : g.node('Gemm', [dy, b], { alpha: { float: alpha }, transB: tB ? 0 : 1 });
+      ? g.node('Gemm', [b, dy, ...zero], { alpha: { float: alpha }, transA: tB, transB: 1 })
+      : g.node('Gemm', [dy, b, ...zero], { alpha: { float: alpha }, transB: tB ? 0 : 1 });
   }
   if (needs[1]) {
     // dB' = alpha A'^T dY; dB = dB'^T when transB.
     out[1] = tB
-      ? g.node('Gemm', [dy, a], { alpha: { float: alpha }, transA: 1, transB: tA })
-      : g.node('Gemm', [a, dy], { alpha: { float: alpha }, transA: tA ? 0 : 1 });
+      ? g.node('Gemm', [dy, a, ...zero], { alpha: { float: alpha }, transA: 1, transB: tA })
+      : g.node('Gemm', [a, dy, ...zero], { alpha: { float: alpha }, transA: tA ? 0 : 1 });
   }
   if (needs[2] && c) {
     const scaled = beta === 1 ? dy : g.node('Mul', [dy, g.floats([beta], [])]);

@@ -81,9 +81,15 @@ export const convCases: GradCase[] = [
 ];
 
 /** Y = Gemm(A, B, C) with the hooked tensor in A (possibly transposed). */
-function gemmOnA(tA: number, tB: number, extra: Record<string, AttrValue> = {}): GradCase {
+function gemmOnA(
+  tA: number,
+  tB: number,
+  extra: Record<string, AttrValue> = {},
+  opset = 17,
+): GradCase {
   return {
-    name: `Gemm: A from h, transA=${tA} transB=${tB}`,
+    name: `Gemm opset ${opset}: A from h, transA=${tA} transB=${tB}`,
+    opset,
     shape: [2, 4],
     build: (n) => {
       const a = tA ? n.op('Transpose', [n.op('Tanh', ['h'])], { perm: [1, 0] }) : 'h';
@@ -94,9 +100,10 @@ function gemmOnA(tA: number, tB: number, extra: Record<string, AttrValue> = {}):
 }
 
 /** Y^T = Gemm(A, B) with the hooked tensor in B: the batch is B's column axis. */
-function gemmOnB(tA: number, tB: number): GradCase {
+function gemmOnB(tA: number, tB: number, opset = 17): GradCase {
   return {
-    name: `Gemm: B from h, transA=${tA} transB=${tB}, alpha 0.7`,
+    name: `Gemm opset ${opset}: B from h, transA=${tA} transB=${tB}, alpha 0.7`,
+    opset,
     shape: [2, 4],
     build: (n) => {
       const a = n.rand(tA ? [4, 3] : [3, 4]);
@@ -125,6 +132,11 @@ export const gemmCases: GradCase[] = [
   gemmOnB(0, 1),
   gemmOnB(1, 0),
   gemmOnB(1, 1),
+  // Before opset 11 Gemm's C is required, in the model and in the gradient graph alike.
+  gemmOnA(0, 1, {}, 9),
+  gemmOnA(1, 0, { alpha: { float: 0.5 } }, 10),
+  gemmOnB(0, 1, 9),
+  gemmOnB(1, 0, 10),
   {
     name: 'Gemm: alpha, beta, C [1, M] broadcast, no C gradient',
     shape: [2, 5],
