@@ -22,7 +22,9 @@ const globalAveragePool: GradRule = (node, ctx, [dy], needs) => {
 /** Max-type reductions: the gradient goes to every element equal to the max (ties share it). */
 function toMaxima(ctx: RuleContext, x: string, yKeep: string, dyKeep: string): string {
   const b = ctx.b;
-  const hit = b.node('Equal', [x, yKeep]);
+  // x <= max everywhere, so x == max is !(x < max): Equal takes floats only from opset 11.
+  const hit =
+    ctx.opset >= 11 ? b.node('Equal', [x, yKeep]) : b.node('Not', [b.node('Less', [x, yKeep])]);
   return b.node('Where', [hit, expandTo(ctx, dyKeep, x), b.floats([0], [])]);
 }
 
@@ -106,14 +108,18 @@ const maxPool: GradRule = (node, ctx, dOut, needs) => {
   const pads = attrInts(node, 'pads');
   if (pads) attrs.pads = pads;
   if (attrInts(node, 'dilations')) attrs.dilations = dil;
-  attrs.ceil_mode = attrInt(node, 'ceil_mode', 0);
+  // ceil_mode exists from opset 10: copy it only when the node has it.
+  if (node.attribute?.some((a) => a.name === 'ceil_mode')) {
+    attrs.ceil_mode = attrInt(node, 'ceil_mode', 0);
+  }
   const autoPad = node.attribute?.find((a) => a.name === 'auto_pad');
   if (autoPad?.s) attrs.auto_pad = Buffer.from(autoPad.s).toString('utf8');
   const indices = node.output?.[1] || b.nodeN('MaxPool', [x], 2, attrs)[1];
   const flatShape = b.ints([-1]);
   const zeros = b.node('ConstantOfShape', [b.node('Reshape', [b.node('Size', [x]), flatShape])]);
+  // ScatterElements is opset 11's name for opset 9's Scatter (same semantics, no reduction).
   const scattered = b.node(
-    'ScatterElements',
+    ctx.opset >= 11 ? 'ScatterElements' : 'Scatter',
     [zeros, b.node('Reshape', [indices, flatShape]), b.node('Reshape', [dy, flatShape])],
     overlapping ? { axis: 0, reduction: 'add' } : { axis: 0 },
   );

@@ -41,6 +41,18 @@ export const maxPoolCases: GradCase[] = [
     strides: [2, 2],
     ceil_mode: 1,
   }),
+  // Opset 9 has no ceil_mode and opset 9/10 no ScatterElements (Scatter instead).
+  maxPool('2x2/2', 9, [2, 2, 6, 6], { kernel_shape: [2, 2], strides: [2, 2] }),
+  maxPool('3x3/3 pads 1', 10, [2, 2, 7, 7], {
+    kernel_shape: [3, 3],
+    strides: [3, 3],
+    pads: [1, 1, 1, 1],
+  }),
+  maxPool('2x2/2 ceil_mode on 5x5', 10, [2, 2, 5, 5], {
+    kernel_shape: [2, 2],
+    strides: [2, 2],
+    ceil_mode: 1,
+  }),
   maxPool('3x3/3 with pads 1, non-overlapping', 13, [2, 2, 7, 7], {
     kernel_shape: [3, 3],
     strides: [3, 3],
@@ -143,6 +155,14 @@ export const globalPoolCases: GradCase[] = [
     sample: distinct(),
     build: (n) => n.output(n.op('GlobalMaxPool', ['h'])),
   },
+  {
+    // Equal takes floats only from opset 11.
+    name: 'GlobalMaxPool opset 9',
+    opset: 9,
+    shape: [2, 3, 4, 5],
+    sample: distinct(),
+    build: (n) => n.output(n.op('GlobalMaxPool', ['h'])),
+  },
 ];
 
 export const reduceCases: GradCase[] = [
@@ -206,6 +226,13 @@ export const reduceCases: GradCase[] = [
     shape: [2, 3, 4],
     sample: distinct(),
     build: (n) => n.output(n.op('ReduceMax', ['h'], { axes: [1] })),
+  },
+  {
+    name: 'ReduceMax opset 10: axes attribute [2], keepdims 0',
+    opset: 10,
+    shape: [2, 3, 5],
+    sample: distinct(),
+    build: (n) => n.output(n.op('ReduceMax', ['h'], { axes: [2], keepdims: 0 })),
   },
   {
     name: 'ReduceMax opset 18: axes input [-1], keepdims 0',
