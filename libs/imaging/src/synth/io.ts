@@ -24,6 +24,7 @@ export async function encodeGreyPng(
   return sharp(Buffer.from(pixels.buffer, pixels.byteOffset, pixels.byteLength), {
     raw: { width: size, height: size, channels: 1 },
   })
+    .toColourspace('b-w') // without it sharp writes an RGB PNG
     .png({ compressionLevel, adaptiveFiltering: false })
     .toBuffer();
 }

@@ -47,7 +47,7 @@ export function sampleLesions(a: Anatomy, rng: Random, strengthScale = 1): Lesio
   const count = u < 0.5 ? 1 : u < 0.8 ? 2 : 3;
   const lesions: Lesion[] = [];
   for (let k = 0; k < count; k++) {
-    let r = k === 0 ? rng.uniform(0.1, 0.19) : rng.uniform(0.07, 0.15);
+    let r = k === 0 ? rng.uniform(0.13, 0.22) : rng.uniform(0.08, 0.15);
     const aspect = rng.uniform(0.7, 1.4);
     const angle = rng.uniform(0, Math.PI);
     const strength = rng.uniform(0.32, 0.62) * strengthScale;
@@ -250,7 +250,7 @@ export function renderPhantom(
         const dd = Math.abs(y - yc) / 0.032;
         if (dd < 1.15) {
           const cl = (1 - smoothstep(0.75, 1.15, dd)) * smoothstep(0.03, 0.09, sd);
-          val += 1.1 * d.bone * cl * (1 - smoothstep(0.58, 0.66, sd)) * body;
+          val += 0.85 * d.bone * cl * (1 - smoothstep(0.58, 0.66, sd)) * body;
         }
       }
 

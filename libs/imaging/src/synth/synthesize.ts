@@ -170,7 +170,12 @@ function render(index: number, o: Resolved): SynthSample {
   let markerMask: Uint8Array = new Uint8Array(size * size);
   let marker: MarkerInfo | null = null;
   if (hasMarker) {
-    const drawn = drawMarker(rendered.image, size, sampleRandom(seed, index, STREAM_MARKER));
+    const drawn = drawMarker(
+      rendered.image,
+      rendered.lung,
+      size,
+      sampleRandom(seed, index, STREAM_MARKER),
+    );
     markerMask = drawn.mask;
     marker = drawn.info;
   }
