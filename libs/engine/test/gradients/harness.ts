@@ -121,6 +121,11 @@ export class Net {
     return output;
   }
 
+  /** Renames the last node added (for error messages that name it). */
+  nameLast(name: string): void {
+    this.nodes[this.nodes.length - 1].name = name;
+  }
+
   /** Adds a single-output node; returns its output. */
   op(opType: string, inputs: string[], attrs: Record<string, AttrValue | undefined> = {}): string {
     return this.opN(opType, inputs, 1, attrs)[0];

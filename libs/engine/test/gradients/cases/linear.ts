@@ -80,6 +80,11 @@ export const convCases: GradCase[] = [
   convCase('kernel covering the whole map (a head)', [2, 3, 4, 4], 5, [4, 4]),
 ];
 
+const attrText = (attrs: Record<string, AttrValue>) =>
+  Object.entries(attrs)
+    .map(([k, v]) => `, ${k} ${typeof v === 'object' && 'float' in v ? v.float : v}`)
+    .join('');
+
 /** Y = Gemm(A, B, C) with the hooked tensor in A (possibly transposed). */
 function gemmOnA(
   tA: number,
@@ -88,7 +93,7 @@ function gemmOnA(
   opset = 17,
 ): GradCase {
   return {
-    name: `Gemm opset ${opset}: A from h, transA=${tA} transB=${tB}`,
+    name: `Gemm opset ${opset}: A from h, transA=${tA} transB=${tB}${attrText(extra)}`,
     opset,
     shape: [2, 4],
     build: (n) => {
