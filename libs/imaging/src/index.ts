@@ -16,6 +16,8 @@ export {
   seedCard,
   seedCardJson,
 } from './card.js';
+export type { ColormapName } from './colormap.js';
+export { COLORMAPS, colormapLut } from './colormap.js';
 export type { DecodedImage, DecodeOptions, ImageFormat } from './decode.js';
 export { DEFAULT_MAX_PIXELS, decodeImage, sniffFormat } from './decode.js';
 export type { ImageDecodeErrorCode } from './errors.js';
@@ -24,6 +26,14 @@ export type { Geometry, Rect, Size } from './geometry.js';
 export { centerCropOffsets, computeGeometry, shorterSideSize } from './geometry.js';
 export type { NpyArray, NpyData, NpyDtype } from './npy.js';
 export { NpyFormatError, npyToFloat32, readNpy, writeNpy } from './npy.js';
+export type { ColorizeOptions, OutputFormat, OverlayOptions } from './overlay.js';
+export {
+  colorizeHeatmap,
+  encodePixels,
+  overlayPixels,
+  renderHeatmap16,
+  renderOverlay,
+} from './overlay.js';
 export type { ImageInput, Preprocessed, PreprocessedBatch } from './preprocess.js';
 export { preprocess, preprocessBatch, tensorPixels } from './preprocess.js';
 export type { Pixels, ResampleFilter } from './resample.js';

@@ -1,0 +1,191 @@
+import { inflateSync } from 'node:zlib';
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { camToOriginal, type Heatmap } from '../src/cammap.js';
+import { seedCard } from '../src/card.js';
+import { decodeImage } from '../src/decode.js';
+import { computeGeometry } from '../src/geometry.js';
+import {
+  colorizeHeatmap,
+  encodePixels,
+  overlayPixels,
+  renderHeatmap16,
+  renderOverlay,
+} from '../src/overlay.js';
+import { picture, png } from './helpers/pixels.js';
+
+const heatOf = (width: number, height: number, f: (i: number) => number): Heatmap => ({
+  width,
+  height,
+  data: Float32Array.from({ length: width * height }, (_, i) => f(i)),
+});
+
+/** An independent reader for the 16-bit grey PNGs we write (handles filters None and Up). */
+function readGrey16(bytes: Uint8Array): { width: number; height: number; samples: number[] } {
+  const buf = Buffer.from(bytes);
+  const width = buf.readUInt32BE(16);
+  const height = buf.readUInt32BE(20);
+  expect([buf[24], buf[25]]).toEqual([16, 0]);
+  const idat: Buffer[] = [];
+  for (let at = 8; at < buf.length; ) {
+    const len = buf.readUInt32BE(at);
+    if (buf.toString('latin1', at + 4, at + 8) === 'IDAT')
+      idat.push(buf.subarray(at + 8, at + 8 + len));
+    at += 12 + len;
+  }
+  const rows = inflateSync(Buffer.concat(idat));
+  const stride = width * 2 + 1;
+  const bytesOut = new Uint8Array(width * 2 * height);
+  for (let y = 0; y < height; y++) {
+    const filter = rows[y * stride];
+    expect([0, 2]).toContain(filter);
+    for (let i = 0; i < width * 2; i++) {
+      const up = filter === 2 && y > 0 ? bytesOut[(y - 1) * width * 2 + i] : 0;
+      bytesOut[y * width * 2 + i] = (rows[y * stride + 1 + i] + up) & 0xff;
+    }
+  }
+  const samples = [];
+  for (let i = 0; i < width * height; i++)
+    samples.push((bytesOut[i * 2] << 8) | bytesOut[i * 2 + 1]);
+  return { width, height, samples };
+}
+
+describe('overlayPixels (seed defaults: jet, gamma 2, alpha 0.4)', () => {
+  const image = {
+    width: 3,
+    height: 1,
+    channels: 3,
+    data: new Uint8Array([100, 150, 200, 100, 150, 200, 100, 150, 200]),
+  };
+
+  it('blends (1 - alpha) * image + alpha * jet(heat ^ 2)', () => {
+    const out = overlayPixels(
+      image,
+      heatOf(3, 1, (i) => [1, 0, 0.5][i]),
+    );
+    // heat 1 -> jet(1) = (0.5, 0, 0); heat 0 -> jet(0) = (0, 0, 0.5);
+    // heat 0.5 -> 0.25 -> entry 64 = (0, 0.5019608, 1).
+    expect(Array.from(out.data)).toEqual([
+      Math.round(60 + 0.4 * 127.5),
+      90,
+      120,
+      60,
+      90,
+      Math.round(120 + 0.4 * 127.5),
+      60,
+      Math.round(90 + 0.4 * 128),
+      Math.round(120 + 0.4 * 255),
+    ]);
+  });
+
+  it('honours alpha, gamma and colormap options', () => {
+    const full = overlayPixels(
+      image,
+      heatOf(3, 1, () => 0.5),
+      { alpha: 1, gamma: 1, colormap: 'gray' },
+    );
+    expect(Array.from(full.data.subarray(0, 3))).toEqual([128, 128, 128]); // entry 128 of gray
+    const none = overlayPixels(
+      image,
+      heatOf(3, 1, () => 1),
+      { alpha: 0 },
+    );
+    expect(none.data).toEqual(image.data);
+    expect(() =>
+      overlayPixels(
+        image,
+        heatOf(3, 1, () => 1),
+        { alpha: 2 },
+      ),
+    ).toThrow(/alpha/);
+  });
+
+  it('repeats a grey image over RGB', () => {
+    const grey = { width: 1, height: 1, channels: 1, data: new Uint8Array([200]) };
+    const out = overlayPixels(
+      grey,
+      heatOf(1, 1, () => 0),
+      { alpha: 0.5 },
+    );
+    expect(Array.from(out.data)).toEqual([100, 100, Math.round(100 + 0.5 * 127.5)]);
+  });
+
+  it('refuses a heatmap of another size, saying how to get the right one', () => {
+    expect(() =>
+      overlayPixels(
+        image,
+        heatOf(2, 2, () => 0),
+      ),
+    ).toThrow(/camToOriginal/);
+  });
+
+  it('colorizeHeatmap gives the colormap colour of heat ^ gamma', () => {
+    const c = colorizeHeatmap(
+      heatOf(2, 1, (i) => i),
+      { gamma: 1 },
+    );
+    expect(Array.from(c.data)).toEqual([0, 0, 128, 128, 0, 0]);
+  });
+});
+
+describe('renderOverlay', () => {
+  it('draws at the source resolution: a 300x200 input gives a 300x200 overlay', async () => {
+    const bytes = await png(picture(300, 200, 3), 300, 200, 3);
+    const cam = { width: 8, height: 8, data: Float32Array.from({ length: 64 }, (_, i) => i) };
+    const heat = camToOriginal(cam, computeGeometry(300, 200, seedCard));
+    const out = await renderOverlay(bytes, heat);
+    const decoded = await decodeImage(out);
+    expect(decoded).toMatchObject({ format: 'png', width: 300, height: 200, channels: 3 });
+    // The PNG holds exactly the blended pixels.
+    const expected = overlayPixels(await decodeImage(bytes), heat);
+    expect(decoded.data).toEqual(expected.data);
+  });
+
+  it('encodes JPEG and WebP too', async () => {
+    const pixels = { width: 40, height: 30, channels: 3, data: picture(40, 30, 3) };
+    const heat = heatOf(40, 30, (i) => (i % 40) / 40);
+    const jpeg = await renderOverlay(pixels, heat, { format: 'jpeg', quality: 80 });
+    expect((await sharp(jpeg).metadata()).format).toBe('jpeg');
+    const webp = await renderOverlay(pixels, heat, { format: 'webp' });
+    const meta = await sharp(webp).metadata();
+    expect([meta.format, meta.width, meta.height]).toEqual(['webp', 40, 30]);
+  });
+
+  it('encodes grey pixels as a grey PNG', async () => {
+    const out = await encodePixels({
+      width: 2,
+      height: 1,
+      channels: 1,
+      data: new Uint8Array([3, 250]),
+    });
+    const decoded = await decodeImage(out);
+    expect(decoded.channels).toBe(1);
+    expect(Array.from(decoded.data)).toEqual([3, 250]);
+  });
+});
+
+describe('renderHeatmap16', () => {
+  it('writes round(heat * 65535) as 16-bit grey, clamped to [0, 1]', async () => {
+    const values = [0, 1, 0.5, 1 / 65535, 2, -1, Number.NaN, 0.25];
+    const heat = heatOf(4, 2, (i) => values[i]);
+    const bytes = renderHeatmap16(heat);
+    const { width, height, samples } = readGrey16(bytes);
+    expect([width, height]).toEqual([4, 2]);
+    expect(samples).toEqual([0, 65535, 32768, 1, 65535, 0, 0, 16384]);
+    const meta = await sharp(bytes).metadata();
+    expect([meta.format, meta.space, meta.depth, meta.channels]).toEqual([
+      'png',
+      'grey16',
+      'ushort',
+      1,
+    ]);
+  });
+
+  it('keeps a source-resolution map exactly (300x200)', () => {
+    const heat = heatOf(300, 200, (i) => ((i * 7919) % 10007) / 10007);
+    const { samples } = readGrey16(renderHeatmap16(heat));
+    expect(samples.length).toBe(60000);
+    for (const i of [0, 1, 299, 300, 12345, 59999])
+      expect(samples[i]).toBe(Math.round(heat.data[i] * 65535));
+  });
+});
