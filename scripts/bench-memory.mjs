@@ -8,7 +8,10 @@ import { buildXRayClassifier, encodeModel } from '@camflow/onnx';
 const calls = Number(process.env.MEMORY_CALLS ?? 10000);
 const warmupCalls = 3000;
 const engine = Engine.load(encodeModel(buildXRayClassifier({ nf: 4, size: 64 })));
-const input = { data: new Float32Array(2 * 3 * 64 * 64).map((_, i) => Math.sin(i)), dims: [2, 3, 64, 64] };
+const input = {
+  data: new Float32Array(2 * 3 * 64 * 64).map((_, i) => Math.sin(i)),
+  dims: [2, 3, 64, 64],
+};
 const round = (x) => Math.round(x * 10) / 10;
 const sample = () => {
   global.gc?.();

@@ -15,9 +15,13 @@ const cache = join(root, '.camflow');
 const model = join(cache, 'xray-nf64-256.onnx');
 mkdirSync(cache, { recursive: true });
 if (!existsSync(model)) {
-  execFileSync(process.execPath, [cli, 'make-model', 'xray', '--nf', '64', '--size', '256', '--out', model], {
-    stdio: 'inherit',
-  });
+  execFileSync(
+    process.execPath,
+    [cli, 'make-model', 'xray', '--nf', '64', '--size', '256', '--out', model],
+    {
+      stdio: 'inherit',
+    },
+  );
 }
 
 const camflow = (batch) => {
@@ -40,18 +44,37 @@ if (python) {
   process.stderr.write(`bench: the seed method in PyTorch (${python}) ...\n`);
   const r = spawnSync(
     python,
-    ['-m', 'camflow_ref.bench_seed', '--nf', '64', '--size', '256', '--batch', '1', '8', '--seconds', seconds],
+    [
+      '-m',
+      'camflow_ref.bench_seed',
+      '--nf',
+      '64',
+      '--size',
+      '256',
+      '--batch',
+      '1',
+      '8',
+      '--seconds',
+      seconds,
+    ],
     { cwd: join(root, 'test/reference'), encoding: 'utf8' },
   );
   if (r.status === 0) seed = JSON.parse(r.stdout.trim().split('\n').pop());
-  else process.stderr.write(`bench: seed benchmark failed: ${r.stderr.split('\n').slice(-3).join(' ')}\n`);
+  else
+    process.stderr.write(
+      `bench: seed benchmark failed: ${r.stderr.split('\n').slice(-3).join(' ')}\n`,
+    );
 } else {
-  process.stderr.write('bench: no python3 with torch (apt-get install python3-torch): skipping the seed comparison\n');
+  process.stderr.write(
+    'bench: no python3 with torch (apt-get install python3-torch): skipping the seed comparison\n',
+  );
 }
 
 process.stderr.write('bench: engine memory over 10,000 explain calls ...\n');
 const memory = JSON.parse(
-  execFileSync(process.execPath, ['--expose-gc', join(root, 'scripts/bench-memory.mjs')], { encoding: 'utf8' }).trim(),
+  execFileSync(process.execPath, ['--expose-gc', join(root, 'scripts/bench-memory.mjs')], {
+    encoding: 'utf8',
+  }).trim(),
 );
 
 const ms = (ips) => (1000 / ips).toFixed(1);

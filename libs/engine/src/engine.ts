@@ -154,6 +154,12 @@ export class Engine {
     return { remove: () => void this.hooks.delete(h) };
   }
 
+  /** The execution provider actually in use (after any fallback to CPU). */
+  async provider(): Promise<string> {
+    this.plain ??= createSession(this.prepared.bytes, this.options);
+    return (await this.plain).provider;
+  }
+
   /** The unmodified model's outputs, flattened to [N, K]. */
   async predict(batch: Batch): Promise<RunResult> {
     this.checkInput(batch);

@@ -19,7 +19,8 @@ describe('camflow bench', () => {
     ]);
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout);
-    expect(Object.keys(doc)).toEqual(['batch', 'forward', 'gradcam', 'ratio']);
+    expect(Object.keys(doc)).toEqual(['batch', 'forward', 'gradcam', 'ratio', 'provider']);
+    expect(doc.provider).toBe('cpu');
     expect(doc.batch).toBe(2);
     expect(doc.forward.imagesPerSec).toBeGreaterThan(0);
     expect(doc.gradcam.imagesPerSec).toBeGreaterThan(0);

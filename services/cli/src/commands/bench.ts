@@ -68,13 +68,14 @@ export async function benchCommand(argv: string[], config: Config): Promise<numb
       forward: { imagesPerSec: rate(time.forward) },
       gradcam: { imagesPerSec: rate(time.gradcam) },
       ratio: rate(time.gradcam) / rate(time.forward),
+      provider: await engine.provider(),
     };
     if (values.json) {
       process.stdout.write(`${JSON.stringify(result)}\n`);
     } else {
       const ms = (r: number) => (1000 / r).toFixed(2);
       process.stdout.write(
-        `model ${source.name}, batch ${batch}, ${rounds} rounds, method ${method}\n` +
+        `model ${source.name}, batch ${batch}, ${rounds} rounds, method ${method}, ${result.provider}\n` +
           `  forward  ${result.forward.imagesPerSec.toFixed(1)} img/s (${ms(result.forward.imagesPerSec)} ms/img)\n` +
           `  gradcam  ${result.gradcam.imagesPerSec.toFixed(1)} img/s (${ms(result.gradcam.imagesPerSec)} ms/img)\n` +
           `  ratio    ${result.ratio.toFixed(3)} (gradcam / forward)\n`,
