@@ -114,7 +114,9 @@ const maxPool: GradRule = (node, ctx, dOut, needs) => {
   }
   const autoPad = node.attribute?.find((a) => a.name === 'auto_pad');
   if (autoPad?.s) attrs.auto_pad = Buffer.from(autoPad.s).toString('utf8');
-  const indices = node.output?.[1] || b.nodeN('MaxPool', [x], 2, attrs)[1];
+  // The model's own Indices are row-major only without storage_order=1; else recompute them.
+  const own = attrInt(node, 'storage_order', 0) === 0 ? node.output?.[1] : undefined;
+  const indices = own || b.nodeN('MaxPool', [x], 2, attrs)[1];
   const flatShape = b.ints([-1]);
   const zeros = b.node('ConstantOfShape', [b.node('Reshape', [b.node('Size', [x]), flatShape])]);
   // ScatterElements is opset 11's name for opset 9's Scatter (same semantics, no reduction).

@@ -89,6 +89,24 @@ export const maxPoolCases: GradCase[] = [
   },
 ];
 
+maxPoolCases.push({
+  // Column-major Indices in the model must not be reused for the (row-major) scatter.
+  name: 'MaxPool opset 12: the model uses the Indices output with storage_order=1',
+  opset: 12,
+  shape: [2, 2, 4, 6],
+  sample: distinct(),
+  build: (n) => {
+    const [y, indices] = n.opN('MaxPool', ['h'], 2, {
+      kernel_shape: [2, 2],
+      strides: [2, 2],
+      storage_order: 1,
+    });
+    // The indices feed another output-side branch, so the model really uses them.
+    const used = n.op('Cast', [indices], { to: 1 });
+    n.output(n.op('Add', [y, n.op('Mul', [used, n.floats([0], [])])]));
+  },
+});
+
 export const averagePoolCases: GradCase[] = [
   averagePool('2x2/2, no pads', [2, 2, 6, 6], { kernel_shape: [2, 2], strides: [2, 2] }, 11),
   averagePool('3x3/1 pads 1, count_include_pad=0', [2, 2, 5, 5], {
