@@ -38,4 +38,6 @@ export type { ImageInput, Preprocessed, PreprocessedBatch } from './preprocess.j
 export { preprocess, preprocessBatch, tensorPixels } from './preprocess.js';
 export type { Pixels, ResampleFilter } from './resample.js';
 export { resizePixels } from './resample.js';
+export type { CamStats, CamStatsOptions, Mask } from './stats.js';
+export { camStats, decodeMask } from './stats.js';
 export * from './synth/index.js';
