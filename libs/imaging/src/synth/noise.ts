@@ -49,14 +49,19 @@ export function addValueNoise(
   }
 }
 
-/** A fractal (multi-octave) value-noise field, roughly in [-1, 1]. */
+/**
+ * A fractal (multi-octave) value-noise field, roughly in [-1, 1], written into `out` (a reused
+ * size x size buffer) when given.
+ */
 export function fractalNoise(
   size: number,
   baseCells: number,
   octaves: number,
   rng: Random,
+  out?: Float32Array,
 ): Float32Array {
-  const field = new Float32Array(size * size);
+  const field = out ?? new Float32Array(size * size);
+  field.fill(0);
   let amp = 0.6;
   let cells = baseCells;
   for (let o = 0; o < octaves; o++) {

@@ -21,7 +21,9 @@ export interface Lesion {
   /** Radius along the lesion's own axes (rx = r * aspect, ry = r). */
   r: number;
   aspect: number;
-  angle: number;
+  /** Orientation of the lesion's own x axis, as cos and sin. */
+  cos: number;
+  sin: number;
   /** Added density at the centre, as a fraction of the lung's air density. */
   strength: number;
   /** Boundary harmonics: radius factor 1 + sum(amp[k] cos((k + 2) theta + phase[k])). */
@@ -72,21 +74,36 @@ export function sampleLesions(a: Anatomy, rng: Random, strengthScale = 1): Lesio
       }
       if (inside) placed = { x, y };
     }
-    if (placed) lesions.push({ ...placed, r, aspect, angle, strength, harmonics });
+    if (placed) {
+      lesions.push({
+        ...placed,
+        r,
+        aspect,
+        cos: Math.cos(angle),
+        sin: Math.sin(angle),
+        strength,
+        harmonics,
+      });
+    }
   }
   return lesions;
 }
+
+/**
+ * Beyond this normalised radius a lesion's alpha is 0: the soft edge ends at 1.2 times the
+ * boundary radius, which the harmonics stretch by at most 1 + 0.13 (1 + 1/sqrt 2 + 1/sqrt 3 + 1/2)
+ * (< 1.37).
+ */
+const LESION_REACH = 1.2 * 1.37;
 
 /** Alpha of a lesion at canonical (x, y): soft, with an irregular (harmonic) boundary. */
 export function lesionAlpha(l: Lesion, x: number, y: number): number {
   const dx = x - l.x;
   const dy = y - l.y;
-  const c = Math.cos(l.angle);
-  const s = Math.sin(l.angle);
-  const p = (c * dx + s * dy) / (l.r * l.aspect);
-  const q = (-s * dx + c * dy) / l.r;
+  const p = (l.cos * dx + l.sin * dy) / (l.r * l.aspect);
+  const q = (-l.sin * dx + l.cos * dy) / l.r;
   const rho = Math.sqrt(p * p + q * q);
-  if (rho > 1.8) return 0;
+  if (rho > LESION_REACH) return 0;
   if (rho < 1e-9) return 1;
   // cos(k theta + phase) for k = 2, 3, ... from powers of the unit complex number e^(i theta).
   const ct = p / rho;
@@ -104,10 +121,76 @@ export function lesionAlpha(l: Lesion, x: number, y: number): number {
   return 1 - smoothstep(0.55, 1.2, rho / edge);
 }
 
+/** Work buffers, reused from one render to the next (rendering is synchronous). */
+interface Scratch {
+  size: number;
+  density: Float32Array;
+  lung: Float32Array;
+  lowDensity: Float32Array;
+  lowLung: Float32Array;
+  vessels: Float32Array;
+  mottle: Float32Array;
+  fluff: Float32Array;
+}
+
+let scratch: Scratch | null = null;
+
+/** The anatomy's smooth shapes are evaluated at half resolution, then interpolated. */
+function lowSize(size: number): number {
+  return Math.ceil(size / 2);
+}
+
+/** Bilinear resampling of a low x low image to size x size (pixel centres aligned). */
+function upsample(src: Float32Array, low: number, dst: Float32Array, size: number): void {
+  const ratio = low / size;
+  const idx = new Int32Array(size);
+  const w = new Float32Array(size);
+  for (let j = 0; j < size; j++) {
+    const g = Math.min(low - 1, Math.max(0, (j + 0.5) * ratio - 0.5));
+    const g0 = Math.min(low - 2, Math.floor(g));
+    idx[j] = g0;
+    w[j] = g - g0;
+  }
+  for (let i = 0; i < size; i++) {
+    const r0 = idx[i] * low;
+    const r1 = r0 + low;
+    const wy = w[i];
+    const base = i * size;
+    for (let j = 0; j < size; j++) {
+      const c = idx[j];
+      const wx = w[j];
+      const top = src[r0 + c] + (src[r0 + c + 1] - src[r0 + c]) * wx;
+      const bottom = src[r1 + c] + (src[r1 + c + 1] - src[r1 + c]) * wx;
+      dst[base + j] = top + (bottom - top) * wy;
+    }
+  }
+}
+
+function scratchFor(size: number): Scratch {
+  if (scratch?.size !== size) {
+    const n = size * size;
+    const low = lowSize(size);
+    scratch = {
+      size,
+      density: new Float32Array(n),
+      lung: new Float32Array(n),
+      lowDensity: new Float32Array(low * low),
+      lowLung: new Float32Array(low * low),
+      vessels: new Float32Array(n),
+      mottle: new Float32Array(n),
+      fluff: new Float32Array(n),
+    };
+  }
+  return scratch;
+}
+
 export interface RenderedPhantom {
   /** 8-bit grey image. */
   image: Uint8Array;
-  /** Aerated-lung alpha per pixel (0..1). */
+  /**
+   * Aerated-lung alpha per pixel (0..1). A shared work buffer: valid only until the next call of
+   * `renderPhantom`; copy it to keep it.
+   */
   lung: Float32Array;
   /** 255 where a lesion's alpha exceeds 0.5 inside the lungs. */
   lesionMask: Uint8Array;
@@ -125,12 +208,17 @@ export function renderPhantom(
   tone: Random,
 ): RenderedPhantom {
   const n = size * size;
-  const density = new Float32Array(n);
-  const lung = new Float32Array(n);
+  const work = scratchFor(size);
+  const low = lowSize(size);
+  // Every pixel of lowDensity is written below; lowLung only inside the body: clear it.
+  const lowDensity = work.lowDensity;
+  const lowLung = work.lowLung;
+  lowLung.fill(0);
 
   // Vessel markings: ridges (zero crossings) of a mid-frequency noise field, plus fine mottling.
-  const vessels = fractalNoise(size, 7, 2, texture);
-  const mottle = new Float32Array(n);
+  const vessels = fractalNoise(size, 7, 2, texture, work.vessels);
+  const mottle = work.mottle;
+  mottle.fill(0);
   addValueNoise(mottle, size, 24, 1, texture);
 
   const { tx, ty, rot, scale } = a.pose;
@@ -150,20 +238,20 @@ export function renderPhantom(
   const ribLimit = Math.max(lungR.rxLat - lungR.cx, lungL.rxLat + lungL.cx) + 0.06;
   const hilumY = (lungR.cy + lungL.cy) / 2 + 0.06;
   const diaphragmTop = a.heart.cy - 0.05;
-  const step = 2 / size;
+  const lowStep = 2 / low;
 
-  for (let i = 0; i < size; i++) {
-    const v = (i + 0.5) * step - 1 - ty;
-    for (let j = 0; j < size; j++) {
-      const k = i * size + j;
-      const u = (j + 0.5) * step - 1 - tx;
+  for (let i = 0; i < low; i++) {
+    const v = (i + 0.5) * lowStep - 1 - ty;
+    for (let j = 0; j < low; j++) {
+      const k = i * low + j;
+      const u = (j + 0.5) * lowStep - 1 - tx;
       const x = cr * u + sr * v;
       const y = -sr * u + cr * v;
       const ax = Math.abs(x);
 
       const body = bodyAlpha(a, x, y);
       if (body <= 0) {
-        density[k] = d.background;
+        lowDensity[k] = d.background;
         continue;
       }
       const pw = ax / bodyHalfWidth(a, y);
@@ -175,7 +263,7 @@ export function renderPhantom(
       const heart = heartAlpha(a, x, y);
       const med = mediastinumAlpha(a, x, y);
       const la = lshape * (1 - heart) * (1 - med);
-      lung[k] = la;
+      lowLung[k] = la;
       if (la > 0) val -= d.air * la * (1 - 0.18 * smoothstep(-0.3, 0.6, y));
       // Extra density of the heart and mediastinum above the diaphragm (below it all is soft tissue).
       const mass = Math.max(heart, med);
@@ -183,17 +271,12 @@ export function renderPhantom(
         val += d.heart * mass * body * (1 - smoothstep(diaphragmTop, diaphragmTop + 0.15, y));
       }
 
-      // Hila and vessel markings, densest near the hila.
+      // Hila.
       if (lshape > 0) {
         const hdx = ax - 0.21;
         const hdy = y - hilumY;
         const h2 = hdx * hdx + hdy * hdy;
         if (h2 < 0.1) val += 0.06 * Math.exp(-h2 / 0.012) * lshape;
-        if (la > 0) {
-          const ridge = Math.max(0, 1 - Math.abs(vessels[k]) * 5);
-          const near = 0.35 + 1 / (1 + h2 / 0.04);
-          val += la * (0.07 * ridge * ridge * near + 0.02 * mottle[k]);
-        }
       }
 
       const sd = Math.abs(x - sx);
@@ -254,17 +337,39 @@ export function renderPhantom(
         }
       }
 
-      density[k] = val;
+      lowDensity[k] = val;
+    }
+  }
+
+  const density = work.density;
+  const lung = work.lung;
+  upsample(lowDensity, low, density, size);
+  upsample(lowLung, low, lung, size);
+
+  // Vessel markings (fine detail, at full resolution), densest near the hila.
+  const step = 2 / size;
+  for (let i = 0; i < size; i++) {
+    const v = (i + 0.5) * step - 1 - ty;
+    for (let j = 0; j < size; j++) {
+      const k = i * size + j;
+      const la = lung[k];
+      if (la <= 0) continue;
+      const u = (j + 0.5) * step - 1 - tx;
+      const hdx = Math.abs(cr * u + sr * v) - 0.21;
+      const hdy = -sr * u + cr * v - hilumY;
+      const near = 0.35 + 1 / (1 + (hdx * hdx + hdy * hdy) / 0.04);
+      const ridge = Math.max(0, 1 - Math.abs(vessels[k]) * 5);
+      density[k] += la * (0.07 * ridge * ridge * near + 0.02 * mottle[k]);
     }
   }
 
   // Opacities: a fluffy density added where the lung is aerated.
   const lesionMask = new Uint8Array(n);
   if (lesions.length > 0) {
-    const fluff = fractalNoise(size, 12, 2, texture);
+    const fluff = fractalNoise(size, 12, 2, texture, work.fluff);
     for (const l of lesions) {
       const [cj, ci] = toPixel(a, size, l.x, l.y);
-      const reach = 1.8 * l.r * Math.max(1, l.aspect) * 1.3 * a.pose.scale * (size / 2);
+      const reach = LESION_REACH * l.r * Math.max(1, l.aspect) * a.pose.scale * (size / 2) + 2;
       const i0 = Math.max(0, Math.floor(ci - reach));
       const i1 = Math.min(size - 1, Math.ceil(ci + reach));
       const j0 = Math.max(0, Math.floor(cj - reach));

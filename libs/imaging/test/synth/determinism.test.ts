@@ -85,8 +85,8 @@ describe('synth determinism', () => {
 
 const PINNED = {
   flags: [1, true, 0, false],
-  image0: 'd2fa5dc891c9d26d2f0726db52c988683d68a66396b21def60e29d40fc93c7f0',
-  image1: '67c423075b7433e98aae5bc59050be59dc491a0ad31636a49df8e893455dbd9f',
+  image0: '6ab0b2b7d4d8506efda636739b42518fd91c67efbff2da31b3030520d0cbf4da',
+  image1: '528659642b9a038ffa765ec4b25ff7835c4eaea6cd5512ba5ce419b4f7f1edd6',
   mask0: 'af0f9e6dee1c01e5f9a8d8ec35a0413f84da0f847b2807088ee7f3cbde132e91',
 };
 
