@@ -4,6 +4,7 @@
  * bad input.
  */
 import sharp from 'sharp';
+import { type DicomWindow, decodeDicom } from './dicom.js';
 import { ImageDecodeError } from './errors.js';
 import type { Pixels } from './resample.js';
 
@@ -22,6 +23,8 @@ export interface DecodeOptions {
   maxPixels?: number;
   /** Apply the EXIF orientation tag (Pillow, hence torchvision, ignores it). Default true. */
   autoOrient?: boolean;
+  /** DICOM only: the VOI window to apply instead of the file's (modality units). */
+  dicomWindow?: DicomWindow;
 }
 
 export const DEFAULT_MAX_PIXELS = 100_000_000;
@@ -74,8 +77,8 @@ const TRUNCATED =
   /premature end|end of stream|truncated|unexpected end|not enough data|short read/i;
 
 /**
- * Decodes PNG, JPEG, WebP, TIFF (8 or 16 bit, grey or colour, first page) and DICOM to 8-bit
- * pixels: grey sources (with or without alpha) to 1 channel, colour to 3 (alpha dropped, as
+ * Decodes PNG, JPEG, WebP, TIFF (8 or 16 bit, grey or colour, first page) and DICOM (see
+ * dicom.ts: rescale, VOI window, MONOCHROME1) to 8-bit pixels: grey sources (with or without alpha) to 1 channel, colour to 3 (alpha dropped, as
  * Pillow's `convert('RGB')` does). Embedded ICC profiles are ignored, as Pillow does, so the
  * pixels are the ones the model saw in training. Throws `ImageDecodeError` for bad input.
  */
@@ -91,10 +94,9 @@ export async function decodeImage(
       `${describeUnknown(bytes)} (expected PNG, JPEG, WebP, TIFF or DICOM)`,
     );
   }
-  if (format === 'dicom') {
-    throw new ImageDecodeError('unsupported-dicom', 'DICOM decoding is not implemented yet');
-  }
-  return decodeWithSharp(bytes, format, options.maxPixels ?? DEFAULT_MAX_PIXELS, options);
+  const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
+  if (format === 'dicom') return decodeDicom(bytes, { maxPixels, window: options.dicomWindow });
+  return decodeWithSharp(bytes, format, maxPixels, options);
 }
 
 async function decodeWithSharp(

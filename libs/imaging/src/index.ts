@@ -20,6 +20,7 @@ export type { ColormapName } from './colormap.js';
 export { COLORMAPS, colormapLut } from './colormap.js';
 export type { DecodedImage, DecodeOptions, ImageFormat } from './decode.js';
 export { DEFAULT_MAX_PIXELS, decodeImage, sniffFormat } from './decode.js';
+export type { DicomWindow } from './dicom.js';
 export type { ImageDecodeErrorCode } from './errors.js';
 export { ImageDecodeError } from './errors.js';
 export type { Geometry, Rect, Size } from './geometry.js';
