@@ -6,6 +6,7 @@
  * - gray: identity.
  */
 
+/** The colormap names `colormapLut` and the overlay options accept. */
 export const COLORMAPS = ['jet', 'turbo', 'viridis', 'inferno', 'gray'] as const;
 export type ColormapName = (typeof COLORMAPS)[number];
 

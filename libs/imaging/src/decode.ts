@@ -27,6 +27,7 @@ export interface DecodeOptions {
   dicomWindow?: DicomWindow;
 }
 
+/** Default decompression-bomb guard: 100 megapixels. */
 export const DEFAULT_MAX_PIXELS = 100_000_000;
 
 const FORMAT_NAMES: Record<ImageFormat, string> = {
@@ -130,6 +131,20 @@ async function decodeWithSharp(
         `${pixelCount(maxPixels, true)} limit`,
     );
   }
+  // sharp would cast wider samples to 8 bits by clipping (a float image in 0..1 turns black),
+  // and there is no one right scaling for them, so refuse clearly.
+  const wide: Record<string, string> = {
+    float: '32-bit float',
+    double: '64-bit float',
+    uint: '32-bit integer',
+    int: '32-bit integer',
+  };
+  if (meta.depth && wide[meta.depth]) {
+    throw new ImageDecodeError(
+      'unsupported-format',
+      `${name} with ${wide[meta.depth]} samples is not supported (8 or 16-bit integers only)`,
+    );
+  }
   const grey = meta.space === 'b-w' || meta.space === 'grey16' || (meta.channels ?? 3) <= 2;
   try {
     const { data, info } = await sharp(input, sharpOptions)
@@ -165,19 +180,7 @@ function decodeFailure(name: string, err: unknown): ImageDecodeError {
 }
 
 function bitsOf(depth: string | undefined): number {
-  switch (depth) {
-    case 'ushort':
-    case 'short':
-      return 16;
-    case 'uint':
-    case 'int':
-    case 'float':
-      return 32;
-    case 'double':
-      return 64;
-    default:
-      return 8;
-  }
+  return depth === 'ushort' || depth === 'short' ? 16 : 8;
 }
 
 /** "900 MP" for big counts, "1200 pixels" (or "1200-pixel" before a noun) for small ones. */

@@ -23,6 +23,8 @@ export { DEFAULT_MAX_PIXELS, decodeImage, sniffFormat } from './decode.js';
 export type { DicomWindow } from './dicom.js';
 export type { ImageDecodeErrorCode } from './errors.js';
 export { ImageDecodeError } from './errors.js';
+export type { Explanation, ExplanationOptions } from './explain.js';
+export { renderExplanation, renderTensorOverlay } from './explain.js';
 export type { Geometry, Rect, Size } from './geometry.js';
 export { centerCropOffsets, computeGeometry, shorterSideSize } from './geometry.js';
 export type { NpyArray, NpyData, NpyDtype } from './npy.js';

@@ -3,7 +3,7 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { decodeImage, sniffFormat } from '../src/decode.js';
 import { ImageDecodeError } from '../src/errors.js';
-import { encodePng, picture, png, pngFile } from './helpers/pixels.js';
+import { encodePng, floatTiff, picture, png, pngFile } from './helpers/pixels.js';
 
 /** A structurally valid PNG whose header claims any size (pixel data is a few bytes). */
 function pngClaiming(width: number, height: number): Uint8Array {
@@ -172,6 +172,14 @@ describe('decodeImage bad input: one clear, permanent error each', () => {
     const e = await decodeError(pngClaiming(30000, 30000));
     expect(e.code).toBe('too-large');
     expect(e.message).toBe('PNG image is 30000x30000 (900 MP), over the 100 MP limit');
+  });
+
+  it('float TIFF (sharp would clip it to near-black)', async () => {
+    const e = await decodeError(floatTiff(4, 2, [0, 0.25, 0.5, 1, 2, -1, 100, 0.1]));
+    expect(e.code).toBe('unsupported-format');
+    expect(e.message).toBe(
+      'TIFF with 32-bit float samples is not supported (8 or 16-bit integers only)',
+    );
   });
 
   it('the pixel limit is configurable', async () => {

@@ -86,3 +86,38 @@ export function pngFile(chunks: [string, Buffer][]): Uint8Array {
   }
   return new Uint8Array(Buffer.concat(parts));
 }
+
+/** A minimal uncompressed little-endian TIFF of one grey channel of 32-bit floats. */
+export function floatTiff(width: number, height: number, values: ArrayLike<number>): Uint8Array {
+  const entries: [number, number, number, number][] = [
+    // tag, type (3 = SHORT, 4 = LONG), count, value
+    [256, 4, 1, width],
+    [257, 4, 1, height],
+    [258, 3, 1, 32], // BitsPerSample
+    [259, 3, 1, 1], // no compression
+    [262, 3, 1, 1], // BlackIsZero
+    [273, 4, 1, 0], // StripOffsets, patched below
+    [277, 3, 1, 1], // SamplesPerPixel
+    [278, 4, 1, height], // RowsPerStrip
+    [279, 4, 1, width * height * 4], // StripByteCounts
+    [339, 3, 1, 3], // SampleFormat: IEEE float
+  ];
+  const ifdSize = 2 + entries.length * 12 + 4;
+  const dataOffset = 8 + ifdSize;
+  const out = Buffer.alloc(dataOffset + width * height * 4);
+  out.write('II', 0, 'latin1');
+  out.writeUInt16LE(42, 2);
+  out.writeUInt32LE(8, 4);
+  out.writeUInt16LE(entries.length, 8);
+  entries.forEach(([tag, type, count, value], i) => {
+    const at = 10 + i * 12;
+    out.writeUInt16LE(tag, at);
+    out.writeUInt16LE(type, at + 2);
+    out.writeUInt32LE(count, at + 4);
+    const v = tag === 273 ? dataOffset : value;
+    if (type === 3) out.writeUInt16LE(v, at + 8);
+    else out.writeUInt32LE(v, at + 8);
+  });
+  for (let i = 0; i < width * height; i++) out.writeFloatLE(values[i], dataOffset + i * 4);
+  return new Uint8Array(out);
+}
