@@ -12,6 +12,9 @@ export default defineConfig({
       '@camflow/engine': lib('engine'),
       '@camflow/imaging': lib('imaging'),
       '@camflow/config': lib('config'),
+      '@camflow/contracts': lib('contracts'),
+      '@camflow/storage': lib('storage'),
+      '@camflow/telemetry': lib('telemetry'),
     },
   },
   test: {

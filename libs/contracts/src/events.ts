@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import { camMethodSchema, sourceObjectSchema, targetSchema } from './jobs.js';
+
+/** Per-image CAM statistics (at source resolution), as imaging computes them. */
+export const camStatsSchema = z
+  .object({
+    /** Normalised peak location, x and y in [0, 1]. */
+    peak: z.object({ x: z.number(), y: z.number() }),
+    entropy: z.number(),
+    /** Fraction of CAM energy in the border band (a corner marker shows up here). */
+    borderEnergy: z.number(),
+    maskEnergy: z.number().optional(),
+  })
+  .passthrough();
+
+export const predictionSchema = z.object({
+  target: z.number().int(),
+  scores: z.array(z.number()),
+  /** Argmax class (index 0 for a single sigmoid output scored > 0.5 = positive, see `positive`). */
+  predicted: z.number().int(),
+  classes: z.array(z.string()).optional(),
+});
+
+export const outputsSchema = z.object({
+  overlayKey: z.string(),
+  heatmapKey: z.string(),
+  resultKey: z.string(),
+});
+
+const common = {
+  jobId: z.string(),
+  runId: z.string(),
+  source: sourceObjectSchema,
+  model: z.string(),
+  layer: z.string().optional(),
+  method: camMethodSchema,
+  target: targetSchema,
+  label: z.union([z.number().int(), z.string()]).optional(),
+  /** When the job was submitted and finished (ms since epoch). */
+  submittedAt: z.number().int(),
+  finishedAt: z.number().int(),
+  attempts: z.number().int().min(1),
+  worker: z.string().optional(),
+};
+
+/** Published on the events stream when a job has its final outcome. */
+export const completionEventSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('job.completed'),
+    ...common,
+    prediction: predictionSchema,
+    outputs: outputsSchema,
+    stats: camStatsSchema,
+    /** Output bucket. */
+    bucket: z.string(),
+    image: z.object({ width: z.number().int(), height: z.number().int() }),
+    timings: z.record(z.number()).optional(),
+  }),
+  z.object({
+    type: z.literal('job.failed'),
+    ...common,
+    error: z.object({ reason: z.string(), message: z.string() }),
+  }),
+]);
+export type CompletionEvent = z.infer<typeof completionEventSchema>;
+export type CompletedEvent = Extract<CompletionEvent, { type: 'job.completed' }>;
+export type FailedEvent = Extract<CompletionEvent, { type: 'job.failed' }>;
+
+/** Stream entries carry the event as one JSON field. */
+export const EVENT_FIELD = 'event';

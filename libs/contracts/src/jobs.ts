@@ -1,0 +1,88 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { modelRefSchema } from './model-ref.js';
+
+export const CAM_METHODS = [
+  'gradcam',
+  'gradcam++',
+  'xgradcam',
+  'hirescam',
+  'layercam',
+  'eigencam',
+] as const;
+export const camMethodSchema = z.enum(CAM_METHODS);
+export const targetSchema = z.union([z.literal('predicted'), z.number().int().min(0)]);
+export const prioritySchema = z.enum(['bulk', 'realtime']);
+
+/** An object to explain. `etag` or `versionId` pins the content (part of the job id). */
+export const sourceObjectSchema = z
+  .object({
+    bucket: z.string().min(1),
+    key: z.string().min(1).max(1024),
+    etag: z.string().optional(),
+    versionId: z.string().optional(),
+  })
+  .strict();
+export type SourceObject = z.infer<typeof sourceObjectSchema>;
+
+/** What is computed: the same settings on the same object give the same job id. */
+export const explainSettingsSchema = z
+  .object({
+    model: modelRefSchema,
+    /** Empty = the model card's layer (resolved by the worker). */
+    layer: z.string().min(1).optional(),
+    method: camMethodSchema.default('gradcam'),
+    target: targetSchema.default('predicted'),
+  })
+  .strict();
+export type ExplainSettings = z.infer<typeof explainSettingsSchema>;
+
+/** Payload of a job on the realtime or bulk queue. */
+export const explainJobSchema = z
+  .object({
+    runId: z.string().min(1),
+    source: sourceObjectSchema,
+    settings: explainSettingsSchema,
+    /** Ground truth from a manifest, for the audit report. */
+    label: z.union([z.number().int(), z.string()]).optional(),
+    submittedAt: z.number().int(),
+  })
+  .strict();
+export type ExplainJob = z.infer<typeof explainJobSchema>;
+
+/** Payload of a run-expansion job: list the run's source into explain jobs, resumably. */
+export const expandRunJobSchema = z.object({ runId: z.string().min(1) }).strict();
+export type ExpandRunJob = z.infer<typeof expandRunJobSchema>;
+
+/** Typed job map: job name -> payload schema. A handler missing for a name is a compile error. */
+export const JOBS = {
+  explain: explainJobSchema,
+  'expand-run': expandRunJobSchema,
+} as const;
+export type JobName = keyof typeof JOBS;
+export type JobPayload<N extends JobName> = z.infer<(typeof JOBS)[N]>;
+
+/** Retry policy per job: transient faults back off exponentially; permanent ones fail at once. */
+export const RETRY = {
+  explain: { attempts: 6, backoff: { type: 'exponential', delay: 1000 } },
+  'expand-run': { attempts: 10, backoff: { type: 'exponential', delay: 1000 } },
+} as const;
+
+/**
+ * The job id: a hash of what determines the output (object identity and content version,
+ * model, layer, method, target). Re-ingesting the same object is a no-op and retries overwrite
+ * the same outputs. BullMQ ids must not contain ':'.
+ */
+export function explainJobId(source: SourceObject, settings: ExplainSettings): string {
+  const parts = [
+    source.bucket,
+    source.key,
+    source.versionId ?? '',
+    (source.etag ?? '').replaceAll('"', ''),
+    settings.model,
+    settings.layer ?? '',
+    settings.method,
+    String(settings.target),
+  ];
+  return `x${createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 40)}`;
+}

@@ -1,0 +1,24 @@
+import { KEY_PREFIX } from './names.js';
+
+/**
+ * The Redis index shared by ingest (writes runs and membership) and the results API (writes
+ * results and per-run progress). BullMQ keeps its own keys under `bull:`.
+ *
+ * - run(id): hash { record: JSON RunRecord, listed: keys enqueued so far, cursor: listing resume point }
+ * - runJobs(id): set of job ids in the run (its total is SCARD)
+ * - jobRuns(jobId): set of run ids a job belongs to (a job is shared when inputs are identical)
+ * - result(jobId): JSON of the job's final CompletionEvent
+ * - runDone(id) / runFailed(id): sets of job ids with that outcome in this run
+ * - runOrder(id): zset jobId -> finishedAt, the order results are listed in
+ * - runs: zset runId -> createdAt
+ */
+export const redisKeys = {
+  run: (id: string) => `${KEY_PREFIX}:run:${id}`,
+  runJobs: (id: string) => `${KEY_PREFIX}:run:${id}:jobs`,
+  runDone: (id: string) => `${KEY_PREFIX}:run:${id}:done`,
+  runFailed: (id: string) => `${KEY_PREFIX}:run:${id}:failed`,
+  runOrder: (id: string) => `${KEY_PREFIX}:run:${id}:order`,
+  jobRuns: (jobId: string) => `${KEY_PREFIX}:job:${jobId}:runs`,
+  result: (jobId: string) => `${KEY_PREFIX}:result:${jobId}`,
+  runs: `${KEY_PREFIX}:runs`,
+} as const;

@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import { camMethodSchema, prioritySchema, targetSchema } from './jobs.js';
+import { modelRefSchema } from './model-ref.js';
+
+/** `POST /v1/runs` body (ARCHITECTURE.md contract). */
+export const createRunRequestSchema = z
+  .object({
+    model: modelRefSchema,
+    source: z
+      .object({
+        bucket: z.string().min(1),
+        prefix: z.string().optional(),
+        keys: z.array(z.string().min(1).max(1024)).max(10_000).optional(),
+        /** An object of keys: CSV (`key[,label]`, header optional) or JSONL (`{"key", "label"?}`). */
+        manifest: z.string().min(1).optional(),
+      })
+      .strict()
+      .refine((s) => [s.prefix, s.keys, s.manifest].filter((x) => x !== undefined).length <= 1, {
+        message: 'give one of prefix, keys or manifest',
+      }),
+    layer: z.string().min(1).optional(),
+    method: camMethodSchema.optional(),
+    target: targetSchema.optional(),
+    priority: prioritySchema.optional(),
+  })
+  .strict();
+export type CreateRunRequest = z.infer<typeof createRunRequestSchema>;
+
+/** `POST /v1/jobs` body: one image, realtime by default. */
+export const createJobRequestSchema = z
+  .object({
+    model: modelRefSchema,
+    source: z.object({ bucket: z.string().min(1), key: z.string().min(1).max(1024) }).strict(),
+    layer: z.string().min(1).optional(),
+    method: camMethodSchema.optional(),
+    target: targetSchema.optional(),
+  })
+  .strict();
+
+export const RUN_STATUSES = ['queued', 'running', 'completed', 'failed'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+/** A run as stored (Redis hash `camflow:run:<id>`, fields JSON-encoded where not strings). */
+export const runRecordSchema = z.object({
+  runId: z.string(),
+  kind: z.enum(['run', 'events', 'job']),
+  model: z.string(),
+  layer: z.string().optional(),
+  method: camMethodSchema,
+  target: targetSchema,
+  priority: prioritySchema,
+  source: z.object({
+    bucket: z.string(),
+    prefix: z.string().optional(),
+    keys: z.array(z.string()).optional(),
+    manifest: z.string().optional(),
+  }),
+  /** Hash of the token that created it (never the token). */
+  owner: z.string(),
+  createdAt: z.number().int(),
+  /** Set when every key has been enqueued; until then `total` is a lower bound. */
+  listingDone: z.boolean(),
+  /** Why the run itself failed (e.g. the manifest does not exist). */
+  error: z.string().optional(),
+});
+export type RunRecord = z.infer<typeof runRecordSchema>;

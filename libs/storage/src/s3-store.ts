@@ -1,0 +1,137 @@
+import type { Readable } from 'node:stream';
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { Config } from '@camflow/config';
+import { PermanentError } from '@camflow/contracts';
+import type { ObjectInfo, ObjectStore } from './object-store.js';
+
+export type S3Settings = Pick<
+  Config,
+  'S3_ENDPOINT' | 'S3_REGION' | 'S3_ACCESS_KEY_ID' | 'S3_SECRET_ACCESS_KEY' | 'S3_FORCE_PATH_STYLE'
+>;
+
+/** An S3 client for AWS, MinIO or s3rver (path style and checksums as S3-compatible servers need). */
+export function createS3Client(s: S3Settings): S3Client {
+  return new S3Client({
+    endpoint: s.S3_ENDPOINT,
+    region: s.S3_REGION,
+    forcePathStyle: s.S3_FORCE_PATH_STYLE ?? Boolean(s.S3_ENDPOINT),
+    credentials:
+      s.S3_ACCESS_KEY_ID && s.S3_SECRET_ACCESS_KEY
+        ? { accessKeyId: s.S3_ACCESS_KEY_ID, secretAccessKey: s.S3_SECRET_ACCESS_KEY }
+        : undefined,
+    // S3-compatible servers reject the SDK's default CRC checksums.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    maxAttempts: 2,
+  });
+}
+
+const info = (key: string, etag?: string, size?: number, versionId?: string): ObjectInfo => ({
+  key,
+  etag: etag?.replaceAll('"', ''),
+  size,
+  versionId,
+});
+
+/** ObjectStore over the AWS SDK v3. */
+export class S3Store implements ObjectStore {
+  constructor(readonly client: S3Client) {}
+
+  static fromConfig(s: S3Settings): S3Store {
+    return new S3Store(createS3Client(s));
+  }
+
+  async get(bucket: string, key: string, opts: { maxBytes?: number } = {}) {
+    const r = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    if (opts.maxBytes !== undefined && (r.ContentLength ?? 0) > opts.maxBytes) {
+      (r.Body as Readable | undefined)?.destroy?.();
+      throw new PermanentError(
+        'too-large',
+        `s3://${bucket}/${key} is ${r.ContentLength} bytes; the limit is ${opts.maxBytes}`,
+      );
+    }
+    const body = await (
+      r.Body as { transformToByteArray(): Promise<Uint8Array> }
+    ).transformToByteArray();
+    return {
+      body,
+      info: info(key, r.ETag, body.byteLength, r.VersionId),
+      contentType: r.ContentType,
+    };
+  }
+
+  async getStream(bucket: string, key: string): Promise<Readable> {
+    const r = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    return r.Body as Readable;
+  }
+
+  async head(bucket: string, key: string): Promise<ObjectInfo | undefined> {
+    try {
+      const r = await this.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      return info(key, r.ETag, r.ContentLength, r.VersionId);
+    } catch (err) {
+      const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+      if (e.name === 'NotFound' || e.name === 'NoSuchKey' || e.$metadata?.httpStatusCode === 404)
+        return undefined;
+      throw err;
+    }
+  }
+
+  async put(
+    bucket: string,
+    key: string,
+    body: Uint8Array | string,
+    contentType: string,
+  ): Promise<void> {
+    await this.client.send(
+      new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType }),
+    );
+  }
+
+  async list(bucket: string, prefix: string, continuationToken?: string, pageSize = 1000) {
+    const r = await this.client.send(
+      new ListObjectsV2Command({
+        Bucket: bucket,
+        Prefix: prefix,
+        ContinuationToken: continuationToken,
+        MaxKeys: pageSize,
+      }),
+    );
+    return {
+      objects: (r.Contents ?? []).map((o) => info(o.Key ?? '', o.ETag, o.Size)),
+      next: r.IsTruncated ? r.NextContinuationToken : undefined,
+    };
+  }
+
+  presign(bucket: string, key: string, expiresSeconds: number): Promise<string> {
+    return getSignedUrl(this.client, new GetObjectCommand({ Bucket: bucket, Key: key }), {
+      expiresIn: expiresSeconds,
+    });
+  }
+
+  async ensureBucket(bucket: string): Promise<void> {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: bucket }));
+    } catch {
+      await this.client
+        .send(new CreateBucketCommand({ Bucket: bucket }))
+        .catch((err: { name?: string }) => {
+          if (err.name !== 'BucketAlreadyOwnedByYou' && err.name !== 'BucketAlreadyExists')
+            throw err;
+        });
+    }
+  }
+
+  close(): void {
+    this.client.destroy();
+  }
+}
