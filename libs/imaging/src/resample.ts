@@ -172,21 +172,8 @@ export function resizePixels(
   let temp: Uint8Array;
   if (outWidth !== width) {
     const ht = resizeTaps(width, outWidth, filter, left, ow);
-    const hk = fixedPoint(ht);
     temp = new Uint8Array(rowsCount * ow * channels);
-    for (let y = 0; y < rowsCount; y++) {
-      const srcRow = (rowsFirst + y) * width * channels;
-      const dstRow = y * ow * channels;
-      for (let x = 0; x < ow; x++) {
-        const k0 = x * ht.ksize;
-        const s0 = srcRow + ht.start[x] * channels;
-        for (let c = 0; c < channels; c++) {
-          let sum = ONE / 2;
-          for (let k = 0; k < ht.count[x]; k++) sum += data[s0 + k * channels + c] * hk[k0 + k];
-          temp[dstRow + x * channels + c] = clip8(sum);
-        }
-      }
-    }
+    horizontalPass(data, width, channels, rowsFirst, rowsCount, ht, fixedPoint(ht), temp);
   } else {
     temp = new Uint8Array(rowsCount * ow * channels);
     for (let y = 0; y < rowsCount; y++) {
@@ -210,6 +197,55 @@ export function resizePixels(
     }
   }
   return { width: ow, height: oh, channels, data: out };
+}
+
+/** The hot loop of 8-bit resizing; all channels of a pixel are summed together. */
+function horizontalPass(
+  data: Uint8Array,
+  width: number,
+  channels: number,
+  rowsFirst: number,
+  rowsCount: number,
+  ht: Taps,
+  hk: Int32Array,
+  out: Uint8Array,
+): void {
+  const ow = ht.start.length;
+  const sums = new Float64Array(channels);
+  for (let y = 0; y < rowsCount; y++) {
+    const srcRow = (rowsFirst + y) * width * channels;
+    let o = y * ow * channels;
+    for (let x = 0; x < ow; x++) {
+      const k0 = x * ht.ksize;
+      const n = ht.count[x];
+      let p = srcRow + ht.start[x] * channels;
+      if (channels === 3) {
+        let s0 = ONE / 2;
+        let s1 = ONE / 2;
+        let s2 = ONE / 2;
+        for (let k = 0; k < n; k++, p += 3) {
+          const w = hk[k0 + k];
+          s0 += data[p] * w;
+          s1 += data[p + 1] * w;
+          s2 += data[p + 2] * w;
+        }
+        out[o++] = clip8(s0);
+        out[o++] = clip8(s1);
+        out[o++] = clip8(s2);
+      } else if (channels === 1) {
+        let s0 = ONE / 2;
+        for (let k = 0; k < n; k++) s0 += data[p + k] * hk[k0 + k];
+        out[o++] = clip8(s0);
+      } else {
+        sums.fill(ONE / 2);
+        for (let k = 0; k < n; k++, p += channels) {
+          const w = hk[k0 + k];
+          for (let c = 0; c < channels; c++) sums[c] += data[p + c] * w;
+        }
+        for (let c = 0; c < channels; c++) out[o++] = clip8(sums[c]);
+      }
+    }
+  }
 }
 
 /**
