@@ -1,37 +1,79 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
-import S3rver from 's3rver';
+import { createRequire } from 'node:module';
+import { freePort } from './embedded-redis.js';
 
 export interface EmbeddedS3 {
   /** http://127.0.0.1:<port> */
   endpoint: string;
+  port: number;
+  directory: string;
   accessKeyId: string;
   secretAccessKey: string;
+  process: ChildProcess;
   close(): Promise<void>;
 }
 
 /**
- * A real S3 HTTP server (s3rver) over a local folder, for the demo and tests where no MinIO or
- * AWS is configured. Port 0 picks a free one.
+ * A real S3 HTTP server (s3rver) over a local folder, in its own process, for the demo and tests
+ * where no MinIO or AWS is configured. s3rver makes listing continuation tokens with DES, which
+ * OpenSSL 3 only has in its legacy provider, hence the flag. The same directory and port can be
+ * started again after a stop (fault tests).
  */
 export async function startEmbeddedS3(opts: {
   directory: string;
   port?: number;
 }): Promise<EmbeddedS3> {
   await mkdir(opts.directory, { recursive: true });
-  const server = new S3rver({
-    port: opts.port ?? 0,
-    address: '127.0.0.1',
-    directory: opts.directory,
-    silent: true,
-    // s3rver's default credentials; any client must sign with them.
-    configureBuckets: [],
+  const port = opts.port ?? (await freePort());
+  const bin = createRequire(import.meta.url).resolve('s3rver/bin/s3rver.js');
+  const child = spawn(
+    process.execPath,
+    [
+      '--openssl-legacy-provider',
+      bin,
+      '-d',
+      opts.directory,
+      '-a',
+      '127.0.0.1',
+      '-p',
+      String(port),
+      '--silent',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr?.on('data', (d) => {
+    stderr = (stderr + d).slice(-2000);
   });
-  const address = (await server.run()) as AddressInfo;
+  const endpoint = `http://127.0.0.1:${port}`;
+  const started = Date.now();
+  for (;;) {
+    if (child.exitCode !== null)
+      throw new Error(`s3rver exited with code ${child.exitCode}: ${stderr.trim()}`);
+    const ok = await fetch(endpoint, { signal: AbortSignal.timeout(500) }).then(
+      () => true,
+      () => false,
+    );
+    if (ok) break;
+    if (Date.now() - started > 15_000) {
+      child.kill('SIGKILL');
+      throw new Error('s3rver did not start within 15 s');
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
   return {
-    endpoint: `http://127.0.0.1:${address.port}`,
+    endpoint,
+    port,
+    directory: opts.directory,
     accessKeyId: 'S3RVER',
     secretAccessKey: 'S3RVER',
-    close: () => server.close(),
+    process: child,
+    close: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    },
   };
 }

@@ -20,6 +20,8 @@ export type S3Settings = Pick<
 
 /** An S3 client for AWS, MinIO or s3rver (path style and checksums as S3-compatible servers need). */
 export function createS3Client(s: S3Settings): S3Client {
+  // camflow targets Node 20 on purpose (this SDK line supports it); its upgrade notice is noise.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   return new S3Client({
     endpoint: s.S3_ENDPOINT,
     region: s.S3_REGION,

@@ -1,0 +1,44 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { startTestServices, type TestServices } from '../../../test/support/services.js';
+
+let svc: TestServices;
+beforeAll(async () => {
+  svc = await startTestServices();
+});
+afterAll(async () => {
+  await svc?.close();
+});
+
+describe('S3Store against a real S3 server (s3rver)', () => {
+  test('put, head, get, list with pagination, presign', async () => {
+    const { store } = svc;
+    await store.ensureBucket('data');
+    await store.ensureBucket('data'); // idempotent
+    const keys = ['scans/a.png', 'scans/b c.png', 'scans/ü+1.png', 'other/x.png'];
+    for (const k of keys) await store.put('data', k, new TextEncoder().encode(k), 'image/png');
+    const head = await store.head('data', 'scans/b c.png');
+    expect(head?.size).toBe('scans/b c.png'.length);
+    expect(head?.etag).toMatch(/^[0-9a-f]{32}$/);
+    expect(await store.head('data', 'scans/missing.png')).toBeUndefined();
+    const got = await store.get('data', 'scans/ü+1.png');
+    expect(new TextDecoder().decode(got.body)).toBe('scans/ü+1.png');
+    const page1 = await store.list('data', 'scans/', undefined, 2);
+    expect(page1.objects).toHaveLength(2);
+    expect(page1.next).toBeDefined();
+    const page2 = await store.list('data', 'scans/', page1.next, 2);
+    expect([...page1.objects, ...page2.objects].map((o) => o.key).sort()).toEqual(
+      keys.slice(0, 3).sort(),
+    );
+    expect(page2.next).toBeUndefined();
+    const url = await store.presign('data', 'scans/a.png', 60);
+    const r = await fetch(url);
+    expect(r.status).toBe(200);
+    expect(await r.text()).toBe('scans/a.png');
+  });
+
+  test('a missing object is a permanent not-found; a too-large one fails before download', async () => {
+    await expect(svc.store.get('data', 'nope.png')).rejects.toMatchObject({ name: 'NoSuchKey' });
+    await svc.store.put('data', 'big.bin', new Uint8Array(1000), 'application/octet-stream');
+    await expect(svc.store.get('data', 'big.bin', { maxBytes: 10 })).rejects.toThrow(/limit is 10/);
+  });
+});
