@@ -15,6 +15,9 @@ export default defineConfig({
       '@camflow/contracts': lib('contracts'),
       '@camflow/storage': lib('storage'),
       '@camflow/telemetry': lib('telemetry'),
+      '@camflow/worker': service('worker'),
+      '@camflow/ingest': service('ingest'),
+      '@camflow/results-api': service('results-api'),
     },
   },
   test: {
