@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 
 const lib = (name: string) =>
   fileURLToPath(new URL(`./libs/${name}/src/index.ts`, import.meta.url));
+const service = (name: string) =>
+  fileURLToPath(new URL(`./services/${name}/src/index.ts`, import.meta.url));
 
 export default defineConfig({
   resolve: {
