@@ -1,5 +1,12 @@
 import { extname } from 'node:path';
-import { type ModelCard, npyToFloat32, preprocess, readNpy, seedCard } from '@camflow/imaging';
+import {
+  type Geometry,
+  type ModelCard,
+  npyToFloat32,
+  preprocess,
+  readNpy,
+  seedCard,
+} from '@camflow/imaging';
 import { readBytes } from './model-source.js';
 import { UsageError } from './usage.js';
 
@@ -13,7 +20,9 @@ export interface InputItem {
   /** [C, H, W] */
   dims: number[];
   /** The original file, for overlays (images only). */
-  image?: { bytes: Uint8Array; geometry: unknown };
+  image?: { bytes: Uint8Array; geometry: Geometry };
+  /** Images in the same file (a multi-image .npy has several). */
+  count: number;
 }
 
 /** Loads .npy arrays (already preprocessed) and image files (preprocessed by the card). */
@@ -49,6 +58,7 @@ function npyItems(path: string, bytes: Uint8Array): InputItem[] {
   return Array.from({ length: n }, (_, i) => ({
     input: path,
     index: i,
+    count: n,
     data: data.subarray(i * per, (i + 1) * per),
     dims: chw,
   }));
@@ -64,6 +74,7 @@ async function imageItem(
     return {
       input: path,
       index: 0,
+      count: 1,
       data: p.tensor,
       dims: p.shape,
       image: { bytes, geometry: p.geometry },

@@ -49,12 +49,10 @@ export async function loadModelSource(
     }
     break;
   }
-  return {
-    path,
-    bytes,
-    card,
-    name: card ? `${card.name}@${card.version}` : basename(path, extname(path)),
-  };
+  const stem = basename(path, extname(path));
+  // model.onnx inside a model directory is named after the directory.
+  const fileName = stem === 'model' ? basename(dirname(path)) || stem : stem;
+  return { path, bytes, card, name: card ? `${card.name}@${card.version}` : fileName };
 }
 
 /** Reads a file, turning a missing or unreadable file into a UsageError. */

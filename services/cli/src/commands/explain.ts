@@ -10,6 +10,7 @@ import {
   type ScoreMode,
   type Target,
 } from '@camflow/engine';
+import { renderExplanation } from '@camflow/imaging';
 import { oneOf, usage } from '../args.js';
 import { groupByShape, type InputItem, loadInputs, stack } from '../inputs.js';
 import { loadModelSource } from '../model-source.js';
@@ -19,6 +20,8 @@ import { engineOptions } from './runtime-options.js';
 interface Item {
   input: string;
   index: number;
+  count: number;
+  image?: InputItem['image'];
   scores: number[];
   target: number;
   cam: { height: number; width: number; data: number[] };
@@ -90,6 +93,8 @@ function toItems(group: InputItem[], r: ExplainResult): Item[] {
   return group.map((it, i) => ({
     input: it.input,
     index: it.index,
+    count: it.count,
+    image: it.image,
     scores: Array.from(r.scores.subarray(i * r.numClasses, (i + 1) * r.numClasses)),
     target: r.targets[i],
     cam: {
@@ -100,22 +105,37 @@ function toItems(group: InputItem[], r: ExplainResult): Item[] {
   }));
 }
 
-/** The binding --json item shape; `index` is added for multi-image .npy inputs. */
+/** The binding --json item shape; `index` is added for items of a multi-image .npy. */
 function publicItem(it: Item) {
   return {
     input: it.input,
-    ...(it.index > 0 ? { index: it.index } : {}),
+    ...(it.count > 1 ? { index: it.index } : {}),
     scores: it.scores,
     target: it.target,
     cam: it.cam,
   };
 }
 
+/**
+ * `--out`: `<stem>.json` for every item; for image inputs also `<stem>.overlay.png` and
+ * `<stem>.heatmap.png` (16-bit) at the source image's resolution, and CAM statistics.
+ */
 async function writeOutputs(dir: string, items: Item[]): Promise<void> {
   await mkdir(dir, { recursive: true });
   for (const it of items) {
-    const stem = basename(it.input, extname(it.input)) + (it.index > 0 ? `_${it.index}` : '');
-    await writeFile(join(dir, `${stem}.json`), `${JSON.stringify(publicItem(it))}\n`);
+    const stem = basename(it.input, extname(it.input)) + (it.count > 1 ? `_${it.index}` : '');
+    let extra = {};
+    if (it.image) {
+      const cam = { width: it.cam.width, height: it.cam.height, data: it.cam.data };
+      const x = await renderExplanation(it.image.bytes, it.image.geometry, cam);
+      await writeFile(join(dir, `${stem}.overlay.png`), x.overlay);
+      await writeFile(join(dir, `${stem}.heatmap.png`), x.heatmap);
+      extra = { image: { width: x.width, height: x.height }, stats: x.stats };
+    }
+    await writeFile(
+      join(dir, `${stem}.json`),
+      `${JSON.stringify({ ...publicItem(it), ...extra }, null, 2)}\n`,
+    );
   }
 }
 
@@ -129,7 +149,7 @@ function printSummary(
   const lines = [`model ${model}, layer ${layer}, method ${method}`];
   for (const it of items) {
     const peak = Math.max(...it.cam.data);
-    const name = it.index > 0 ? `${it.input}[${it.index}]` : it.input;
+    const name = it.count > 1 ? `${it.input}[${it.index}]` : it.input;
     const s = it.scores.map((x) => x.toFixed(4)).join(', ');
     lines.push(
       `  ${name}: target ${it.target}, scores [${s}], cam ${it.cam.height}x${it.cam.width} (max ${peak.toFixed(4)})`,
