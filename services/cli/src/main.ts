@@ -2,6 +2,7 @@ import { ConfigError, loadConfig } from '@camflow/config';
 import { CompileError, InputShapeError, UnsupportedOpError } from '@camflow/engine';
 import { OnnxFormatError, UnknownLayerError } from '@camflow/onnx';
 import { benchCommand } from './commands/bench.js';
+import { evaluateCommand } from './commands/evaluate.js';
 import { explainCommand } from './commands/explain.js';
 import { makeModelCommand } from './commands/make-model.js';
 import { synthCommand } from './commands/synth.js';
@@ -28,6 +29,8 @@ export async function main(argv: string[]): Promise<number> {
         return await explainCommand(rest, config);
       case 'bench':
         return await benchCommand(rest, config);
+      case 'evaluate':
+        return await evaluateCommand(rest, config);
       case 'synth':
         return await synthCommand(rest);
       case 'make-model':

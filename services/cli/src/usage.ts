@@ -11,6 +11,7 @@ Usage:
                   [--target predicted|<int>] [--score output|logit] [--out <dir>] [--json]
   camflow bench --model <model.onnx> [--batch <B>] [--seconds <S>] [--layer <name>] [--json]
   camflow synth --out <dir> --count <N> --seed <S> [--size 256] [--shortcut <rate>]
+  camflow evaluate --model <dir> --data <synth dir> [--layer <name>] [--method <m>] [--json]
   camflow make-model xray --out <model.onnx> [--nf 64] [--size 256] [--seed 1]
   camflow help
 

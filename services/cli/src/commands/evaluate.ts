@@ -1,0 +1,140 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Config } from '@camflow/config';
+import { Engine } from '@camflow/engine';
+import { camStats, camToOriginal, preprocess, seedCard } from '@camflow/imaging';
+import { usage } from '../args.js';
+import { formatEvaluation, type ImageOutcome, summarise } from '../evaluation.js';
+import { loadModelSource, readBytes } from '../model-source.js';
+import { UsageError } from '../usage.js';
+import { engineOptions } from './runtime-options.js';
+
+const BATCH = 16;
+
+/**
+ * `camflow evaluate --model <dir> --data <synth dir>`: accuracy, the pointing game, CAM energy
+ * in the lesions, and how often the CAM peaks on a corner marker: the figures of an audit.
+ */
+export async function evaluateCommand(argv: string[], config: Config): Promise<number> {
+  const { values } = usage(() =>
+    parseArgs({
+      args: argv,
+      options: {
+        model: { type: 'string' },
+        card: { type: 'string' },
+        data: { type: 'string' },
+        layer: { type: 'string' },
+        method: { type: 'string' },
+        limit: { type: 'string' },
+        json: { type: 'boolean', default: false },
+      },
+    }),
+  );
+  if (!values.data) throw new UsageError('--data is required (a folder written by camflow synth)');
+  const source = await loadModelSource(values.model, values.card);
+  const card = source.card ?? seedCard;
+  const rows = await readLabels(values.data);
+  const limit = values.limit ? Number(values.limit) : rows.length;
+  const selected = rows.slice(0, limit);
+  const classes = card.output.classes;
+  const positive =
+    classes.length > 1
+      ? Math.max(
+          0,
+          classes.findIndex((c) => /pneumonia|positive/i.test(c)),
+        )
+      : 0;
+  const engine = Engine.load(source.bytes, engineOptions(config));
+  const outcomes: ImageOutcome[] = [];
+  const tty = !values.json && process.stderr.isTTY;
+  try {
+    for (let i = 0; i < selected.length; i += BATCH) {
+      const chunk = selected.slice(i, i + BATCH);
+      const pre = await Promise.all(
+        chunk.map(async (r) => {
+          const bytes = await readBytes(join(values.data as string, 'images', r.file), 'image');
+          return { row: r, p: await preprocess(bytes, card) };
+        }),
+      );
+      const per = pre[0].p.tensor.length;
+      const data = new Float32Array(per * pre.length);
+      pre.forEach((x, k) => {
+        data.set(x.p.tensor, k * per);
+      });
+      const r = await engine.explain(
+        { data, dims: [pre.length, ...pre[0].p.shape] },
+        {
+          layer: values.layer ?? card.layer,
+          method: (values.method ?? card.method ?? 'gradcam') as 'gradcam',
+          target: positive,
+        },
+      );
+      const [, h, w] = r.cams.dims;
+      for (const [k, x] of pre.entries()) {
+        const scores = r.scores.subarray(k * r.numClasses, (k + 1) * r.numClasses);
+        const predicted =
+          r.numClasses === 1 ? (scores[0] >= 0.5 ? 1 : 0) : argmax(scores) === positive ? 1 : 0;
+        const heat = camToOriginal(
+          { width: w, height: h, data: r.cams.data.subarray(k * h * w, (k + 1) * h * w) },
+          x.p.geometry,
+        );
+        const lesion =
+          x.row.label === 1
+            ? await camStats(heat, { mask: await mask(values.data, 'masks', x.row.file) })
+            : undefined;
+        const marker = x.row.marker
+          ? await camStats(heat, { mask: await mask(values.data, 'markers', x.row.file) })
+          : undefined;
+        const plain = lesion ?? marker ?? (await camStats(heat));
+        outcomes.push({
+          label: x.row.label,
+          predicted,
+          hasMarker: x.row.marker,
+          peakInLesion: lesion?.peakInMask ?? null,
+          lesionEnergy: lesion?.maskEnergy ?? null,
+          peakOnMarker: marker?.peakInMask ?? null,
+          markerEnergy: marker?.maskEnergy ?? null,
+          borderEnergy: plain.borderEnergy,
+        });
+      }
+      if (tty) process.stderr.write(`\revaluate: ${outcomes.length}/${selected.length}`);
+    }
+  } finally {
+    if (tty) process.stderr.write('\n');
+    await engine.close();
+  }
+  const e = summarise(outcomes);
+  if (values.json) process.stdout.write(`${JSON.stringify({ model: source.name, ...e })}\n`);
+  else process.stdout.write(`${formatEvaluation(source.name, e)}\n`);
+  return 0;
+}
+
+interface LabelRow {
+  file: string;
+  label: 0 | 1;
+  marker: boolean;
+}
+
+async function readLabels(dir: string): Promise<LabelRow[]> {
+  const text = await readFile(join(dir, 'labels.csv'), 'utf8').catch(() => {
+    throw new UsageError(`${dir} has no labels.csv (make one with camflow synth)`);
+  });
+  const lines = text.trim().split('\n');
+  if (lines[0] !== 'file,label,marker')
+    throw new UsageError(`${dir}/labels.csv: expected the header file,label,marker`);
+  return lines.slice(1).map((line) => {
+    const [file, label, marker] = line.split(',');
+    return { file, label: label === '1' ? 1 : 0, marker: marker === '1' };
+  });
+}
+
+function mask(dir: string, kind: string, file: string): Promise<Uint8Array> {
+  return readBytes(join(dir, kind, file), 'mask');
+}
+
+function argmax(xs: Float32Array): number {
+  let best = 0;
+  for (let i = 1; i < xs.length; i++) if (xs[i] > xs[best]) best = i;
+  return best;
+}

@@ -1,0 +1,71 @@
+/** Audit figures for a model on a synthetic data set with ground truth (`camflow evaluate`). */
+export interface ImageOutcome {
+  label: 0 | 1;
+  predicted: 0 | 1;
+  hasMarker: boolean;
+  /** The CAM peak lies in the lesion mask (positives). */
+  peakInLesion: boolean | null;
+  lesionEnergy: number | null;
+  peakOnMarker: boolean | null;
+  markerEnergy: number | null;
+  borderEnergy: number | null;
+}
+
+export interface Evaluation {
+  images: number;
+  accuracy: number;
+  confusion: { tp: number; fp: number; fn: number; tn: number };
+  /** Fraction of positive images whose CAM peak falls inside the lesion mask. */
+  pointingGame: { positives: number; hits: number; rate: number };
+  /** Mean fraction of CAM energy inside the lesion mask, over positives. */
+  lesionEnergy: number;
+  /** Over images carrying a marker: how often the CAM peak is on it. */
+  markerPeak: { withMarker: number; onMarker: number; rate: number };
+  markerEnergy: number;
+  borderEnergy: number;
+}
+
+const mean = (xs: (number | null)[]) => {
+  const v = xs.filter((x): x is number => x !== null && Number.isFinite(x));
+  return v.length > 0 ? v.reduce((a, b) => a + b, 0) / v.length : Number.NaN;
+};
+
+/** Aggregates per-image outcomes. */
+export function summarise(outcomes: ImageOutcome[]): Evaluation {
+  const c = { tp: 0, fp: 0, fn: 0, tn: 0 };
+  for (const o of outcomes) {
+    if (o.label === 1) o.predicted === 1 ? c.tp++ : c.fn++;
+    else o.predicted === 1 ? c.fp++ : c.tn++;
+  }
+  const positives = outcomes.filter((o) => o.label === 1);
+  const hits = positives.filter((o) => o.peakInLesion === true).length;
+  const marked = outcomes.filter((o) => o.hasMarker);
+  const onMarker = marked.filter((o) => o.peakOnMarker === true).length;
+  const rate = (a: number, b: number) => (b > 0 ? a / b : Number.NaN);
+  return {
+    images: outcomes.length,
+    accuracy: rate(c.tp + c.tn, outcomes.length),
+    confusion: c,
+    pointingGame: { positives: positives.length, hits, rate: rate(hits, positives.length) },
+    lesionEnergy: mean(positives.map((o) => o.lesionEnergy)),
+    markerPeak: { withMarker: marked.length, onMarker, rate: rate(onMarker, marked.length) },
+    markerEnergy: mean(marked.map((o) => o.markerEnergy)),
+    borderEnergy: mean(outcomes.map((o) => o.borderEnergy)),
+  };
+}
+
+/** The same figures as text. */
+export function formatEvaluation(model: string, e: Evaluation): string {
+  const pct = (x: number) => (Number.isNaN(x) ? 'n/a' : `${(100 * x).toFixed(1)}%`);
+  const f = (x: number) => (Number.isNaN(x) ? 'n/a' : x.toFixed(3));
+  const { tp, fp, fn, tn } = e.confusion;
+  return [
+    `model ${model}: ${e.images} images`,
+    `  accuracy          ${pct(e.accuracy)}   (TP ${tp}, FP ${fp}, FN ${fn}, TN ${tn})`,
+    `  pointing game     ${pct(e.pointingGame.rate)}   (CAM peak inside the lesion on ${e.pointingGame.hits} of ${e.pointingGame.positives} positives)`,
+    `  lesion energy     ${f(e.lesionEnergy)}   (mean CAM energy inside the lesion, positives)`,
+    `  peak on marker    ${pct(e.markerPeak.rate)}   (${e.markerPeak.onMarker} of ${e.markerPeak.withMarker} images with a marker)`,
+    `  marker energy     ${f(e.markerEnergy)}   (mean CAM energy on the marker)`,
+    `  border energy     ${f(e.borderEnergy)}   (mean CAM energy in the 10% border band)`,
+  ].join('\n');
+}
