@@ -22,6 +22,14 @@ export const envSchema = z.object({
   WORKER_CONCURRENCY: int(1).default(8),
   /** Threads per ONNX Runtime op; unset = one per core. */
   CAMFLOW_INTRA_OP_THREADS: int(1).optional(),
+  /** Worker metrics and health listener (unset: none). */
+  WORKER_METRICS_PORT: int(0).optional(),
+  /** Where workers cache models pulled from the model bucket. */
+  CAMFLOW_CACHE_DIR: z.string().optional(),
+  /** For the operator CLI (`camflow runs ...`): where the services are and the token to use. */
+  CAMFLOW_INGEST_URL: z.string().url().optional(),
+  CAMFLOW_RESULTS_URL: z.string().url().optional(),
+  CAMFLOW_TOKEN: z.string().optional(),
   CAMFLOW_API_TOKENS: z.string().optional(),
   CAMFLOW_EVENT_RULES: z.string().optional(),
 });

@@ -5,6 +5,7 @@ import { benchCommand } from './commands/bench.js';
 import { evaluateCommand } from './commands/evaluate.js';
 import { explainCommand } from './commands/explain.js';
 import { makeModelCommand } from './commands/make-model.js';
+import { runsCommand } from './commands/runs.js';
 import { synthCommand } from './commands/synth.js';
 import { HELP, UsageError } from './usage.js';
 
@@ -31,6 +32,8 @@ export async function main(argv: string[]): Promise<number> {
         return await benchCommand(rest, config);
       case 'evaluate':
         return await evaluateCommand(rest, config);
+      case 'runs':
+        return await runsCommand(rest, config);
       case 'synth':
         return await synthCommand(rest);
       case 'make-model':

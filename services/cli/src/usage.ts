@@ -12,11 +12,14 @@ Usage:
   camflow bench --model <model.onnx> [--batch <B>] [--seconds <S>] [--layer <name>] [--json]
   camflow synth --out <dir> --count <N> --seed <S> [--size 256] [--shortcut <rate>]
   camflow evaluate --model <dir> --data <synth dir> [--layer <name>] [--method <m>] [--json]
+  camflow runs create s3://<bucket>/<prefix> --model <name>@<version> [--manifest <key>] [--watch]
+  camflow runs status|results|report <runId>
   camflow make-model xray --out <model.onnx> [--nf 64] [--size 256] [--seed 1]
   camflow help
 
 Inputs are image files (png, jpg, webp, tiff) preprocessed as the model card says (default:
 the seed's Resize(256), CenterCrop(256), Normalize(0.5, 0.5)), or .npy float32 arrays
 [N, C, H, W] that are already preprocessed.
-Environment: EXECUTION_PROVIDER (cpu|cuda|webgpu), CAMFLOW_INTRA_OP_THREADS.
+Environment: EXECUTION_PROVIDER (cpu|cuda|webgpu), CAMFLOW_INTRA_OP_THREADS; for runs:
+CAMFLOW_INGEST_URL, CAMFLOW_RESULTS_URL, CAMFLOW_TOKEN.
 `;

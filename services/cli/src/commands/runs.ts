@@ -1,0 +1,195 @@
+import { writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import type { Config } from '@camflow/config';
+import { ApiClient } from '../api-client.js';
+import { positiveInt, usage } from '../args.js';
+import { ProgressBar } from '../progress.js';
+import { UsageError } from '../usage.js';
+
+interface RunStatus {
+  runId: string;
+  status: string;
+  total: number;
+  completed: number;
+  failed: number;
+  listingDone?: boolean;
+}
+
+/** `camflow runs create|status|results|report`: the operator's view, over the HTTP API. */
+export async function runsCommand(argv: string[], config: Config): Promise<number> {
+  const [sub, ...rest] = argv;
+  const api = ApiClient.fromConfig(config);
+  switch (sub) {
+    case 'create':
+      return create(api, rest);
+    case 'status':
+      return status(api, rest);
+    case 'results':
+      return results(api, rest);
+    case 'report':
+      return report(api, rest);
+    default:
+      throw new UsageError('usage: camflow runs create|status|results|report ...');
+  }
+}
+
+/** `s3://bucket/prefix` -> { bucket, prefix }. */
+export function parseS3Url(url: string): { bucket: string; prefix: string } {
+  const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url);
+  if (!m) throw new UsageError(`expected s3://<bucket>/<prefix>, got "${url}"`);
+  return { bucket: m[1], prefix: m[2] };
+}
+
+async function create(api: ApiClient, argv: string[]): Promise<number> {
+  const { values, positionals } = usage(() =>
+    parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        model: { type: 'string' },
+        layer: { type: 'string' },
+        method: { type: 'string' },
+        target: { type: 'string' },
+        manifest: { type: 'string' },
+        priority: { type: 'string' },
+        watch: { type: 'boolean', default: false },
+        json: { type: 'boolean', default: false },
+      },
+    }),
+  );
+  if (positionals.length !== 1)
+    throw new UsageError(
+      'usage: camflow runs create s3://<bucket>/<prefix> --model <name>@<version>',
+    );
+  if (!values.model) throw new UsageError('--model <name>@<version> is required');
+  const { bucket, prefix } = parseS3Url(positionals[0]);
+  const target =
+    values.target === undefined || values.target === 'predicted'
+      ? undefined
+      : Number(values.target);
+  const body = {
+    model: values.model,
+    source: values.manifest ? { bucket, manifest: values.manifest } : { bucket, prefix },
+    ...(values.layer ? { layer: values.layer } : {}),
+    ...(values.method ? { method: values.method } : {}),
+    ...(target !== undefined ? { target } : {}),
+    ...(values.priority ? { priority: values.priority } : {}),
+  };
+  const { runId } = await api.request<{ runId: string }>('ingest', 'POST', '/v1/runs', body);
+  if (!values.watch) {
+    process.stdout.write(values.json ? `${JSON.stringify({ runId })}\n` : `${runId}\n`);
+    return 0;
+  }
+  process.stderr.write(`run ${runId}\n`);
+  const final = await watch(api, runId);
+  process.stdout.write(values.json ? `${JSON.stringify(final)}\n` : `${summaryLine(final)}\n`);
+  return final.status === 'failed' ? 1 : 0;
+}
+
+/** Polls a run until it ends, drawing a progress bar. */
+export async function watch(
+  api: ApiClient,
+  runId: string,
+  label = 'run',
+  intervalMs = 500,
+): Promise<RunStatus> {
+  const bar = new ProgressBar(label);
+  for (;;) {
+    const s = await api.request<RunStatus>(
+      'results',
+      'GET',
+      `/v1/runs/${encodeURIComponent(runId)}`,
+    );
+    bar.update(s.completed + s.failed, s.total, s.failed > 0 ? `(${s.failed} failed)` : '');
+    if (s.status === 'completed' || s.status === 'failed') {
+      bar.done();
+      return s;
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+function summaryLine(s: RunStatus): string {
+  return `run ${s.runId}: ${s.status}, ${s.completed} completed, ${s.failed} failed of ${s.total}`;
+}
+
+async function status(api: ApiClient, argv: string[]): Promise<number> {
+  const { values, positionals } = usage(() =>
+    parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { json: { type: 'boolean', default: false } },
+    }),
+  );
+  if (positionals.length !== 1) throw new UsageError('usage: camflow runs status <runId>');
+  const s = await api.request<RunStatus>(
+    'results',
+    'GET',
+    `/v1/runs/${encodeURIComponent(positionals[0])}`,
+  );
+  process.stdout.write(values.json ? `${JSON.stringify(s)}\n` : `${summaryLine(s)}\n`);
+  return 0;
+}
+
+async function results(api: ApiClient, argv: string[]): Promise<number> {
+  const { values, positionals } = usage(() =>
+    parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        limit: { type: 'string' },
+        cursor: { type: 'string' },
+        json: { type: 'boolean', default: false },
+      },
+    }),
+  );
+  if (positionals.length !== 1)
+    throw new UsageError('usage: camflow runs results <runId> [--limit N] [--cursor C]');
+  const limit = positiveInt(values.limit, 'limit', 50);
+  const q = new URLSearchParams({
+    limit: String(limit),
+    ...(values.cursor ? { cursor: values.cursor } : {}),
+  });
+  const text = await api.requestText(
+    'results',
+    'GET',
+    `/v1/runs/${encodeURIComponent(positionals[0])}/results?${q}`,
+  );
+  if (values.json) {
+    process.stdout.write(`${text.trim()}\n`);
+    return 0;
+  }
+  const page = JSON.parse(text) as {
+    items: {
+      source: { bucket: string; key: string };
+      status?: string;
+      prediction?: { target: number; scores: number[] };
+      error?: { reason: string };
+    }[];
+    nextCursor?: string;
+  };
+  for (const it of page.items) {
+    const what = it.prediction
+      ? `target ${it.prediction.target} scores [${it.prediction.scores.map((s) => s.toFixed(3)).join(', ')}]`
+      : `failed: ${it.error?.reason ?? 'unknown'}`;
+    process.stdout.write(`s3://${it.source.bucket}/${it.source.key}  ${what}\n`);
+  }
+  if (page.nextCursor) process.stdout.write(`more: --cursor ${page.nextCursor}\n`);
+  return 0;
+}
+
+async function report(api: ApiClient, argv: string[]): Promise<number> {
+  const { values, positionals } = usage(() =>
+    parseArgs({ args: argv, allowPositionals: true, options: { out: { type: 'string' } } }),
+  );
+  if (positionals.length !== 1)
+    throw new UsageError('usage: camflow runs report <runId> [--out report.html]');
+  const path = `/v1/runs/${encodeURIComponent(positionals[0])}/report`;
+  if (!values.out) {
+    process.stdout.write(`${api.resultsUrl}${path}\n`);
+    return 0;
+  }
+  await writeFile(values.out, await api.requestText('results', 'GET', path));
+  process.stdout.write(`wrote ${values.out}\n`);
+  return 0;
+}
