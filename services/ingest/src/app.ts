@@ -1,0 +1,68 @@
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import type { IngestDeps } from './deps.js';
+import { HttpError } from './http-error.js';
+import { registerEventRoutes } from './routes/events.js';
+import { createGuards } from './routes/guards.js';
+import { registerHealthRoutes } from './routes/health.js';
+import { registerJobRoutes } from './routes/jobs.js';
+import { registerRunRoutes } from './routes/runs.js';
+
+const QUIET_ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
+
+/** The ingest HTTP app (routes in ARCHITECTURE.md); not listening yet. */
+export function buildIngestApp(deps: IngestDeps): FastifyInstance {
+  const app = Fastify({
+    bodyLimit: deps.bodyLimit ?? 1024 * 1024,
+    // Request lines may carry `?token=`: we log our own line, without the query string.
+    disableRequestLogging: true,
+    ...(deps.logger ? { loggerInstance: deps.logger } : {}),
+  }) as unknown as FastifyInstance;
+
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    const line = { method: req.method, route, status: reply.statusCode, ms: reply.elapsedTime };
+    if (QUIET_ROUTES.has(route)) deps.logger?.debug(line, 'request');
+    else deps.logger?.info(line, 'request');
+  });
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const e = toHttpError(err);
+    if (e.statusCode >= 500)
+      deps.logger?.error({ err, route: req.routeOptions.url }, 'request failed');
+    return reply.code(e.statusCode).send({ error: e.code, message: e.message, ...e.extra });
+  });
+  app.setNotFoundHandler((req, reply) =>
+    reply
+      .code(404)
+      .send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` }),
+  );
+
+  const guards = createGuards(deps.tokens, deps.rateLimit ?? { max: 1200, windowMs: 60_000 });
+  registerHealthRoutes(app, deps, guards);
+  registerRunRoutes(app, deps, guards);
+  registerJobRoutes(app, deps, guards);
+  registerEventRoutes(app, deps, guards);
+  return app;
+}
+
+/** Maps what fastify and our handlers throw onto the `{error, message}` answers. */
+function toHttpError(err: FastifyError): HttpError {
+  if (err instanceof HttpError) return err;
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new HttpError(413, 'payload_too_large', err.message);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new HttpError(415, 'unsupported_media_type', 'send Content-Type: application/json');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new HttpError(400, 'invalid_json', 'the body is empty; send a JSON document');
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new HttpError(400, 'invalid_json', `malformed JSON: ${err.message}`);
+  }
+  if (err instanceof SyntaxError && err.statusCode === 400) {
+    return new HttpError(400, 'invalid_json', `malformed JSON: ${err.message}`);
+  }
+  if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+    return new HttpError(err.statusCode, 'bad_request', err.message);
+  }
+  return new HttpError(500, 'internal', 'internal error; see the service log');
+}

@@ -1,0 +1,35 @@
+import { parseModelRef } from '@camflow/contracts';
+import { UnknownLayerError } from '@camflow/onnx';
+import { HttpError } from '../http-error.js';
+import type { ModelCatalog } from '../models.js';
+
+/**
+ * Checks a request's model and layer before anything is queued: 404 for a model that was never
+ * pushed, 400 with close matches for a layer the model does not have.
+ */
+export async function checkModel(
+  models: ModelCatalog,
+  model: string,
+  layer: string | undefined,
+): Promise<void> {
+  const ref = parseModelRef(model);
+  if (!(await models.exists(ref))) {
+    throw new HttpError(
+      404,
+      'unknown_model',
+      `unknown model ${model}: push it with camflow models push --name ${ref.name} --version ${ref.version}`,
+    );
+  }
+  if (layer === undefined) return;
+  try {
+    await models.resolveLayer(ref, layer);
+  } catch (err) {
+    if (err instanceof UnknownLayerError) {
+      throw new HttpError(400, 'unknown_layer', `${model}: ${err.message}`, {
+        layer,
+        suggestions: err.suggestions,
+      });
+    }
+    throw err;
+  }
+}

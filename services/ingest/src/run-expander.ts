@@ -1,0 +1,139 @@
+import {
+  classifyError,
+  type ExplainSettings,
+  PermanentError,
+  type RunRecord,
+} from '@camflow/contracts';
+import type { ObjectStore } from '@camflow/storage';
+import type { Logger } from '@camflow/telemetry';
+import type { Redis } from 'ioredis';
+import { waitForRoom } from './backpressure.js';
+import { type ExplainQueueHandle, enqueueExplainJobs } from './enqueue.js';
+import type { IngestMetrics } from './metrics.js';
+import { finishListing, getRun, saveProgress } from './run-store.js';
+import { sourcePages } from './sources/pages.js';
+
+export interface ExpansionOptions {
+  /** Keys per listing page / manifest lines per page (and per saved cursor). Default 1000. */
+  pageSize?: number;
+  /** Pause listing above this many waiting jobs. Default 50,000. */
+  highWater?: number;
+  /** Resume listing below this many waiting jobs. Default half the high-water mark. */
+  lowWater?: number;
+  /** Poll interval while paused, ms. Default 500. */
+  pollMs?: number;
+  /** Concurrent HEADs pinning the ETags of keys and manifest entries. Default 32. */
+  headConcurrency?: number;
+}
+
+export interface ExpanderDeps {
+  redis: Redis;
+  store: ObjectStore;
+  queues: { bulk: ExplainQueueHandle; realtime: ExplainQueueHandle };
+  metrics?: IngestMetrics;
+  logger?: Logger;
+}
+
+/** How an expansion ended: all listed, or stopped early (resume from the saved cursor). */
+export type ExpandOutcome = 'done' | 'aborted';
+
+/**
+ * Expands runs into explain jobs, one page at a time: wait for room in the queue, read the
+ * next page, enqueue it, save the cursor. A crash or stop between pages loses nothing, and
+ * redoing a page after a crash inside it is harmless (job ids and index sets are idempotent).
+ */
+export class RunExpander {
+  private readonly opts: Required<ExpansionOptions>;
+  /** Smoothed jobs/s over recent pages (for the gauge). */
+  private rate = 0;
+
+  constructor(
+    private readonly deps: ExpanderDeps,
+    opts: ExpansionOptions = {},
+  ) {
+    const highWater = opts.highWater ?? 50_000;
+    this.opts = {
+      pageSize: opts.pageSize ?? 1000,
+      highWater,
+      lowWater: opts.lowWater ?? Math.floor(highWater / 2),
+      pollMs: opts.pollMs ?? 500,
+      headConcurrency: opts.headConcurrency ?? 32,
+    };
+  }
+
+  /**
+   * Lists the run's source into its queue from the saved cursor. Permanent source errors (the
+   * manifest or bucket does not exist, access denied) end the run with `error` set; transient
+   * ones are thrown for the caller to retry.
+   */
+  async expand(runId: string, signal?: AbortSignal): Promise<ExpandOutcome> {
+    const { redis, store, logger } = this.deps;
+    const run = await getRun(redis, runId);
+    if (!run) {
+      logger?.warn({ runId }, 'expansion of a run that does not exist; skipped');
+      return 'done';
+    }
+    if (run.record.listingDone) return 'done';
+    const { record } = run;
+    const queue =
+      record.priority === 'realtime' ? this.deps.queues.realtime : this.deps.queues.bulk;
+    const settings = settingsOf(record);
+    const pages = sourcePages(store, record, run.cursor, this.opts);
+    const marks = { high: this.opts.highWater, low: this.opts.lowWater, pollMs: this.opts.pollMs };
+    const onPause = (paused: boolean) => {
+      this.deps.metrics?.expansionsPaused.inc(paused ? 1 : -1);
+      logger?.info({ runId, paused }, paused ? 'queue full: listing paused' : 'listing resumed');
+    };
+    let listed = run.listed;
+    try {
+      for (;;) {
+        // Room first, then the next page: a paused expansion holds no listing in memory.
+        if (!(await waitForRoom(queue, marks, signal, onPause))) return 'aborted';
+        const next = await pages.next();
+        if (next.done) break;
+        const page = next.value;
+        const started = performance.now();
+        await enqueueExplainJobs(redis, queue, runId, settings, page.items, this.deps.metrics);
+        await saveProgress(redis, runId, page.cursor, page.items.length, page.invalid);
+        listed += page.items.length;
+        this.recordRate(page.items.length, performance.now() - started);
+        if (page.invalid > 0) {
+          logger?.warn({ runId, invalid: page.invalid }, 'manifest lines skipped');
+        }
+        if (signal?.aborted) return 'aborted';
+      }
+    } catch (err) {
+      const e = classifyError(err);
+      if (!(e instanceof PermanentError)) throw err;
+      const what = describeSource(record);
+      logger?.warn({ runId, reason: e.reason }, `run failed: ${what}: ${e.message}`);
+      await finishListing(redis, runId, `${what}: ${e.reason}: ${e.message}`);
+      return 'done';
+    } finally {
+      await pages.return(undefined);
+    }
+    await finishListing(redis, runId);
+    logger?.info({ runId, listed }, 'run listed');
+    return 'done';
+  }
+
+  private recordRate(jobs: number, ms: number): void {
+    const m = this.deps.metrics;
+    if (!m || jobs === 0 || ms <= 0) return;
+    const rate = (jobs * 1000) / ms;
+    this.rate = this.rate === 0 ? rate : this.rate * 0.7 + rate * 0.3;
+    m.enqueueRate.set(this.rate);
+  }
+}
+
+/** The settings every job of a run shares. */
+export function settingsOf(record: RunRecord): ExplainSettings {
+  const s: ExplainSettings = { model: record.model, method: record.method, target: record.target };
+  if (record.layer) s.layer = record.layer;
+  return s;
+}
+
+function describeSource(r: RunRecord): string {
+  if (r.source.manifest) return `manifest s3://${r.source.bucket}/${r.source.manifest}`;
+  return `s3://${r.source.bucket}/${r.source.prefix ?? ''}`;
+}
