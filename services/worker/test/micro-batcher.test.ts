@@ -23,7 +23,7 @@ class FakeExplainer implements BatchExplainer {
     if (this.fail) throw this.fail;
     const scores = new Float32Array(ids.flatMap((x) => [x, 1 - x]));
     const cams = new Float32Array(n * 6);
-    ids.forEach((x, i) => cams.fill(x, i * 6, (i + 1) * 6));
+    for (const [i, x] of ids.entries()) cams.fill(x, i * 6, (i + 1) * 6);
     return {
       scores,
       numClasses: 2,
@@ -34,11 +34,7 @@ class FakeExplainer implements BatchExplainer {
   }
 }
 
-const item = (
-  explainer: BatchExplainer,
-  id: number,
-  over: Partial<BatchItem> = {},
-): BatchItem => ({
+const item = (explainer: BatchExplainer, id: number, over: Partial<BatchItem> = {}): BatchItem => ({
   key: { model: 'm@1', layer: 'l', method: 'gradcam' },
   explainer,
   tensor: new Float32Array([id, 0, 0, 0]),
@@ -87,7 +83,9 @@ describe('MicroBatcher', () => {
     const fake = new FakeExplainer();
     const b = new MicroBatcher({ batchSize: 4, maxWaitMs: 20 });
     const t0 = performance.now();
-    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => b.submit(item(fake, i))));
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => b.submit(item(fake, i))),
+    );
     expect(fake.calls.map((c) => c.ids.length)).toEqual([4, 4, 2]);
     expect(results.map((r) => r.scores[0])).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     // The last two waited for companions, but only about maxWaitMs.

@@ -1,0 +1,222 @@
+/**
+ * One explain job, start to finish: validate the payload, fetch the image and the model,
+ * decode and preprocess, explain (micro-batched with other jobs), render the overlay, heatmap
+ * and statistics at source resolution, write them to the output bucket, publish job.completed.
+ * Outputs go to S3 before the event, so whoever reads the event finds them.
+ */
+import {
+  type CompletedEvent,
+  type CompletionEvent,
+  type ExplainJob,
+  explainJobSchema,
+  type FailedEvent,
+  outputKeys,
+  PermanentError,
+  type TransientError,
+} from '@camflow/contracts';
+import { type DecodedImage, decodeImage, preprocess, renderExplanation } from '@camflow/imaging';
+import type { ObjectStore } from '@camflow/storage';
+import type { Logger } from '@camflow/telemetry';
+import { toJobError } from './job-errors.js';
+import type { MicroBatcher } from './micro-batcher.js';
+import type { LoadedModel } from './model-registry.js';
+import { eventStats, predictedClass } from './prediction.js';
+
+/** What a job needs from the worker around it. */
+export interface JobDeps {
+  store: ObjectStore;
+  models: { get(ref: string): Promise<LoadedModel> };
+  batcher: MicroBatcher;
+  /** Appends an event to the events stream. */
+  publish(event: CompletionEvent): Promise<void>;
+  /** CAMFLOW_OUTPUT_BUCKET */
+  outputBucket: string;
+  /** Larger source objects fail permanently ('too-large'). */
+  maxObjectBytes: number;
+  /** Written into events (host:pid). */
+  workerId: string;
+  logger?: Logger;
+}
+
+/** The BullMQ job as processJob sees it. */
+export interface JobInput {
+  id: string;
+  data: unknown;
+  /** 1 for the first attempt. */
+  attempt: number;
+  priority: 'realtime' | 'bulk';
+}
+
+/** Milliseconds per stage: fetch, model, decode, preprocess, queue, explain, render, upload, publish, total. */
+export type StageTimings = Record<string, number>;
+
+/** Default cap on source objects (64 MiB): a bigger "image" is a mistake, not a scan. */
+export const DEFAULT_MAX_OBJECT_BYTES = 64 * 1024 * 1024;
+
+/** Validates a payload; an invalid one can never succeed. */
+export function parsePayload(data: unknown): ExplainJob {
+  const parsed = explainJobSchema.safeParse(data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new PermanentError(
+      'invalid-payload',
+      `invalid explain job payload: ${issue.path.join('.') || '(payload)'}: ${issue.message}`,
+    );
+  }
+  return parsed.data;
+}
+
+/**
+ * Runs one job and publishes its job.completed event. Throws PermanentError or TransientError
+ * (already classified); publishing job.failed is the caller's decision (it knows the attempts).
+ */
+export async function processJob(
+  job: JobInput,
+  deps: JobDeps,
+): Promise<{ event: CompletedEvent; timings: StageTimings }> {
+  const clock = new StageClock();
+  try {
+    const payload = parsePayload(job.data);
+    const { source, settings } = payload;
+    const [object, model] = await Promise.all([
+      clock.time('fetch', () =>
+        deps.store.get(source.bucket, source.key, { maxBytes: deps.maxObjectBytes }),
+      ),
+      clock.time('model', () => deps.models.get(settings.model)),
+    ]);
+    checkVersion(payload, object.info.etag);
+    const { card } = model;
+    const classes = card.output.classes.length;
+    if (typeof settings.target === 'number' && settings.target >= classes) {
+      throw new PermanentError(
+        'invalid-target',
+        `target ${settings.target} is not a class of ${settings.model} (${classes} output${classes === 1 ? '' : 's'})`,
+      );
+    }
+    const image: DecodedImage = await clock.time('decode', () => decodeImage(object.body));
+    const pre = await clock.time('preprocess', () => preprocess(image, card));
+
+    const layer = settings.layer ?? card.layer;
+    const submitted = performance.now();
+    const cam = await deps.batcher.submit({
+      key: { model: model.ref, layer, method: settings.method, score: 'output' },
+      explainer: model.explainer,
+      tensor: pre.tensor,
+      shape: pre.shape,
+      target: settings.target,
+      priority: job.priority,
+    });
+    clock.set('queue', cam.waitMs);
+    clock.set('explain', performance.now() - submitted - cam.waitMs);
+
+    const rendered = await clock.time('render', () =>
+      renderExplanation(image, pre.geometry, cam.cam),
+    );
+    const outputs = outputKeys(source.bucket, source.key, job.id);
+    await clock.time('upload', () =>
+      Promise.all([
+        deps.store.put(deps.outputBucket, outputs.overlayKey, rendered.overlay, 'image/png'),
+        deps.store.put(deps.outputBucket, outputs.heatmapKey, rendered.heatmap, 'image/png'),
+      ]),
+    );
+    const event: CompletedEvent = {
+      type: 'job.completed',
+      ...common(payload, job, deps.workerId),
+      layer: cam.layer,
+      prediction: {
+        target: cam.target,
+        scores: cam.scores,
+        predicted: predictedClass(cam.scores, card),
+        classes: card.output.classes,
+      },
+      outputs,
+      stats: eventStats(rendered.stats),
+      bucket: deps.outputBucket,
+      image: { width: rendered.width, height: rendered.height },
+      timings: clock.snapshot(),
+    };
+    await clock.time('publish', async () => {
+      const result = {
+        ...event,
+        cam: { layer: cam.layer, width: cam.cam.width, height: cam.cam.height },
+        batchSize: cam.batchSize,
+      };
+      await deps.store.put(
+        deps.outputBucket,
+        outputs.resultKey,
+        JSON.stringify(result),
+        'application/json',
+      );
+      await deps.publish(event);
+    });
+    return { event, timings: clock.snapshot() };
+  } catch (err) {
+    throw toJobError(err);
+  }
+}
+
+/** The job.failed event for a payload (validated) and its final error. */
+export function failedEvent(
+  payload: ExplainJob,
+  job: Pick<JobInput, 'id' | 'attempt'>,
+  err: PermanentError | TransientError,
+  workerId: string,
+): FailedEvent {
+  return {
+    type: 'job.failed',
+    ...common(payload, job, workerId),
+    error: { reason: err.reason, message: err.message },
+  };
+}
+
+function common(payload: ExplainJob, job: Pick<JobInput, 'id' | 'attempt'>, workerId: string) {
+  return {
+    jobId: job.id,
+    runId: payload.runId,
+    source: payload.source,
+    model: payload.settings.model,
+    layer: payload.settings.layer,
+    method: payload.settings.method,
+    target: payload.settings.target,
+    ...(payload.label !== undefined ? { label: payload.label } : {}),
+    submittedAt: payload.submittedAt,
+    finishedAt: Date.now(),
+    attempts: job.attempt,
+    worker: workerId,
+  };
+}
+
+// The job id pins the object's ETag: if the object was overwritten since, this job's outputs
+// would describe other pixels. The new version gets its own job (a new id) when announced.
+function checkVersion(payload: ExplainJob, etag: string | undefined): void {
+  const wanted = payload.source.etag?.replaceAll('"', '');
+  if (wanted && etag && wanted !== etag.replaceAll('"', '')) {
+    throw new PermanentError(
+      'source-changed',
+      `s3://${payload.source.bucket}/${payload.source.key} changed since the job was queued (ETag ${etag}, job has ${wanted})`,
+    );
+  }
+}
+
+/** Per-stage wall-clock times in ms. */
+class StageClock {
+  private readonly started = performance.now();
+  private readonly stages: StageTimings = {};
+
+  async time<T>(stage: string, fn: () => Promise<T>): Promise<T> {
+    const t0 = performance.now();
+    try {
+      return await fn();
+    } finally {
+      this.set(stage, performance.now() - t0);
+    }
+  }
+
+  set(stage: string, ms: number): void {
+    this.stages[stage] = Math.round(ms * 10) / 10;
+  }
+
+  snapshot(): StageTimings {
+    return { ...this.stages, total: Math.round((performance.now() - this.started) * 10) / 10 };
+  }
+}

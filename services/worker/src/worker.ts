@@ -1,0 +1,221 @@
+/**
+ * The worker service: one BullMQ Worker per explain queue (realtime and bulk), both feeding one
+ * micro-batcher, so images from every concurrent job slot share engine calls and realtime images
+ * jump ahead of bulk ones.
+ */
+import { hostname } from 'node:os';
+import type { Config } from '@camflow/config';
+import {
+  type CompletionEvent,
+  type ExplainQueue,
+  PermanentError,
+  QUEUES,
+} from '@camflow/contracts';
+import { S3Store } from '@camflow/storage';
+import { createLogger, createRegistry, type Logger, type Registry } from '@camflow/telemetry';
+import { type Job, type QueueEvents, UnrecoverableError, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { InProcessRuntime, type ModelRuntime, ThreadedRuntime } from './engine-host.js';
+import { toJobError } from './job-errors.js';
+import { createWorkerMetrics, type WorkerMetrics } from './metrics.js';
+import { startMetricsServer } from './metrics-server.js';
+import { MicroBatcher } from './micro-batcher.js';
+import { ModelRegistry } from './model-registry.js';
+import {
+  DEFAULT_MAX_OBJECT_BYTES,
+  failedEvent,
+  type JobDeps,
+  parsePayload,
+  processJob,
+} from './process-job.js';
+import { eventPublisher } from './publisher.js';
+import { watchStalledFailures } from './stall-watch.js';
+
+export interface StartWorkerOptions {
+  /** Serve `/metrics` and `/healthz` on this port (0 = any free port); default WORKER_METRICS_PORT, else none. */
+  metricsPort?: number;
+  logger?: Logger;
+  /** Longest an image waits for batch companions (ms); default 15. */
+  maxBatchWaitMs?: number;
+  /** Source objects above this size fail permanently; default 64 MiB. */
+  maxObjectBytes?: number;
+  /** Local model cache; default CAMFLOW_CACHE_DIR, else `<os tmpdir>/camflow-models`. */
+  modelDirectory?: string;
+  /** Run the engines in a worker thread (default true) so the event loop stays free. */
+  engineThread?: boolean;
+  /** BullMQ lock per job (ms); default 60 s, renewed every half of it. */
+  lockDuration?: number;
+  /** Worker id written into events; default `<hostname>:<pid>`. */
+  workerId?: string;
+}
+
+/** A running worker. */
+export interface WorkerService {
+  /** Stops taking jobs, lets in-flight jobs finish, closes every connection. Safe to call twice. */
+  close(): Promise<void>;
+  /** The metrics port, when one was asked for. */
+  port?: number;
+  /** Prometheus registry, to mount `/metrics` elsewhere. */
+  registry: Registry;
+  metrics: WorkerMetrics;
+}
+
+/** Starts the worker service on both explain queues. */
+export async function startWorker(
+  config: Config,
+  opts: StartWorkerOptions = {},
+): Promise<WorkerService> {
+  const logger = opts.logger ?? createLogger('worker');
+  const workerId = opts.workerId ?? `${hostname()}:${process.pid}`;
+  const registry = createRegistry('worker');
+  const metrics = createWorkerMetrics(registry);
+  const store = S3Store.fromConfig(config);
+  // BullMQ needs maxRetriesPerRequest: null on connections it blocks on (it duplicates this one).
+  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
+  redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+  const runtime: ModelRuntime =
+    opts.engineThread === false ? new InProcessRuntime() : new ThreadedRuntime();
+  const models = new ModelRegistry({
+    store,
+    bucket: config.CAMFLOW_MODEL_BUCKET,
+    runtime,
+    directory: opts.modelDirectory ?? config.CAMFLOW_CACHE_DIR,
+    engineOptions: {
+      executionProvider: config.EXECUTION_PROVIDER,
+      intraOpThreads: config.CAMFLOW_INTRA_OP_THREADS,
+      maxBatch: config.BATCH_SIZE,
+    },
+  });
+  const batcher = new MicroBatcher({
+    batchSize: config.BATCH_SIZE,
+    maxWaitMs: opts.maxBatchWaitMs,
+    onBatch: (b) => {
+      metrics.batchSize.observe(b.size);
+      metrics.stage.observe({ stage: 'batch' }, b.runMs / 1000);
+    },
+  });
+  const publish = eventPublisher(redis);
+
+  const processor = (queue: ExplainQueue) => {
+    const priority = queue === QUEUES.realtime ? 'realtime' : 'bulk';
+    return async (job: Job) => {
+      const id = job.id ?? '';
+      const attempt = job.attemptsMade + 1;
+      const runId = (job.data as { runId?: unknown } | undefined)?.runId;
+      const log = logger.child({ jobId: id, runId: typeof runId === 'string' ? runId : undefined });
+      const deps: JobDeps = {
+        store,
+        models,
+        batcher,
+        publish,
+        outputBucket: config.CAMFLOW_OUTPUT_BUCKET,
+        maxObjectBytes: opts.maxObjectBytes ?? DEFAULT_MAX_OBJECT_BYTES,
+        workerId,
+        logger: log,
+      };
+      metrics.active.inc();
+      try {
+        const { event, timings } = await processJob(
+          { id, data: job.data, attempt, priority },
+          deps,
+        );
+        for (const [stage, ms] of Object.entries(timings))
+          metrics.stage.observe({ stage }, ms / 1000);
+        metrics.images.inc({ queue });
+        metrics.jobs.inc({ queue, outcome: 'completed' });
+        log.info({ predicted: event.prediction.predicted, timings }, 'job completed');
+        return { resultKey: event.outputs.resultKey };
+      } catch (err) {
+        await onFailure(job, queue, toJobError(err), attempt, log);
+        throw err; // unreachable: onFailure always throws
+      } finally {
+        metrics.active.dec();
+      }
+    };
+  };
+
+  /** Permanent: job.failed now and no retries. Transient: retry, or job.failed on the last attempt. */
+  async function onFailure(
+    job: Job,
+    queue: ExplainQueue,
+    err: ReturnType<typeof toJobError>,
+    attempt: number,
+    log: Logger,
+  ): Promise<never> {
+    const permanent = err instanceof PermanentError;
+    const final = permanent || attempt >= (job.opts.attempts ?? 1);
+    metrics.failures.inc({ reason: err.reason, retry: String(!final) });
+    metrics.jobs.inc({ queue, outcome: final ? 'failed' : 'retried' });
+    log.warn({ reason: err.reason, err: err.message, attempt, final }, 'job attempt failed');
+    if (final) {
+      let event: CompletionEvent | undefined;
+      try {
+        event = failedEvent(parsePayload(job.data), { id: job.id ?? '', attempt }, err, workerId);
+      } catch {
+        log.error('invalid payload: no job.failed event can describe it');
+      }
+      // If this publish fails, BullMQ retries the job (when attempts remain) and it fails again.
+      if (event) await publish(event);
+    }
+    if (permanent) throw new UnrecoverableError(`${err.reason}: ${err.message}`);
+    throw err;
+  }
+
+  const workerOptions = {
+    connection: redis,
+    concurrency: config.WORKER_CONCURRENCY,
+    lockDuration: opts.lockDuration ?? 60_000,
+    // Jobs run in parallel slots and wait on each other in the batcher; none of that is stalling.
+    maxStalledCount: 1,
+  };
+  const workers = [QUEUES.realtime, QUEUES.bulk].map((queue) => {
+    const worker = new Worker(queue, processor(queue), workerOptions);
+    worker.on('error', (err) => logger.error({ queue, err: err.message }, 'worker error'));
+    return worker;
+  });
+  const watchers: QueueEvents[] = workers.map((w) =>
+    watchStalledFailures(w, redis, publish, workerId, logger),
+  );
+  await Promise.all(workers.map((w) => w.waitUntilReady()));
+
+  let closing = false;
+  const metricsPort = opts.metricsPort ?? config.WORKER_METRICS_PORT;
+  const server =
+    metricsPort === undefined
+      ? undefined
+      : await startMetricsServer(
+          registry,
+          metricsPort,
+          () => !closing && runtime.healthy && redis.status === 'ready',
+        );
+  logger.info(
+    {
+      queues: [QUEUES.realtime, QUEUES.bulk],
+      concurrency: config.WORKER_CONCURRENCY,
+      batchSize: config.BATCH_SIZE,
+      executionProvider: config.EXECUTION_PROVIDER,
+      metricsPort: server?.port,
+    },
+    'worker started',
+  );
+
+  let closed: Promise<void> | undefined;
+  const close = () => {
+    closed ??= (async () => {
+      closing = true;
+      logger.info('worker closing: finishing in-flight jobs');
+      // worker.close() stops fetching and waits for the active jobs (they need the batcher,
+      // S3 and Redis, so those close after).
+      await Promise.all(workers.map((w) => w.close()));
+      await batcher.close();
+      await Promise.all(watchers.map((w) => w.close()));
+      await runtime.close();
+      await server?.close();
+      store.close();
+      await redis.quit().catch(() => redis.disconnect());
+      logger.info('worker closed');
+    })();
+    return closed;
+  };
+  return { close, port: server?.port, registry, metrics };
+}

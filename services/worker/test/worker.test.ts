@@ -1,0 +1,238 @@
+// The worker against a real redis-server and a real S3 server (s3rver): jobs in, overlays,
+// heatmaps and result JSON out, completion events on the stream.
+import { join } from 'node:path';
+import {
+  type CompletedEvent,
+  type CompletionEvent,
+  EVENTS_STREAM,
+  type FailedEvent,
+  QUEUES,
+} from '@camflow/contracts';
+import { decodeImage } from '@camflow/imaging';
+import { createLogger } from '@camflow/telemetry';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServices, type TestServices } from '../../../test/support/services.js';
+import { startWorker, type WorkerService } from '../src/index.js';
+import {
+  addJobs,
+  eventsSince,
+  explainJob,
+  pushSeedModel,
+  readEvents,
+  type TestImage,
+  uploadImages,
+} from './helpers.js';
+
+const DATA = 'data';
+const quiet = createLogger('worker', 'silent');
+
+describe('worker (real Redis and S3)', () => {
+  let svc: TestServices;
+  let redis: Redis;
+  let bulk: Queue;
+  let realtime: Queue;
+  let good: TestImage[];
+  let corrupt: TestImage;
+  const workers: WorkerService[] = [];
+
+  const start = async (opts: Parameters<typeof startWorker>[1] = {}) => {
+    const w = await startWorker(svc.config, {
+      logger: quiet,
+      modelDirectory: join(svc.dir, 'models'),
+      ...opts,
+    });
+    workers.push(w);
+    return w;
+  };
+
+  beforeAll(async () => {
+    svc = await startTestServices({ env: { BATCH_SIZE: '8', WORKER_CONCURRENCY: '8' } });
+    redis = new Redis(svc.config.REDIS_URL, { maxRetriesPerRequest: null });
+    bulk = new Queue(QUEUES.bulk, { connection: redis });
+    realtime = new Queue(QUEUES.realtime, { connection: redis });
+    await pushSeedModel(svc.store, svc.config.CAMFLOW_MODEL_BUCKET);
+    ({ good, corrupt } = await uploadImages(svc.store, DATA, 'chest/test', 8));
+  });
+
+  afterAll(async () => {
+    for (const w of workers) await w.close();
+    await bulk?.close();
+    await realtime?.close();
+    await redis?.quit();
+    await svc?.close();
+  });
+
+  it('explains a batch of images, fails the corrupt one at once, and does not redo work', async () => {
+    const jobs = good.map((img) => explainJob(DATA, img));
+    const bad = explainJob(DATA, corrupt);
+    const unknownModel = explainJob(DATA, good[0], { model: 'nosuch@1' });
+    const unknownLayer = explainJob(DATA, good[0], { layer: 'no.such.layer' });
+    // All queued before the worker starts: 8 bulk jobs arrive together and must share batches.
+    await addJobs(bulk, [...jobs, bad]);
+    await addJobs(realtime, [unknownModel, unknownLayer]);
+    const all = [...jobs, bad, unknownModel, unknownLayer];
+
+    const t0 = performance.now();
+    const worker = await start({ metricsPort: 0 });
+    const { events } = await readEvents(redis, (evs) =>
+      all.every((j) => evs.some((e) => e.jobId === j.id)),
+    );
+    const seconds = (performance.now() - t0) / 1000;
+    expect(events).toHaveLength(all.length);
+    const byId = new Map(events.map((e) => [e.jobId, e]));
+
+    for (const [i, job] of jobs.entries()) {
+      const e = byId.get(job.id) as CompletedEvent;
+      expect(e.type).toBe('job.completed');
+      expect(e).toMatchObject({
+        runId: 'run-1',
+        model: 'xray@1',
+        layer: 'resnet_blocks.4',
+        attempts: 1,
+      });
+      expect(e.image).toEqual({ width: good[i].width, height: good[i].height });
+      expect(e.prediction.scores).toHaveLength(1);
+      const score = e.prediction.scores[0];
+      expect(score).toBeGreaterThan(0);
+      expect(score).toBeLessThan(1);
+      expect(e.prediction.predicted).toBe(score >= 0.5 ? 1 : 0);
+      expect(e.prediction.target).toBe(0);
+      expect(e.prediction.classes).toEqual(['pneumonia']);
+      expect(e.stats.borderEnergy).toBeGreaterThanOrEqual(0);
+      expect(e.stats.borderEnergy).toBeLessThanOrEqual(1);
+      expect(Object.keys(e.timings ?? {})).toEqual(
+        expect.arrayContaining([
+          'fetch',
+          'decode',
+          'preprocess',
+          'queue',
+          'explain',
+          'render',
+          'upload',
+        ]),
+      );
+      const out = svc.config.CAMFLOW_OUTPUT_BUCKET;
+      expect(e.bucket).toBe(out);
+      expect(e.outputs.overlayKey).toMatch(
+        /^explanations\/data\/chest\/test\/img%20\d\.(png|jpg)\/x[0-9a-f]+\/overlay\.png$/,
+      );
+      const overlay = await decodeImage((await svc.store.get(out, e.outputs.overlayKey)).body);
+      expect([overlay.width, overlay.height, overlay.format]).toEqual([
+        good[i].width,
+        good[i].height,
+        'png',
+      ]);
+      const heatmap = await decodeImage((await svc.store.get(out, e.outputs.heatmapKey)).body);
+      expect([heatmap.width, heatmap.height, heatmap.bitDepth]).toEqual([
+        good[i].width,
+        good[i].height,
+        16,
+      ]);
+      const result = JSON.parse(
+        Buffer.from((await svc.store.get(out, e.outputs.resultKey)).body).toString('utf8'),
+      );
+      expect(result).toMatchObject({
+        type: 'job.completed',
+        jobId: job.id,
+        prediction: e.prediction,
+      });
+      expect(result.cam).toEqual({ layer: 'resnet_blocks.4', width: 8, height: 8 });
+    }
+
+    const failed = (id: string) => byId.get(id) as FailedEvent;
+    expect(failed(bad.id)).toMatchObject({ type: 'job.failed', attempts: 1 });
+    expect(['corrupt', 'truncated']).toContain(failed(bad.id).error.reason);
+    expect(failed(unknownModel.id).error.reason).toBe('unknown-model');
+    expect(failed(unknownLayer.id).error).toMatchObject({ reason: 'unknown-layer' });
+    expect(failed(unknownLayer.id).error.message).toContain('no.such.layer');
+    for (const [queue, id] of [
+      [bulk, bad.id],
+      [realtime, unknownModel.id],
+      [realtime, unknownLayer.id],
+    ] as const) {
+      const j = await queue.getJob(id);
+      expect(await j?.getState()).toBe('failed');
+      expect(j?.attemptsMade).toBe(1); // permanent: no retries
+    }
+
+    // Micro-batching: the 8 images shared engine calls.
+    const batch = await worker.metrics.batchSize.get();
+    const sum = batch.values.find((v) => v.metricName?.endsWith('_sum'))?.value ?? 0;
+    const count = batch.values.find((v) => v.metricName?.endsWith('_count'))?.value ?? 0;
+    expect(sum).toBe(jobs.length + 1); // + the unknown layer's failed call
+    expect(count).toBeLessThan(jobs.length);
+    const text = await fetch(`http://127.0.0.1:${worker.port}/metrics`).then((r) => r.text());
+    expect(text).toMatch(
+      /camflow_worker_images_processed_total\{[^}]*queue="camflow-bulk"[^}]*\} 8/,
+    );
+    expect(text).toMatch(/camflow_worker_failures_total\{[^}]*reason="unknown-model"/);
+    expect((await fetch(`http://127.0.0.1:${worker.port}/healthz`)).status).toBe(200);
+    console.log(
+      `worker: ${jobs.length} images in ${seconds.toFixed(2)} s (incl. model load) = ` +
+        `${(jobs.length / seconds).toFixed(1)} images/s; ${count} engine calls, ` +
+        `batch sizes ${JSON.stringify(batch.values.filter((v) => v.labels.le !== undefined).map((v) => [v.labels.le, v.value]))}`,
+    );
+
+    // Adding the same jobs again is a no-op: no new work, no new events.
+    const before = await redis.xlen(EVENTS_STREAM);
+    await addJobs(bulk, jobs);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await redis.xlen(EVENTS_STREAM)).toBe(before);
+    expect(await bulk.getJobCounts('wait', 'active')).toEqual({ wait: 0, active: 0 });
+
+    await worker.close();
+    await worker.close(); // safe twice
+  });
+
+  it('close() during work lets in-flight jobs finish, and nothing is lost', async () => {
+    const from = (await redis.xrevrange(EVENTS_STREAM, '+', '-', 'COUNT', 1))[0]?.[0] ?? '0';
+    // New ids (another method) for the same images, and a realtime one among them.
+    const jobs = good.map((img) => explainJob(DATA, img, { method: 'gradcam++' }, 'run-2'));
+    await addJobs(bulk, jobs.slice(1));
+    await addJobs(realtime, jobs.slice(0, 1));
+    const worker = await start({ maxBatchWaitMs: 50 });
+    const deadline = Date.now() + 20_000;
+    while ((await bulk.getActiveCount()) + (await realtime.getActiveCount()) === 0) {
+      if (Date.now() > deadline) throw new Error('no job became active');
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await Promise.all([worker.close(), worker.close()]);
+
+    // After close: every job either finished, with its event already published, or is still
+    // waiting for the next worker; none is stuck active, none failed.
+    expect(await bulk.getJobCounts('active', 'failed')).toEqual({ active: 0, failed: 1 }); // 1: the corrupt image of the first test
+    expect(await realtime.getActiveCount()).toBe(0);
+    const published = new Set((await eventsSince(redis, from)).map((e) => e.jobId));
+    let finished = 0;
+    for (const j of jobs) {
+      const state = await (await (j === jobs[0] ? realtime : bulk).getJob(j.id))?.getState();
+      if (state === 'completed') {
+        finished++;
+        expect(published.has(j.id)).toBe(true);
+      } else {
+        expect(state).toBe('waiting');
+        expect(published.has(j.id)).toBe(false);
+      }
+    }
+    expect(finished).toBeGreaterThan(0);
+    console.log(
+      `close(): ${finished} in-flight jobs finished, ${jobs.length - finished} left waiting`,
+    );
+
+    // A new worker takes the rest; in the end every job has exactly one completed event.
+    await start();
+    const { events } = await readEvents(
+      redis,
+      (evs) => jobs.every((j) => evs.some((e) => e.jobId === j.id)),
+      30_000,
+      from,
+    );
+    const completed = events.filter((e): e is CompletedEvent => e.type === 'job.completed');
+    expect(completed.map((e) => e.jobId).sort()).toEqual(jobs.map((j) => j.id).sort());
+    expect(
+      events.every((e: CompletionEvent) => e.runId === 'run-2' && e.method === 'gradcam++'),
+    ).toBe(true);
+  });
+});
