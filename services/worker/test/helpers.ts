@@ -19,7 +19,7 @@ import {
   synthesizeSample,
 } from '@camflow/imaging';
 import type { ObjectStore } from '@camflow/storage';
-import type { Queue } from 'bullmq';
+import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { expect } from 'vitest';
 
@@ -157,4 +157,22 @@ export async function readEvents(
 export async function eventsSince(redis: Redis, from: string): Promise<CompletionEvent[]> {
   const entries = await redis.xrange(EVENTS_STREAM, from === '0' ? '-' : `(${from}`, '+');
   return entries.map(([, fields]) => completionEventSchema.parse(JSON.parse(fields[1])));
+}
+
+/** The job once it reached `state` (events are published just before BullMQ records the outcome). */
+export async function jobInState(
+  queue: Queue,
+  id: string,
+  state: string,
+  timeoutMs = 10_000,
+): Promise<Job> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    // The state first, then the job: a job read before its final state may miss the last update.
+    const now = await queue.getJobState(id);
+    const job = now === state ? await queue.getJob(id) : undefined;
+    if (job) return job;
+    if (Date.now() > deadline) throw new Error(`job ${id} is ${now}, not ${state}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }

@@ -19,6 +19,7 @@ import {
   addJobs,
   eventsSince,
   explainJob,
+  jobInState,
   pushSeedModel,
   readEvents,
   type TestImage,
@@ -152,9 +153,8 @@ describe('worker (real Redis and S3)', () => {
       [realtime, unknownModel.id],
       [realtime, unknownLayer.id],
     ] as const) {
-      const j = await queue.getJob(id);
-      expect(await j?.getState()).toBe('failed');
-      expect(j?.attemptsMade).toBe(1); // permanent: no retries
+      const j = await jobInState(queue, id, 'failed');
+      expect(j.attemptsMade).toBe(1); // permanent: no retries
     }
 
     // Micro-batching: the 8 images shared engine calls.
@@ -222,7 +222,7 @@ describe('worker (real Redis and S3)', () => {
     );
 
     // A new worker takes the rest; in the end every job has exactly one completed event.
-    await start();
+    const next = await start();
     const { events } = await readEvents(
       redis,
       (evs) => jobs.every((j) => evs.some((e) => e.jobId === j.id)),
@@ -234,5 +234,43 @@ describe('worker (real Redis and S3)', () => {
     expect(
       events.every((e: CompletionEvent) => e.runId === 'run-2' && e.method === 'gradcam++'),
     ).toBe(true);
+    await next.close();
+  });
+
+  it('retries transient faults with backoff and publishes job.failed after the last attempt', async () => {
+    // An S3 endpoint nobody listens on: every fetch is ECONNREFUSED, a transient fault.
+    const config = { ...svc.config, S3_ENDPOINT: 'http://127.0.0.1:9' };
+    const worker = await startWorker(config, {
+      logger: quiet,
+      modelDirectory: join(svc.dir, 'models-unreachable'),
+    });
+    workers.push(worker);
+    const from = (await redis.xrevrange(EVENTS_STREAM, '+', '-', 'COUNT', 1))[0]?.[0] ?? '0';
+    const job = explainJob(DATA, good[0], { method: 'layercam' }, 'run-3');
+    await realtime.add('explain', job.data, {
+      jobId: job.id,
+      attempts: 3,
+      backoff: { type: 'exponential', delay: 50 },
+    });
+    const { events } = await readEvents(
+      redis,
+      (evs) => evs.some((e) => e.jobId === job.id),
+      30_000,
+      from,
+    );
+    const e = events.find((x) => x.jobId === job.id) as FailedEvent;
+    expect(e).toMatchObject({ type: 'job.failed', attempts: 3, runId: 'run-3' });
+    expect(e.error.reason).toBe('ECONNREFUSED');
+    const j = await jobInState(realtime, job.id, 'failed');
+    expect(j.attemptsMade).toBe(3);
+    expect(events.filter((x) => x.jobId === job.id)).toHaveLength(1); // no event for retried attempts
+    const failures = await worker.metrics.failures.get();
+    expect(failures.values).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ labels: { reason: 'ECONNREFUSED', retry: 'true' }, value: 2 }),
+        expect.objectContaining({ labels: { reason: 'ECONNREFUSED', retry: 'false' }, value: 1 }),
+      ]),
+    );
+    await worker.close();
   });
 });
