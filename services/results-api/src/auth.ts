@@ -1,0 +1,40 @@
+import { authenticate, hasScope, type Principal, type Scope } from '@camflow/contracts';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { HttpError } from './http-errors.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The caller, set by the auth hook on every route but the public ones. */
+    principal: Principal;
+  }
+  interface FastifyContextConfig {
+    /** Scope a route needs (default results:read); `public` routes need no token. */
+    scope?: Scope;
+    public?: boolean;
+  }
+}
+
+/**
+ * Bearer-token auth on every route: 401 without a valid token, 403 without the route's scope
+ * (admin implies every scope). Unknown URLs are authenticated too, so probing says nothing.
+ */
+export function registerAuth(app: FastifyInstance, tokens: Map<string, Principal>): void {
+  app.decorateRequest('principal', undefined as unknown as Principal);
+  app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
+    const config = req.routeOptions.config ?? {};
+    if (config.public) return;
+    const p = authenticate(tokens, req.headers.authorization);
+    if (!p) {
+      reply.header('www-authenticate', 'Bearer realm="camflow"');
+      throw new HttpError(401, 'unauthorized', 'a valid bearer token is required');
+    }
+    req.principal = p;
+    requireScope(p, config.scope ?? 'results:read');
+  });
+}
+
+/** Throws 403 unless `p` has `scope`. */
+export function requireScope(p: Principal, scope: Scope): void {
+  if (!hasScope(p, scope))
+    throw new HttpError(403, 'forbidden', `this token lacks the ${scope} scope`);
+}

@@ -1,0 +1,20 @@
+import type { ObjectStore } from '@camflow/storage';
+import type { Logger } from '@camflow/telemetry';
+import type { Redis } from 'ioredis';
+import type { FlagOptions } from './flags.js';
+
+/** What the route modules share. */
+export interface RouteContext {
+  redis: Redis;
+  store: ObjectStore;
+  logger: Logger;
+  flags: FlagOptions;
+  /** Expiry of overlay URLs in API answers (seconds). */
+  overlayUrlExpirySeconds: number;
+  /** Expiry of overlay URLs in reports, which are saved and opened later (seconds). */
+  reportUrlExpirySeconds: number;
+  /** Gallery size of a report (flagged first). */
+  reportGalleryLimit: number;
+  /** Results a report reads for its statistics and plots. */
+  reportScanLimit: number;
+}

@@ -1,0 +1,178 @@
+import {
+  type CompletionEvent,
+  canUseBucket,
+  type Principal,
+  type RunRecord,
+  redisKeys,
+  runRecordSchema,
+} from '@camflow/contracts';
+import type { Redis } from 'ioredis';
+import { runLabels } from './run-labels.js';
+import { type RunCounts, runView } from './run-status.js';
+import { scanZset, type ZPosition } from './zset-scan.js';
+
+/** A run as ingest stored it, plus its listing progress. */
+export interface StoredRun {
+  record: RunRecord;
+  /** Keys enqueued so far (ingest's `listed` field), when known. */
+  listed?: number;
+}
+
+/**
+ * Reads a run's hash. The record is the JSON `record` field (redis-keys.ts); a hash whose fields
+ * are the record's own (JSON-encoded where not strings) is read too. Invalid = absent.
+ */
+export async function loadRun(redis: Redis, runId: string): Promise<StoredRun | undefined> {
+  const h = await redis.hgetall(redisKeys.run(runId));
+  if (Object.keys(h).length === 0) return undefined;
+  let raw: unknown;
+  try {
+    raw =
+      h.record !== undefined
+        ? JSON.parse(h.record)
+        : Object.fromEntries(Object.entries(h).map(([k, v]) => [k, jsonOrString(v)]));
+  } catch {
+    return undefined;
+  }
+  const parsed = runRecordSchema.safeParse(raw);
+  if (!parsed.success) return undefined;
+  const listed = h.listed === undefined ? undefined : Number(h.listed);
+  return { record: parsed.data, listed: Number.isFinite(listed) ? listed : undefined };
+}
+
+function jsonOrString(v: string): unknown {
+  try {
+    return JSON.parse(v);
+  } catch {
+    return v;
+  }
+}
+
+/** Whether a token may see a run: admin, the run's owner, or bucket events it may read. */
+export function canSeeRun(p: Principal, r: RunRecord): boolean {
+  return (
+    p.scopes.includes('admin') ||
+    r.owner === p.id ||
+    (r.kind === 'events' && canUseBucket(p, r.source.bucket))
+  );
+}
+
+/** The run if it exists and `p` may see it (callers answer 404 otherwise, either way). */
+export async function visibleRun(
+  redis: Redis,
+  p: Principal,
+  runId: string,
+): Promise<StoredRun | undefined> {
+  const run = await loadRun(redis, runId);
+  return run && canSeeRun(p, run.record) ? run : undefined;
+}
+
+/** Counts and timing of a run, read in one round trip. */
+export async function runCounts(redis: Redis, run: StoredRun): Promise<RunCounts> {
+  const id = run.record.runId;
+  const order = redisKeys.runOrder(id);
+  const since = run.record.createdAt;
+  const res = await redis
+    .multi()
+    .scard(redisKeys.runJobs(id))
+    .scard(redisKeys.runDone(id))
+    .scard(redisKeys.runFailed(id))
+    .zcount(order, since, '+inf')
+    .zrangebyscore(order, since, '+inf', 'WITHSCORES', 'LIMIT', 0, 1)
+    .zrange(order, -1, -1, 'WITHSCORES')
+    .exec();
+  const v = (res ?? []).map(([err, val]) => {
+    if (err) throw err;
+    return val;
+  });
+  const first = v[4] as string[];
+  const last = v[5] as string[];
+  return {
+    total: v[0] as number,
+    completed: v[1] as number,
+    failed: v[2] as number,
+    fresh: v[3] as number,
+    firstFreshAt: first.length ? Number(first[1]) : undefined,
+    lastFinishedAt: last.length ? Number(last[1]) : undefined,
+  };
+}
+
+/** The run status document of `GET /v1/runs/:runId`. */
+export async function runStatus(redis: Redis, run: StoredRun, now = Date.now()) {
+  return runView(run, await runCounts(redis, run), now);
+}
+
+/** A job's stored final event, if it has one. */
+export async function loadResult(
+  redis: Redis,
+  jobId: string,
+): Promise<CompletionEvent | undefined> {
+  const raw = await redis.get(redisKeys.result(jobId));
+  return raw ? (JSON.parse(raw) as CompletionEvent) : undefined;
+}
+
+/** Runs a job belongs to (memberships plus the run its stored event names). */
+export async function jobRunIds(redis: Redis, jobId: string, event?: CompletionEvent) {
+  const ids = await redis.smembers(redisKeys.jobRuns(jobId));
+  return [...new Set(event ? [...ids, event.runId] : ids)];
+}
+
+/** One listed result with its position in the run's order. */
+export interface ResultRow {
+  event: CompletionEvent;
+  position: ZPosition;
+}
+
+/**
+ * Walks a run's results in runOrder order after `after`, keeping those `keep` accepts, until
+ * `limit` are found or `maxScan` were looked at. `next` is where to continue (absent at the end).
+ */
+export async function scanResults(
+  redis: Redis,
+  runId: string,
+  opts: {
+    after?: ZPosition;
+    limit: number;
+    maxScan: number;
+    keep?: (e: CompletionEvent) => boolean;
+  },
+): Promise<{ rows: ResultRow[]; next?: ZPosition; scanned: number }> {
+  const rows: ResultRow[] = [];
+  let scanned = 0;
+  let pending: ZPosition[] = [];
+  const batch = Math.min(200, Math.max(opts.limit, 20));
+  const flush = async (): Promise<ZPosition | undefined> => {
+    const ids = pending.map((p) => p.member);
+    const [raws, labels] = await Promise.all([
+      redis.mget(ids.map((id) => redisKeys.result(id))),
+      runLabels(redis, runId, ids),
+    ]);
+    for (let i = 0; i < pending.length; i++) {
+      scanned++;
+      const raw = raws[i];
+      const event = raw ? (JSON.parse(raw) as CompletionEvent) : undefined;
+      // This run's own label wins over the one the stored (possibly shared) result carries.
+      if (event && labels[i] !== undefined) event.label = labels[i];
+      if (event && (!opts.keep || opts.keep(event))) rows.push({ event, position: pending[i] });
+      if (rows.length >= opts.limit || scanned >= opts.maxScan) return pending[i];
+    }
+    pending = [];
+    return undefined;
+  };
+  for await (const pos of scanZset(redis, redisKeys.runOrder(runId), {
+    after: opts.after,
+    batch,
+  })) {
+    pending.push(pos);
+    if (pending.length >= batch) {
+      const stop = await flush();
+      if (stop) return { rows, next: stop, scanned };
+    }
+  }
+  if (pending.length > 0) {
+    const stop = await flush();
+    // Stopping on the very last member still hands out a cursor; the next page is just empty.
+    if (stop) return { rows, next: stop, scanned };
+  }
+  return { rows, scanned };
+}

@@ -1,0 +1,102 @@
+import type { Config } from '@camflow/config';
+import { parseApiTokens, QUEUES } from '@camflow/contracts';
+import { type ObjectStore, S3Store } from '@camflow/storage';
+import { createLogger, type Logger } from '@camflow/telemetry';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { buildApp } from './app.js';
+import type { RouteContext } from './context.js';
+import { SseHub } from './events-sse.js';
+import { type FlagOptions, flagOptions } from './flags.js';
+import { Indexer, type IndexerOptions } from './indexer.js';
+import { createMetrics } from './metrics.js';
+
+/** Options of `startResults` (all optional; tests and the demo use a few). */
+export interface ResultsOptions {
+  /** Overrides RESULTS_PORT; 0 picks a free port. */
+  port?: number;
+  host?: string;
+  logger?: Logger;
+  /** Defaults to an S3Store from the config. */
+  store?: ObjectStore;
+  /** Indexer settings, or false to serve only (another process indexes). */
+  indexer?: Partial<IndexerOptions> | false;
+  /** Flag thresholds (see flags.ts). */
+  flags?: Partial<FlagOptions>;
+  /** SSE heartbeat comment interval (ms, default 15 s). */
+  heartbeatMs?: number;
+  overlayUrlExpirySeconds?: number;
+  reportUrlExpirySeconds?: number;
+  reportGalleryLimit?: number;
+  reportScanLimit?: number;
+}
+
+/** A running results API. */
+export interface ResultsService {
+  port: number;
+  /** Stops the indexer and the HTTP server and closes connections; safe to call twice. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the results API: the event indexer (consumer group on the events stream) and the HTTP
+ * server (runs, results, jobs, report, SSE, health, metrics, OpenAPI, Bull Board).
+ */
+export async function startResults(
+  config: Config,
+  opts: ResultsOptions = {},
+): Promise<ResultsService> {
+  const logger = opts.logger ?? createLogger('results-api');
+  const tokens = parseApiTokens(config.CAMFLOW_API_TOKENS);
+  if (tokens.size === 0) logger.warn('CAMFLOW_API_TOKENS is empty: every request will be refused');
+  const flags = flagOptions(opts.flags);
+  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3 });
+  redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+  const ownStore = !opts.store;
+  const store = opts.store ?? S3Store.fromConfig(config);
+  const queues = Object.values(QUEUES).map((name) => new Queue(name, { connection: redis }));
+  const metrics = createMetrics(redis, queues);
+  const ctx: RouteContext = {
+    redis,
+    store,
+    logger,
+    flags,
+    overlayUrlExpirySeconds: opts.overlayUrlExpirySeconds ?? 15 * 60,
+    reportUrlExpirySeconds: opts.reportUrlExpirySeconds ?? 24 * 3600,
+    reportGalleryLimit: opts.reportGalleryLimit ?? 500,
+    reportScanLimit: opts.reportScanLimit ?? 20_000,
+  };
+  const hub = new SseHub(ctx, { heartbeatMs: opts.heartbeatMs ?? 15_000, blockMs: 5000 });
+  let indexer: Indexer | undefined;
+  let app: Awaited<ReturnType<typeof buildApp>> | undefined;
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      await indexer?.close();
+      await app?.close();
+      await Promise.all(queues.map((q) => q.close().catch(() => {})));
+      await redis.quit().catch(() => redis.disconnect());
+      if (ownStore) store.close();
+    })();
+    return closing;
+  };
+
+  try {
+    if (opts.indexer !== false) {
+      const blocking = redis.duplicate();
+      blocking.on('error', () => {});
+      indexer = new Indexer(redis, blocking, logger, metrics, opts.indexer || {});
+      await indexer.start();
+    }
+    app = await buildApp({ ctx, tokens, metrics, queues, hub });
+    await app.listen({ port: opts.port ?? config.RESULTS_PORT, host: opts.host ?? '0.0.0.0' });
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  logger.info({ port }, 'results API listening');
+  return { port, close };
+}
