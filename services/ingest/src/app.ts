@@ -1,4 +1,4 @@
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, LogController } from 'fastify';
 import type { IngestDeps } from './deps.js';
 import { HttpError } from './http-error.js';
 import { registerEventRoutes } from './routes/events.js';
@@ -14,7 +14,7 @@ export function buildIngestApp(deps: IngestDeps): FastifyInstance {
   const app = Fastify({
     bodyLimit: deps.bodyLimit ?? 1024 * 1024,
     // Request lines may carry `?token=`: we log our own line, without the query string.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     ...(deps.logger ? { loggerInstance: deps.logger } : {}),
   }) as unknown as FastifyInstance;
 

@@ -22,7 +22,7 @@ export interface ExpansionOptions {
   lowWater?: number;
   /** Poll interval while paused, ms. Default 500. */
   pollMs?: number;
-  /** Concurrent HEADs pinning the ETags of keys and manifest entries. Default 32. */
+  /** Concurrent HEADs pinning the ETags of keys and manifest entries. Default 64. */
   headConcurrency?: number;
 }
 
@@ -57,7 +57,7 @@ export class RunExpander {
       highWater,
       lowWater: opts.lowWater ?? Math.floor(highWater / 2),
       pollMs: opts.pollMs ?? 500,
-      headConcurrency: opts.headConcurrency ?? 32,
+      headConcurrency: opts.headConcurrency ?? 64,
     };
   }
 

@@ -1,0 +1,314 @@
+import {
+  type CompletionEvent,
+  EVENT_FIELD,
+  EVENTS_STREAM,
+  type ExplainJob,
+  explainJobId,
+  QUEUES,
+  redisKeys,
+} from '@camflow/contracts';
+import { Worker } from 'bullmq';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { getRun, type IngestService } from '../src/index.js';
+import {
+  client,
+  type Env,
+  putObjects,
+  SpyStore,
+  startEnv,
+  startService,
+  TOKENS,
+  waitFor,
+} from './helpers.js';
+
+const N = 2500;
+let env: Env;
+let keys: string[];
+
+beforeAll(async () => {
+  env = await startEnv();
+  keys = await putObjects(env.ts.store, 'data', 'big/', N);
+  await env.ts.store.put('data', 'big/folder/', new Uint8Array(0), 'application/x-directory');
+}, 120_000);
+afterAll(async () => {
+  await env?.close();
+});
+
+/** Each test uses its own target so its job ids are its own (the bulk queue is shared). */
+function submit(svc: IngestService, body: Record<string, unknown>) {
+  return client(svc.port).post('/v1/runs', { model: 'xray@1', ...body }, TOKENS.writer);
+}
+
+async function waitListed(runId: string, ms = 30_000) {
+  return waitFor(
+    async () => {
+      const run = await getRun(env.redis, runId);
+      return run?.record.listingDone ? run : undefined;
+    },
+    ms,
+    `run ${runId} listed`,
+  );
+}
+
+async function waitingJobs(): Promise<Map<string, ExplainJob>> {
+  const jobs = await env.queues.bulk.getJobs(['waiting'], 0, -1);
+  return new Map(jobs.map((j) => [j.id!, j.data]));
+}
+
+describe('prefix runs', () => {
+  test('2,500 objects over several pages: exactly that many unique jobs; re-submitting adds none', async () => {
+    const spy = new SpyStore(env.ts.store);
+    const svc = await startService(env, { store: spy });
+    try {
+      const before = await env.queues.bulk.getWaitingCount();
+      const r = await submit(svc, { source: { bucket: 'data', prefix: 'big/' }, target: 1 });
+      expect(r.status).toBe(202);
+      const run = await waitListed(r.body.runId);
+      expect(run.listed).toBe(N);
+      expect(run.cursor).toBe('<end>');
+      expect(run.record.error).toBeUndefined();
+      expect(spy.listTokens.length).toBe(3); // 1000 + 1000 + 501 (the folder marker skipped)
+      expect(await env.redis.scard(redisKeys.runJobs(r.body.runId))).toBe(N);
+      expect((await env.queues.bulk.getWaitingCount()) - before).toBe(N);
+
+      const jobs = await waitingJobs();
+      const mine = [...jobs.values()].filter((d) => d.runId === r.body.runId);
+      expect(new Set(mine.map((d) => d.source.key))).toEqual(new Set(keys));
+      const first = mine.find((d) => d.source.key === keys[0])!;
+      expect(first).toMatchObject({
+        source: { bucket: 'data', key: keys[0], etag: expect.stringMatching(/^[0-9a-f]{32}$/) },
+        settings: { model: 'xray@1', method: 'gradcam', target: 1 },
+      });
+      const job = await env.queues.bulk.getJob(explainJobId(first.source, first.settings));
+      expect(job?.opts).toMatchObject({
+        attempts: 6,
+        removeOnComplete: { age: 3600, count: 10_000 },
+      });
+
+      // The same run again: a new run id, the same job ids, nothing new queued.
+      const again = await submit(svc, { source: { bucket: 'data', prefix: 'big/' }, target: 1 });
+      await waitListed(again.body.runId);
+      expect(await env.redis.scard(redisKeys.runJobs(again.body.runId))).toBe(N);
+      expect((await env.queues.bulk.getWaitingCount()) - before).toBe(N);
+      const id = explainJobId(first.source, first.settings);
+      expect((await env.redis.smembers(redisKeys.jobRuns(id))).sort()).toEqual(
+        [r.body.runId, again.body.runId].sort(),
+      );
+    } finally {
+      await svc.close();
+    }
+  });
+
+  test('resumable: stopping the expander mid-run and starting another finishes without duplicates', async () => {
+    const spyA = new SpyStore(env.ts.store);
+    spyA.listDelayMs = 40;
+    const a = await startService(env, { store: spyA, expansion: { pageSize: 100 } });
+    const before = await env.queues.bulk.getWaitingCount();
+    const r = await submit(a, { source: { bucket: 'data', prefix: 'big/' }, target: 2 });
+    const runId = r.body.runId;
+    await waitFor(async () => ((await getRun(env.redis, runId))?.listed ?? 0) >= 500);
+    await a.close();
+    const stopped = (await getRun(env.redis, runId))!;
+    expect(stopped.record.listingDone).toBe(false);
+    expect(stopped.listed).toBeLessThan(N);
+    expect(stopped.listed % 100).toBe(0);
+    // Handed back to the queue, not failed: no attempt was spent.
+    const expand = await env.queues.runs.getJob(runId);
+    expect(await expand?.getState()).toBe('waiting');
+    expect(expand?.attemptsMade).toBe(0);
+
+    const spyB = new SpyStore(env.ts.store);
+    const b = await startService(env, { store: spyB, expansion: { pageSize: 100 } });
+    try {
+      const done = await waitListed(runId);
+      expect(spyB.listTokens[0]).toBe(stopped.cursor); // resumed, not restarted
+      expect(spyA.listTokens.length + spyB.listTokens.length).toBeLessThanOrEqual(27);
+      expect(done.listed).toBe(N);
+      expect(await env.redis.scard(redisKeys.runJobs(runId))).toBe(N);
+      expect((await env.queues.bulk.getWaitingCount()) - before).toBe(N);
+    } finally {
+      await b.close();
+    }
+  });
+
+  test('a transient S3 error is retried from the saved cursor', async () => {
+    const spy = new SpyStore(env.ts.store);
+    spy.failListCalls.add(3);
+    const svc = await startService(env, { store: spy });
+    try {
+      const before = await env.queues.bulk.getWaitingCount();
+      const r = await submit(svc, { source: { bucket: 'data', prefix: 'big/' }, target: 3 });
+      const run = await waitListed(r.body.runId);
+      // Call 3 failed; the retry (BullMQ backoff) asked for the same page again.
+      expect(spy.listTokens).toHaveLength(4);
+      expect(spy.listTokens[3]).toBe(spy.listTokens[2]);
+      expect(spy.listTokens[2]).toBeDefined();
+      expect(run.listed).toBe(N);
+      expect((await env.queues.bulk.getWaitingCount()) - before).toBe(N);
+      // One failed attempt, then the one that finished.
+      expect((await env.queues.runs.getJob(r.body.runId))?.attemptsMade).toBe(2);
+    } finally {
+      await svc.close();
+    }
+  });
+
+  test('backpressure: listing pauses above the high-water mark and resumes as the queue drains', async () => {
+    await env.queues.bulk.drain();
+    const svc = await startService(env, {
+      expansion: { pageSize: 100, highWater: 300, lowWater: 100, pollMs: 20 },
+    });
+    let consumer: Worker | undefined;
+    const connection = env.redis.duplicate();
+    try {
+      const r = await submit(svc, { source: { bucket: 'data', prefix: 'big/' }, target: 4 });
+      const runId = r.body.runId;
+      await waitFor(async () => (await env.queues.bulk.getWaitingCount()) >= 300);
+      await new Promise((res) => setTimeout(res, 300));
+      const paused = (await getRun(env.redis, runId))!;
+      expect(paused.record.listingDone).toBe(false);
+      expect(paused.listed).toBeLessThanOrEqual(400);
+      expect(await env.queues.bulk.getWaitingCount()).toBeLessThanOrEqual(400);
+
+      let peak = 0;
+      consumer = new Worker(
+        QUEUES.bulk,
+        async () => {
+          peak = Math.max(peak, await env.queues.bulk.getWaitingCount());
+        },
+        { connection, concurrency: 50 },
+      );
+      const done = await waitListed(runId, 60_000);
+      expect(done.listed).toBe(N);
+      expect(await env.redis.scard(redisKeys.runJobs(runId))).toBe(N);
+      expect(peak).toBeLessThanOrEqual(400);
+    } finally {
+      await consumer?.close();
+      connection.disconnect();
+      await svc.close();
+    }
+  });
+});
+
+describe('keys, manifests, empty and missing sources, result reuse', () => {
+  let svc: IngestService;
+  beforeAll(async () => {
+    await env.queues.bulk.drain();
+    svc = await startService(env, { expansion: { pageSize: 100 } });
+  });
+  afterAll(async () => {
+    await svc?.close();
+  });
+
+  test('CSV manifest with a header, quotes and labels; bad lines counted', async () => {
+    const csv = [
+      'key,label',
+      `"${keys[0]}",1`,
+      `${keys[1]},0`,
+      `s3://data/${keys[2]},pneumonia`,
+      '"a, comma.png",',
+      '',
+      '"unterminated,1',
+      `s3://other/${keys[3]},1`,
+    ].join('\r\n');
+    await env.ts.store.put('data', 'manifests/m.csv', csv, 'text/csv');
+    const r = await submit(svc, {
+      source: { bucket: 'data', manifest: 'manifests/m.csv' },
+      target: 5,
+    });
+    const run = await waitListed(r.body.runId);
+    expect(run.listed).toBe(4);
+    expect(await env.redis.hget(redisKeys.run(r.body.runId), 'invalid')).toBe('2');
+    const jobs = [...(await waitingJobs()).values()].filter((d) => d.runId === r.body.runId);
+    const byKey = Object.fromEntries(jobs.map((d) => [d.source.key, d]));
+    expect(Object.keys(byKey).sort()).toEqual([keys[0], keys[1], keys[2], 'a, comma.png'].sort());
+    expect(byKey[keys[0]].label).toBe(1);
+    expect(byKey[keys[1]].label).toBe(0);
+    expect(byKey[keys[2]].label).toBe('pneumonia');
+    expect(byKey['a, comma.png'].label).toBeUndefined();
+    // Existing objects are pinned by ETag like a listing; a missing one is queued unpinned.
+    expect(byKey[keys[0]].source.etag).toMatch(/^[0-9a-f]{32}$/);
+    expect(byKey['a, comma.png'].source.etag).toBeUndefined();
+  });
+
+  test('JSONL manifest with labels, over several pages', async () => {
+    const lines = keys.slice(0, 250).map((key, i) => JSON.stringify({ key, label: i % 2 }));
+    lines.splice(10, 0, 'not json', '{"label": 1}');
+    await env.ts.store.put(
+      'data',
+      'manifests/m.jsonl',
+      lines.join('\n') + '\n',
+      'application/x-ndjson',
+    );
+    const r = await submit(svc, {
+      source: { bucket: 'data', manifest: 'manifests/m.jsonl' },
+      target: 6,
+    });
+    const run = await waitListed(r.body.runId);
+    expect(run.listed).toBe(250);
+    expect(await env.redis.scard(redisKeys.runJobs(r.body.runId))).toBe(250);
+    const jobs = [...(await waitingJobs()).values()].filter((d) => d.runId === r.body.runId);
+    expect(jobs).toHaveLength(250);
+    expect(jobs.find((d) => d.source.key === keys[7])?.label).toBe(1);
+    expect(jobs.find((d) => d.source.key === keys[8])?.label).toBe(0);
+  });
+
+  test('a missing manifest fails the run with total 0; an empty prefix completes with 0', async () => {
+    const missing = await submit(svc, {
+      source: { bucket: 'data', manifest: 'manifests/none.csv' },
+    });
+    const run = await waitListed(missing.body.runId);
+    expect(run.record.error).toMatch(/manifest s3:\/\/data\/manifests\/none.csv: not-found/);
+    expect(await env.redis.scard(redisKeys.runJobs(missing.body.runId))).toBe(0);
+
+    const empty = await submit(svc, { source: { bucket: 'data', prefix: 'nothing-here/' } });
+    const e = await waitListed(empty.body.runId);
+    expect(e.record.error).toBeUndefined();
+    expect(e.listed).toBe(0);
+  });
+
+  test('result reuse: a key already explained with the same inputs is re-published, not queued', async () => {
+    const settings = { model: 'xray@1', method: 'gradcam' as const, target: 7 as const };
+    const head = await env.ts.store.head('data', keys[0]);
+    const source = { bucket: 'data', key: keys[0], etag: head!.etag };
+    const doneId = explainJobId(source, settings);
+    const previous: CompletionEvent = {
+      type: 'job.completed',
+      jobId: doneId,
+      runId: 'run-earlier',
+      source,
+      model: 'xray@1',
+      method: 'gradcam',
+      target: 7,
+      submittedAt: 1,
+      finishedAt: 2,
+      attempts: 1,
+      prediction: { target: 0, scores: [0.9], predicted: 0 },
+      outputs: { overlayKey: 'o.png', heatmapKey: 'h.png', resultKey: 'r.json' },
+      stats: { peak: { x: 0.5, y: 0.5 }, entropy: 1, borderEnergy: 0.1 },
+      bucket: 'camflow-outputs',
+      image: { width: 8, height: 8 },
+    };
+    await env.redis.set(redisKeys.result(doneId), JSON.stringify(previous));
+    const streamBefore = await env.redis.xlen(EVENTS_STREAM);
+
+    const r = await submit(svc, {
+      source: { bucket: 'data', keys: [keys[0], keys[1], keys[2]] },
+      target: 7,
+    });
+    const runId = r.body.runId;
+    await waitListed(runId);
+    expect(await env.redis.scard(redisKeys.runJobs(runId))).toBe(3);
+    expect(await env.redis.sismember(redisKeys.jobRuns(doneId), runId)).toBe(1);
+    expect(await env.queues.bulk.getJob(doneId)).toBeUndefined();
+    const others = [keys[1], keys[2]].map(async (key) => {
+      const h = await env.ts.store.head('data', key);
+      return env.queues.bulk.getJob(explainJobId({ bucket: 'data', key, etag: h!.etag }, settings));
+    });
+    for (const j of await Promise.all(others)) expect(j?.data.runId).toBe(runId);
+
+    expect(await env.redis.xlen(EVENTS_STREAM)).toBe(streamBefore + 1);
+    const [[, fields]] = await env.redis.xrevrange(EVENTS_STREAM, '+', '-', 'COUNT', 1);
+    const republished = JSON.parse(fields[fields.indexOf(EVENT_FIELD) + 1]);
+    expect(republished).toMatchObject({ type: 'job.completed', jobId: doneId, runId });
+  });
+});
