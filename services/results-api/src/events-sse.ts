@@ -60,7 +60,8 @@ export class SseHub {
   /** Ends every stream (server shutdown). */
   close(): void {
     this.closed = true;
-    for (const c of this.clients) c.res.end();
+    // The socket goes too: a kept-alive connection would hold the server's close for seconds.
+    for (const c of this.clients) c.res.end(() => c.res.socket?.destroy());
     this.clients.clear();
     this.stop();
   }
@@ -176,7 +177,8 @@ export function registerEventRoutes(app: FastifyInstance, hub: SseHub, log: Logg
         'x-accel-buffering': 'no',
       });
       const client: Client = { res, principal: req.principal, runId: req.query.runId };
-      req.raw.on('close', () => hub.remove(client));
+      // The response's close is the socket going away (the request's fires once it is read).
+      res.on('close', () => hub.remove(client));
       try {
         await hub.add(client);
         // The client may have gone while the reader started.

@@ -29,6 +29,8 @@ export interface ResultsOptions {
   reportUrlExpirySeconds?: number;
   reportGalleryLimit?: number;
   reportScanLimit?: number;
+  /** How long close() lets in-flight requests finish before dropping connections (ms). */
+  closeGraceMs?: number;
 }
 
 /** A running results API. */
@@ -74,7 +76,12 @@ export async function startResults(
   const close = () => {
     closing ??= (async () => {
       await indexer?.close();
+      // Connections that never finish on their own (clients holding a spare socket open) are
+      // dropped after a grace period, so shutdown is prompt.
+      const server = app?.server;
+      const force = setTimeout(() => server?.closeAllConnections(), opts.closeGraceMs ?? 2000);
       await app?.close();
+      clearTimeout(force);
       await Promise.all(queues.map((q) => q.close().catch(() => {})));
       await redis.quit().catch(() => redis.disconnect());
       if (ownStore) store.close();
