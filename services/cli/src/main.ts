@@ -5,7 +5,9 @@ import { benchCommand } from './commands/bench.js';
 import { evaluateCommand } from './commands/evaluate.js';
 import { explainCommand } from './commands/explain.js';
 import { makeModelCommand } from './commands/make-model.js';
+import { modelsCommand } from './commands/models.js';
 import { runsCommand } from './commands/runs.js';
+import { serveCommand } from './commands/serve.js';
 import { synthCommand } from './commands/synth.js';
 import { HELP, UsageError } from './usage.js';
 
@@ -32,6 +34,10 @@ export async function main(argv: string[]): Promise<number> {
         return await benchCommand(rest, config);
       case 'evaluate':
         return await evaluateCommand(rest, config);
+      case 'serve':
+        return await serveCommand(rest, config);
+      case 'models':
+        return await modelsCommand(rest, config);
       case 'runs':
         return await runsCommand(rest, config);
       case 'synth':
