@@ -1,14 +1,13 @@
 /**
- * Runs the engines in a worker thread. onnxruntime-node's `session.run` executes on the calling
- * thread, so a batch in the main thread would block the event loop (BullMQ lock renewals, S3
- * replies, the next jobs' decoding) for the whole forward and backward pass. Here the main thread
- * only posts the batch tensor (transferred, not copied) and keeps working while ORT computes.
+ * Where the engines run. onnxruntime-node's `session.run` executes on the calling thread, so a
+ * batch run in the main thread would block the event loop (BullMQ lock renewals, S3 replies,
+ * other jobs' work) for the whole forward and backward pass. `ThreadedRuntime` keeps them in a
+ * worker thread: the main thread posts the batch tensor (transferred) and carries on.
  */
-import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
-import { TransientError } from '@camflow/contracts';
-import { Engine, type EngineOptions } from '@camflow/engine';
+import type { EngineOptions } from '@camflow/engine';
+import { Engine } from '@camflow/engine';
 import type { BatchExplainer, ExplainBatchOptions, ExplainOutput } from './micro-batcher.js';
+import { ThreadClient, transferable } from './thread-rpc.js';
 
 /** Loads model bytes into something that explains batches. */
 export interface ModelRuntime {
@@ -19,125 +18,51 @@ export interface ModelRuntime {
   readonly healthy: boolean;
 }
 
-/** Messages to the engine thread. */
-export type HostRequest =
-  | { type: 'load'; id: number; model: string; bytes: ArrayBuffer; options: EngineOptions }
+/** Requests to the engine thread. */
+export type EngineRequest = { id: number } & (
+  | { type: 'load'; model: string; bytes: ArrayBuffer; options: EngineOptions }
   | {
       type: 'explain';
-      id: number;
       model: string;
       data: ArrayBuffer;
       dims: number[];
       options: ExplainBatchOptions;
     }
-  | { type: 'close'; id: number };
+  | { type: 'close' }
+);
 
-/** An error as it crosses the thread boundary: its class name decides permanent vs transient. */
-export interface WireError {
-  name: string;
-  message: string;
-  code?: string;
-}
-
-/** Replies from the engine thread. */
-export type HostReply =
-  | { id: number; ok: true; value?: ExplainOutput }
-  | { id: number; ok: false; error: WireError };
-
-/** Rebuilds an error from the thread with its name (and code) intact. */
-export function fromWire(w: WireError): Error {
-  const err = new Error(w.message) as Error & { code?: string };
-  err.name = w.name;
-  if (w.code !== undefined) err.code = w.code;
-  return err;
-}
-
-/** Engines in one worker thread; one instance per worker process. */
+/** Engines in one worker thread (one per worker process; ORT parallelises inside each op). */
 export class ThreadedRuntime implements ModelRuntime {
-  private readonly thread: Worker;
-  private readonly calls = new Map<
-    number,
-    { resolve(v: HostReply): void; reject(e: Error): void }
-  >();
-  private nextId = 1;
-  private dead?: Error;
-  private closing?: Promise<void>;
-
-  constructor() {
-    // The thread runs compiled JavaScript: resolve it through this package's exports, which
-    // also works when the caller runs from sources (tests), as long as `tsc -b` has run.
-    const entry = createRequire(import.meta.url).resolve('@camflow/worker/engine-thread');
-    this.thread = new Worker(entry);
-    this.thread.on('message', (reply: HostReply) => {
-      const call = this.calls.get(reply.id);
-      this.calls.delete(reply.id);
-      call?.resolve(reply);
-    });
-    this.thread.on('error', (err) => this.fail(err));
-    this.thread.on('exit', (code) =>
-      this.fail(new Error(`engine thread exited with code ${code}`)),
-    );
-  }
+  private readonly thread = new ThreadClient('engine-thread');
 
   get healthy(): boolean {
-    return this.dead === undefined;
-  }
-
-  private fail(cause: Error): void {
-    if (this.dead) return;
-    this.dead = cause;
-    const err = new TransientError('engine-thread', `the engine thread stopped: ${cause.message}`);
-    for (const call of this.calls.values()) call.reject(err);
-    this.calls.clear();
-  }
-
-  private call(req: DistributiveOmit<HostRequest, 'id'>, transfer: ArrayBuffer[] = []) {
-    if (this.dead) {
-      return Promise.reject(
-        new TransientError('engine-thread', `the engine thread stopped: ${this.dead.message}`),
-      );
-    }
-    const id = this.nextId++;
-    return new Promise<HostReply>((resolve, reject) => {
-      this.calls.set(id, { resolve, reject });
-      this.thread.postMessage({ ...req, id }, transfer);
-    }).then((reply) => {
-      if (!reply.ok) throw fromWire(reply.error);
-      return reply.value;
-    });
+    return this.thread.healthy;
   }
 
   /** Loads a model into the thread (the bytes are copied there) and returns its explainer. */
   async load(model: string, bytes: Uint8Array, options: EngineOptions): Promise<BatchExplainer> {
     const copy = bytes.slice().buffer;
-    await this.call({ type: 'load', model, bytes: copy, options: withoutLogger(options) }, [copy]);
+    // Functions cannot cross to a thread: the engine thread logs ORT fallbacks to stderr itself.
+    const { logger: _logger, ...plain } = options;
+    await this.thread.call({ type: 'load', model, bytes: copy, options: plain }, [copy]);
     return {
-      explain: async (batch, opts) => {
-        // The batcher builds a fresh tensor per batch: hand its memory over instead of copying.
-        const whole =
-          batch.data.byteOffset === 0 && batch.data.byteLength === batch.data.buffer.byteLength;
-        const data = (whole ? batch.data : batch.data.slice()).buffer as ArrayBuffer;
-        const out = await this.call(
+      explain: (batch, opts) => {
+        const data = transferable(batch.data).buffer as ArrayBuffer;
+        return this.thread.call<ExplainOutput>(
           { type: 'explain', model, data, dims: batch.dims, options: opts },
           [data],
         );
-        return out as ExplainOutput;
       },
     };
   }
 
   /** Releases the engines and stops the thread (safe to call twice). */
   close(): Promise<void> {
-    this.closing ??= (async () => {
-      if (!this.dead) await this.call({ type: 'close' }).catch(() => undefined);
-      this.dead ??= new Error('closed');
-      await this.thread.terminate();
-    })();
-    return this.closing;
+    return this.thread.close({ type: 'close' });
   }
 }
 
-/** Engines in the calling thread (simple, but each batch blocks the event loop while it runs). */
+/** Engines in the calling thread (simpler; each batch blocks the event loop while it runs). */
 export class InProcessRuntime implements ModelRuntime {
   private readonly engines: Engine[] = [];
   readonly healthy = true;
@@ -154,11 +79,3 @@ export class InProcessRuntime implements ModelRuntime {
     await Promise.all(this.engines.splice(0).map((e) => e.close()));
   }
 }
-
-// Functions cannot be posted to a thread; the engine thread logs ORT fallbacks to stderr itself.
-function withoutLogger(options: EngineOptions): EngineOptions {
-  const { logger: _logger, ...rest } = options;
-  return rest;
-}
-
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

@@ -4,6 +4,14 @@ export {
   type ModelRuntime,
   ThreadedRuntime,
 } from './engine-host.js';
+export {
+  type Cam,
+  ImagePool,
+  type ImageWork,
+  InlineImageWork,
+  type Prepared,
+  prepareImage,
+} from './image-work.js';
 export { toJobError } from './job-errors.js';
 export { createWorkerMetrics, type WorkerMetrics } from './metrics.js';
 export {

@@ -14,9 +14,9 @@ import {
   PermanentError,
   type TransientError,
 } from '@camflow/contracts';
-import { type DecodedImage, decodeImage, preprocess, renderExplanation } from '@camflow/imaging';
 import type { ObjectStore } from '@camflow/storage';
 import type { Logger } from '@camflow/telemetry';
+import type { ImageWork } from './image-work.js';
 import { toJobError } from './job-errors.js';
 import type { MicroBatcher } from './micro-batcher.js';
 import type { LoadedModel } from './model-registry.js';
@@ -27,6 +27,8 @@ export interface JobDeps {
   store: ObjectStore;
   models: { get(ref: string): Promise<LoadedModel> };
   batcher: MicroBatcher;
+  /** Decoding, preprocessing and rendering (in worker threads, or inline). */
+  images: ImageWork;
   /** Appends an event to the events stream. */
   publish(event: CompletionEvent): Promise<void>;
   /** CAMFLOW_OUTPUT_BUCKET */
@@ -47,7 +49,7 @@ export interface JobInput {
   priority: 'realtime' | 'bulk';
 }
 
-/** Milliseconds per stage: fetch, model, decode, preprocess, queue, explain, render, upload, publish, total. */
+/** Milliseconds per stage: fetch, model, prepare (decode, preprocess), queue, explain, render, upload, publish, total. */
 export type StageTimings = Record<string, number>;
 
 /** Default cap on source objects (64 MiB): a bigger "image" is a mistake, not a scan. */
@@ -93,8 +95,10 @@ export async function processJob(
         `target ${settings.target} is not a class of ${settings.model} (${classes} output${classes === 1 ? '' : 's'})`,
       );
     }
-    const image: DecodedImage = await clock.time('decode', () => decodeImage(object.body));
-    const pre = await clock.time('preprocess', () => preprocess(image, card));
+    // prepare = decode + preprocess + waiting for a free image thread.
+    const pre = await clock.time('prepare', () => deps.images.prepare(object.body, card));
+    clock.set('decode', pre.decodeMs);
+    clock.set('preprocess', pre.preprocessMs);
 
     const layer = settings.layer ?? card.layer;
     const submitted = performance.now();
@@ -110,7 +114,7 @@ export async function processJob(
     clock.set('explain', performance.now() - submitted - cam.waitMs);
 
     const rendered = await clock.time('render', () =>
-      renderExplanation(image, pre.geometry, cam.cam),
+      deps.images.render(pre.image, pre.geometry, cam.cam),
     );
     const outputs = outputKeys(source.bucket, source.key, job.id);
     await clock.time('upload', () =>

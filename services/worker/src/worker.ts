@@ -16,6 +16,7 @@ import { createLogger, createRegistry, type Logger, type Registry } from '@camfl
 import { type Job, type QueueEvents, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { InProcessRuntime, type ModelRuntime, ThreadedRuntime } from './engine-host.js';
+import { ImagePool, type ImageWork, InlineImageWork } from './image-work.js';
 import { toJobError } from './job-errors.js';
 import { createWorkerMetrics, type WorkerMetrics } from './metrics.js';
 import { startMetricsServer } from './metrics-server.js';
@@ -43,6 +44,8 @@ export interface StartWorkerOptions {
   modelDirectory?: string;
   /** Run the engines in a worker thread (default true) so the event loop stays free. */
   engineThread?: boolean;
+  /** Threads for decoding, preprocessing and rendering; default cores - 1 (at least 1); 0 = inline. */
+  imageThreads?: number;
   /** BullMQ lock per job (ms); default 60 s, renewed every half of it. */
   lockDuration?: number;
   /** Worker id written into events; default `<hostname>:<pid>`. */
@@ -75,6 +78,8 @@ export async function startWorker(
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
   const runtime: ModelRuntime =
     opts.engineThread === false ? new InProcessRuntime() : new ThreadedRuntime();
+  const images: ImageWork =
+    opts.imageThreads === 0 ? new InlineImageWork() : new ImagePool(opts.imageThreads);
   const models = new ModelRegistry({
     store,
     bucket: config.CAMFLOW_MODEL_BUCKET,
@@ -107,6 +112,7 @@ export async function startWorker(
         store,
         models,
         batcher,
+        images,
         publish,
         outputBucket: config.CAMFLOW_OUTPUT_BUCKET,
         maxObjectBytes: opts.maxObjectBytes ?? DEFAULT_MAX_OBJECT_BYTES,
@@ -186,7 +192,7 @@ export async function startWorker(
       : await startMetricsServer(
           registry,
           metricsPort,
-          () => !closing && runtime.healthy && redis.status === 'ready',
+          () => !closing && runtime.healthy && images.healthy && redis.status === 'ready',
         );
   logger.info(
     {
@@ -209,7 +215,7 @@ export async function startWorker(
       await Promise.all(workers.map((w) => w.close()));
       await batcher.close();
       await Promise.all(watchers.map((w) => w.close()));
-      await runtime.close();
+      await Promise.all([runtime.close(), images.close()]);
       await server?.close();
       store.close();
       await redis.quit().catch(() => redis.disconnect());

@@ -76,7 +76,9 @@ describe('worker (real Redis and S3)', () => {
     const all = [...jobs, bad, unknownModel, unknownLayer];
 
     const t0 = performance.now();
-    const worker = await start({ metricsPort: 0 });
+    // A generous wait so the batching check holds on a loaded machine, where images come out of
+    // the image thread tens of milliseconds apart.
+    const worker = await start({ metricsPort: 0, maxBatchWaitMs: 250 });
     const { events } = await readEvents(redis, (evs) =>
       all.every((j) => evs.some((e) => e.jobId === j.id)),
     );
