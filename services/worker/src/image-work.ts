@@ -5,6 +5,7 @@
  * stays free and a worker process uses every core, not one.
  */
 import { availableParallelism } from 'node:os';
+import { TransientError } from '@camflow/contracts';
 import {
   type DecodedImage,
   decodeImage,
@@ -33,12 +34,19 @@ export interface Cam {
   height: number;
 }
 
+export type Priority = 'realtime' | 'bulk';
+
 /** Decode/preprocess and render, wherever they run. */
 export interface ImageWork {
   /** Decodes and preprocesses (throws ImageDecodeError, by name, for undecodable bytes). */
-  prepare(bytes: Uint8Array, card: ModelCard): Promise<Prepared>;
+  prepare(bytes: Uint8Array, card: ModelCard, priority?: Priority): Promise<Prepared>;
   /** The overlay, heatmap and statistics at the image's own resolution. */
-  render(image: DecodedImage, geometry: Geometry, cam: Cam): Promise<Explanation>;
+  render(
+    image: DecodedImage,
+    geometry: Geometry,
+    cam: Cam,
+    priority?: Priority,
+  ): Promise<Explanation>;
   close(): Promise<void>;
   readonly healthy: boolean;
 }
@@ -82,9 +90,22 @@ export class InlineImageWork implements ImageWork {
   async close(): Promise<void> {}
 }
 
-/** Image work spread over worker threads (each request goes to the least busy one). */
+interface Task {
+  request: object;
+  transfer: ArrayBuffer[];
+  resolve(value: unknown): void;
+  reject(err: unknown): void;
+}
+
+/**
+ * Image work spread over worker threads. Each thread gets at most `perThread` tasks at a time
+ * (two: one can compute while the other waits on libvips); the rest wait here, realtime tasks
+ * first, so a realtime image never queues behind a bulk run's backlog inside a thread.
+ */
 export class ImagePool implements ImageWork {
   private readonly threads: ThreadClient[];
+  private readonly waiting: Record<Priority, Task[]> = { realtime: [], bulk: [] };
+  private readonly perThread = 2;
 
   /** `size` threads; default one per core but one (the engine thread needs a core too). */
   constructor(size = Math.max(1, availableParallelism() - 1)) {
@@ -98,28 +119,66 @@ export class ImagePool implements ImageWork {
     return this.threads.every((t) => t.healthy);
   }
 
-  private pick(): ThreadClient {
-    return this.threads.reduce((a, b) => (b.busy < a.busy ? b : a));
+  /** Tasks waiting for a thread. */
+  get queued(): number {
+    return this.waiting.realtime.length + this.waiting.bulk.length;
+  }
+
+  private submit<T>(request: object, transfer: ArrayBuffer[], priority: Priority): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.waiting[priority].push({
+        request,
+        transfer,
+        resolve: resolve as (v: unknown) => void,
+        reject,
+      });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    for (;;) {
+      const thread = this.threads.reduce((a, b) => (b.busy < a.busy ? b : a));
+      if (thread.busy >= this.perThread) return;
+      const task = this.waiting.realtime.shift() ?? this.waiting.bulk.shift();
+      if (!task) return;
+      thread
+        .call(task.request, task.transfer)
+        .then(task.resolve, task.reject)
+        .finally(() => this.pump());
+    }
   }
 
   /** Decodes and preprocesses in a thread; the bytes move there (the caller must not reuse them). */
-  prepare(bytes: Uint8Array, card: ModelCard): Promise<Prepared> {
+  prepare(bytes: Uint8Array, card: ModelCard, priority: Priority = 'bulk'): Promise<Prepared> {
     const moved = transferable(bytes);
-    return this.pick().call<Prepared>({ type: 'prepare', bytes: moved, card }, [
-      moved.buffer as ArrayBuffer,
-    ]);
+    return this.submit(
+      { type: 'prepare', bytes: moved, card },
+      [moved.buffer as ArrayBuffer],
+      priority,
+    );
   }
 
   /** Renders in a thread; the image's pixels move there. */
-  render(image: DecodedImage, geometry: Geometry, cam: Cam): Promise<Explanation> {
+  render(
+    image: DecodedImage,
+    geometry: Geometry,
+    cam: Cam,
+    priority: Priority = 'bulk',
+  ): Promise<Explanation> {
     const moved = { ...image, data: transferable(image.data) };
-    return this.pick().call<Explanation>({ type: 'render', image: moved, geometry, cam }, [
-      moved.data.buffer as ArrayBuffer,
-    ]);
+    return this.submit(
+      { type: 'render', image: moved, geometry, cam },
+      [moved.data.buffer as ArrayBuffer],
+      priority,
+    );
   }
 
-  /** Stops every thread (safe to call twice). */
+  /** Stops every thread (safe to call twice); tasks still waiting fail as transient. */
   async close(): Promise<void> {
+    for (const task of this.waiting.realtime.splice(0).concat(this.waiting.bulk.splice(0))) {
+      task.reject(new TransientError('worker-thread', 'the image threads are closing'));
+    }
     await Promise.all(this.threads.map((t) => t.close()));
   }
 }

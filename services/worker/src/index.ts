@@ -10,6 +10,7 @@ export {
   type ImageWork,
   InlineImageWork,
   type Prepared,
+  type Priority,
   prepareImage,
 } from './image-work.js';
 export { toJobError } from './job-errors.js';

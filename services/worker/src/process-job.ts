@@ -96,7 +96,9 @@ export async function processJob(
       );
     }
     // prepare = decode + preprocess + waiting for a free image thread.
-    const pre = await clock.time('prepare', () => deps.images.prepare(object.body, card));
+    const pre = await clock.time('prepare', () =>
+      deps.images.prepare(object.body, card, job.priority),
+    );
     clock.set('decode', pre.decodeMs);
     clock.set('preprocess', pre.preprocessMs);
 
@@ -114,7 +116,7 @@ export async function processJob(
     clock.set('explain', performance.now() - submitted - cam.waitMs);
 
     const rendered = await clock.time('render', () =>
-      deps.images.render(pre.image, pre.geometry, cam.cam),
+      deps.images.render(pre.image, pre.geometry, cam.cam, job.priority),
     );
     const outputs = outputKeys(source.bucket, source.key, job.id);
     await clock.time('upload', () =>

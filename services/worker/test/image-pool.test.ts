@@ -1,0 +1,56 @@
+import { PermanentError } from '@camflow/contracts';
+import { decodeImage, encodeSamplePngs, seedCard, synthesizeSample } from '@camflow/imaging';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ImagePool, InlineImageWork, type Priority } from '../src/image-work.js';
+import { toJobError } from '../src/job-errors.js';
+
+const png = async (i: number) =>
+  new Uint8Array((await encodeSamplePngs(synthesizeSample({ count: 8, seed: 2 }, i))).image);
+const cam = { width: 8, height: 8, data: Float32Array.from({ length: 64 }, (_, i) => i % 9) };
+
+describe('ImagePool (image worker threads)', () => {
+  const pool = new ImagePool(1);
+  afterAll(() => pool.close());
+
+  it('prepares and renders exactly as inline work does', async () => {
+    const inline = new InlineImageWork();
+    const bytes = await png(0);
+    const [a, b] = await Promise.all([
+      pool.prepare(bytes.slice(), seedCard),
+      inline.prepare(bytes, seedCard),
+    ]);
+    expect(a.shape).toEqual([3, 256, 256]);
+    expect(a.geometry).toEqual(b.geometry);
+    expect(Buffer.from(a.tensor.buffer).equals(Buffer.from(b.tensor.buffer))).toBe(true);
+    expect(a.image.width).toBe(256);
+    const [ra, rb] = await Promise.all([
+      pool.render(a.image, a.geometry, cam),
+      inline.render(b.image, b.geometry, cam),
+    ]);
+    expect(ra.stats).toEqual(rb.stats);
+    expect(Buffer.from(ra.heatmap).equals(Buffer.from(rb.heatmap))).toBe(true);
+    const overlay = await decodeImage(ra.overlay);
+    expect([overlay.width, overlay.height]).toEqual([256, 256]);
+  });
+
+  it('fails undecodable bytes with the decode error, which is permanent', async () => {
+    const bytes = (await png(1)).subarray(0, 300);
+    const err = await pool.prepare(bytes, seedCard).catch((e) => e);
+    expect(err.name).toBe('ImageDecodeError');
+    const classified = toJobError(err);
+    expect(classified).toBeInstanceOf(PermanentError);
+    expect(['truncated', 'corrupt']).toContain(classified.reason);
+  });
+
+  it('runs realtime tasks before the bulk backlog', async () => {
+    const images = await Promise.all([0, 1, 2, 3, 4, 5, 6].map(png));
+    const order: string[] = [];
+    const run = (i: number, priority: Priority) =>
+      pool.prepare(images[i], seedCard, priority).then(() => order.push(`${priority}${i}`));
+    const all = [0, 1, 2, 3, 4, 5].map((i) => run(i, 'bulk'));
+    expect(pool.queued).toBe(4); // two per thread are running
+    all.push(run(6, 'realtime'));
+    await Promise.all(all);
+    expect(order.indexOf('realtime6')).toBeLessThanOrEqual(2);
+  });
+});
