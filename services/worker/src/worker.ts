@@ -170,8 +170,9 @@ export async function startWorker(
   const workerOptions = {
     connection: redis,
     concurrency: config.WORKER_CONCURRENCY,
+    // Renewed every half of it. Heavy work runs in threads, so renewals are never late.
     lockDuration: opts.lockDuration ?? 60_000,
-    // Jobs run in parallel slots and wait on each other in the batcher; none of that is stalling.
+    // A job whose worker died is taken again once, then fails ('stalled', see stall-watch.ts).
     maxStalledCount: 1,
   };
   const workers = [QUEUES.realtime, QUEUES.bulk].map((queue) => {
@@ -182,36 +183,17 @@ export async function startWorker(
   const watchers: QueueEvents[] = workers.map((w) =>
     watchStalledFailures(w, redis, publish, workerId, logger),
   );
-  await Promise.all(workers.map((w) => w.waitUntilReady()));
 
+  let ready = false;
   let closing = false;
-  const metricsPort = opts.metricsPort ?? config.WORKER_METRICS_PORT;
-  const server =
-    metricsPort === undefined
-      ? undefined
-      : await startMetricsServer(
-          registry,
-          metricsPort,
-          () => !closing && runtime.healthy && images.healthy && redis.status === 'ready',
-        );
-  logger.info(
-    {
-      queues: [QUEUES.realtime, QUEUES.bulk],
-      concurrency: config.WORKER_CONCURRENCY,
-      batchSize: config.BATCH_SIZE,
-      executionProvider: config.EXECUTION_PROVIDER,
-      metricsPort: server?.port,
-    },
-    'worker started',
-  );
-
+  let server: Awaited<ReturnType<typeof startMetricsServer>> | undefined;
   let closed: Promise<void> | undefined;
   const close = () => {
     closed ??= (async () => {
       closing = true;
       logger.info('worker closing: finishing in-flight jobs');
       // worker.close() stops fetching and waits for the active jobs (they need the batcher,
-      // S3 and Redis, so those close after).
+      // the threads, S3 and Redis, so those close after).
       await Promise.all(workers.map((w) => w.close()));
       await batcher.close();
       await Promise.all(watchers.map((w) => w.close()));
@@ -223,5 +205,32 @@ export async function startWorker(
     })();
     return closed;
   };
+
+  try {
+    const metricsPort = opts.metricsPort ?? config.WORKER_METRICS_PORT;
+    // Listening before Redis is reached: /healthz answers 503 until the worker is ready.
+    if (metricsPort !== undefined) {
+      server = await startMetricsServer(
+        registry,
+        metricsPort,
+        () => ready && !closing && runtime.healthy && images.healthy && redis.status === 'ready',
+      );
+    }
+    await Promise.all(workers.map((w) => w.waitUntilReady()));
+    ready = true;
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  logger.info(
+    {
+      queues: [QUEUES.realtime, QUEUES.bulk],
+      concurrency: config.WORKER_CONCURRENCY,
+      batchSize: config.BATCH_SIZE,
+      executionProvider: config.EXECUTION_PROVIDER,
+      metricsPort: server?.port,
+    },
+    'worker started',
+  );
   return { close, port: server?.port, registry, metrics };
 }
