@@ -198,12 +198,12 @@ describe('event-driven ingestion', () => {
     expect(r.status).toBeLessThan(300);
     const started = Date.now();
     for (;;) {
-      const runs = await api<{
-        runs?: { runId: string; kind: string }[];
-        items?: { runId: string; kind: string }[];
-      }>(`${results}/v1/runs`, {}, HOSPITAL);
-      const list = runs.runs ?? runs.items ?? [];
-      const events = list.find((x) => x.kind === 'events');
+      const runs = await api<{ items: { runId: string; kind: string }[] }>(
+        `${results}/v1/runs`,
+        {},
+        HOSPITAL,
+      );
+      const events = runs.items.find((x) => x.kind === 'events');
       if (events) {
         const s = await api<{ completed: number }>(
           `${results}/v1/runs/${events.runId}`,

@@ -9,6 +9,7 @@ import { modelsCommand } from './commands/models.js';
 import { runsCommand } from './commands/runs.js';
 import { serveCommand } from './commands/serve.js';
 import { synthCommand } from './commands/synth.js';
+import { demoCommand } from './demo/demo.js';
 import { HELP, UsageError } from './usage.js';
 
 /** Errors that mean "your request cannot work": one line, exit code 2. */
@@ -34,6 +35,9 @@ export async function main(argv: string[]): Promise<number> {
         return await benchCommand(rest, config);
       case 'evaluate':
         return await evaluateCommand(rest, config);
+      case 'demo':
+        // "REDIS_URL if reachable": only a REDIS_URL the user set counts, not the default.
+        return await demoCommand(rest, config, process.env.REDIS_URL !== undefined);
       case 'serve':
         return await serveCommand(rest, config);
       case 'models':

@@ -12,6 +12,7 @@ Usage:
   camflow bench --model <model.onnx> [--batch <B>] [--seconds <S>] [--layer <name>] [--json]
   camflow synth --out <dir> --count <N> --seed <S> [--size 256] [--shortcut <rate>]
   camflow evaluate --model <dir> --data <synth dir> [--layer <name>] [--method <m>] [--json]
+  camflow demo [--dir camflow-demo] [--count 120] [--exit]
   camflow serve ingest|worker|results
   camflow models push <model.onnx> --card <model.json> --name <n> --version <v>
   camflow runs create s3://<bucket>/<prefix> --model <name>@<version> [--manifest <key>] [--watch]

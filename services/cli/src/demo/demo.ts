@@ -1,0 +1,174 @@
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { Config } from '@camflow/config';
+import { encodeSamplePngs, synthesizeSample } from '@camflow/imaging';
+import { pushModel } from '@camflow/ingest';
+import { ApiClient } from '../api-client.js';
+import { positiveInt, usage } from '../args.js';
+import { watch } from '../commands/runs.js';
+import { ProgressBar } from '../progress.js';
+import { uploadDemoDataset } from './dataset.js';
+import { startDemoStack } from './stack.js';
+import { formatSummaries, summariseRun } from './summary.js';
+
+/** The reference models trained on the phantoms (test/fixtures/models). */
+const MODELS_DIR = fileURLToPath(new URL('../../../../test/fixtures/models/', import.meta.url));
+const MODELS = ['xray-clean', 'xray-shortcut'];
+
+/**
+ * `camflow demo`: the whole pipeline on this machine with embedded defaults: Redis and S3, the
+ * three services, a synthetic audit data set, the two reference models, a run per model with a
+ * progress bar, a hospital-style bucket event, then the reports and a summary. With a terminal
+ * it keeps serving the reports until Ctrl-C; otherwise (or with --exit) it stops at the end.
+ */
+export async function demoCommand(
+  argv: string[],
+  config: Config,
+  redisUrlSet: boolean,
+): Promise<number> {
+  const { values } = usage(() =>
+    parseArgs({
+      args: argv,
+      options: {
+        dir: { type: 'string' },
+        count: { type: 'string' },
+        seed: { type: 'string' },
+        models: { type: 'string' },
+        exit: { type: 'boolean', default: false },
+      },
+    }),
+  );
+  const dir = resolve(values.dir ?? 'camflow-demo');
+  const count = positiveInt(values.count, 'count', 120);
+  const seed = positiveInt(values.seed, 'seed', 2026);
+  await mkdir(dir, { recursive: true });
+  const say = (s: string) => process.stdout.write(`${s}\n`);
+  say(`camflow demo: working in ${dir}`);
+  const stack = await startDemoStack(dir, config, redisUrlSet);
+  let interrupted = false;
+  const onSigint = () => {
+    interrupted = true;
+    process.stderr.write('\ncamflow demo: stopping...\n');
+    void stack.close().then(() => process.exit(130));
+  };
+  process.once('SIGINT', onSigint);
+  process.once('SIGTERM', onSigint);
+  try {
+    for (const n of stack.notes) say(`  ${n}`);
+    const api = new ApiClient(stack.ingestUrl, stack.resultsUrl, stack.token);
+
+    const bar = new ProgressBar('upload');
+    const data = await uploadDemoDataset(stack.store, {
+      count,
+      seed,
+      prefix: 'chest-xray/test/',
+      onProgress: (d) => bar.update(d, count),
+    });
+    bar.done();
+    say(
+      `  data: ${data.count} phantoms in s3://data/${data.prefix} (${data.positives} pneumonia, ${data.markers} with a corner marker), manifest ${data.manifestKey}`,
+    );
+
+    const modelsDir = values.models ? resolve(values.models) : MODELS_DIR;
+    const models = MODELS.filter((m) => existsSync(join(modelsDir, m, 'model.onnx')));
+    if (models.length === 0)
+      throw new Error(`no reference models (${MODELS.join(', ')}) in ${modelsDir}`);
+    for (const m of models) {
+      await pushModel(stack.store, stack.config, {
+        onnxPath: join(modelsDir, m, 'model.onnx'),
+        cardPath: join(modelsDir, m, 'model.json'),
+        name: m,
+        version: '1',
+      });
+    }
+    say(
+      `  models: ${models.map((m) => `${m}@1`).join(', ')} pushed to s3://${stack.config.CAMFLOW_MODEL_BUCKET}`,
+    );
+
+    const runs: { model: string; runId: string }[] = [];
+    for (const m of models) {
+      const { runId } = await api.request<{ runId: string }>('ingest', 'POST', '/v1/runs', {
+        model: `${m}@1`,
+        source: { bucket: 'data', manifest: data.manifestKey },
+      });
+      runs.push({ model: m, runId });
+    }
+    for (const r of runs) {
+      const s = await watch(api, r.runId, r.model.padEnd(14));
+      if (s.status !== 'completed') throw new Error(`run ${r.runId} ended ${s.status}`);
+    }
+
+    // A hospital scanner drops an image into a bucket; its notification reaches ingest.
+    const latency = await scannerEvent(stack, api, seed);
+    say(
+      `  event-driven: a scanner upload was explained ${latency.toFixed(2)} s after its bucket notification`,
+    );
+
+    const summaries = [];
+    for (const r of runs) summaries.push(await summariseRun(api, r.model, r.runId));
+    say('');
+    say(formatSummaries(summaries));
+    say('');
+    for (const r of runs) {
+      const html = await api.requestText('results', 'GET', `/v1/runs/${r.runId}/report`);
+      const file = resolve(dir, `report-${r.model}.html`);
+      await writeFile(file, html);
+      say(`report ${r.model}: ${stack.resultsUrl}/v1/runs/${r.runId}/report  (saved: ${file})`);
+    }
+    say(`token for the APIs: ${stack.token}`);
+    if (!values.exit && process.stdin.isTTY && process.stdout.isTTY) {
+      say('the services keep running so the reports can load their images; Ctrl-C stops them');
+      await new Promise(() => {});
+    }
+    return 0;
+  } finally {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+    if (!interrupted) await stack.close();
+  }
+}
+
+async function scannerEvent(
+  stack: Awaited<ReturnType<typeof startDemoStack>>,
+  api: ApiClient,
+  seed: number,
+) {
+  const sample = synthesizeSample({ count: 1, seed: seed + 1, size: 256, shortcut: 1 }, 0);
+  const key = `ward 7/${sample.name}.png`;
+  await stack.store.put('scanner', key, (await encodeSamplePngs(sample)).image, 'image/png');
+  const head = await stack.store.head('scanner', key);
+  const started = performance.now();
+  await api.request('ingest', 'POST', '/v1/events/s3', {
+    Records: [
+      {
+        eventName: 'ObjectCreated:Put',
+        s3: {
+          bucket: { name: 'scanner' },
+          object: { key: encodeURIComponent(key).replaceAll('%20', '+'), eTag: head?.etag },
+        },
+      },
+    ],
+  });
+  for (;;) {
+    const list = await api.request<{ items: { runId: string; kind: string }[] }>(
+      'results',
+      'GET',
+      '/v1/runs',
+    );
+    const events = list.items.find((r) => r.kind === 'events');
+    if (events) {
+      const s = await api.request<{ completed: number; failed: number }>(
+        'results',
+        'GET',
+        `/v1/runs/${events.runId}`,
+      );
+      if (s.completed + s.failed > 0) return (performance.now() - started) / 1000;
+    }
+    if (performance.now() - started > 60_000)
+      throw new Error('the scanner event produced no result within 60 s');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
