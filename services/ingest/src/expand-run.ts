@@ -2,13 +2,15 @@ import { type ExpandRunJob, expandRunJobSchema, QUEUES } from '@camflow/contract
 import { type Job, UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { type ExpanderDeps, type ExpansionOptions, RunExpander } from './run-expander.js';
-import { finishListing } from './run-store.js';
+import { finishListing, SupersededError } from './run-store.js';
 
 export interface ExpansionWorkerOptions extends ExpansionOptions {
   /** Runs expanded at once by this process. Default 2. */
   concurrency?: number;
   /** BullMQ lock duration, ms (a crashed expander's run is picked up after it). Default 30 s. */
   lockDuration?: number;
+  /** How often BullMQ looks for stalled (crashed) expansions, ms. Default 30 s. */
+  stalledInterval?: number;
 }
 
 export interface ExpansionWorker {
@@ -42,12 +44,21 @@ export function startExpansionWorker(
       }
     } catch (err) {
       if (err instanceof WaitingError) throw err;
+      if (err instanceof SupersededError) {
+        // Another ingest took the run over (this one lost its lock): nothing left to do here.
+        deps.logger?.warn({ runId }, err.message);
+        throw new UnrecoverableError(err.message);
+      }
       const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       deps.logger?.warn(
         { runId, attempt: job.attemptsMade + 1, err: (err as Error).message },
         last ? 'run expansion failed for good' : 'run expansion failed; retrying from its cursor',
       );
-      if (last) await finishListing(deps.redis, runId, `listing failed: ${(err as Error).message}`);
+      if (last) {
+        await finishListing(deps.redis, runId, {
+          error: `listing failed: ${(err as Error).message}`,
+        });
+      }
       throw err;
     }
   };
@@ -56,6 +67,9 @@ export function startExpansionWorker(
     connection: deps.connection,
     concurrency: opts.concurrency ?? 2,
     lockDuration: opts.lockDuration ?? 30_000,
+    stalledInterval: opts.stalledInterval ?? 30_000,
+    // An expansion killed mid-run stalls; it resumes from its cursor, so let it stall often.
+    maxStalledCount: 10,
   });
   worker.on('error', (err) => deps.logger?.error({ err: err.message }, 'expansion worker error'));
 

@@ -10,8 +10,8 @@ import type { Redis } from 'ioredis';
 import { waitForRoom } from './backpressure.js';
 import { type ExplainQueueHandle, enqueueExplainJobs } from './enqueue.js';
 import type { IngestMetrics } from './metrics.js';
-import { finishListing, getRun, saveProgress } from './run-store.js';
-import { sourcePages } from './sources/pages.js';
+import { claimExpansion, finishListing, getRun, saveProgress } from './run-store.js';
+import { type SourcePage, sourcePages } from './sources/pages.js';
 
 export interface ExpansionOptions {
   /** Keys per listing page / manifest lines per page (and per saved cursor). Default 1000. */
@@ -39,7 +39,7 @@ export type ExpandOutcome = 'done' | 'aborted';
 
 /**
  * Expands runs into explain jobs, one page at a time: wait for room in the queue, read the
- * next page, enqueue it, save the cursor. A crash or stop between pages loses nothing, and
+ * next page (overlapped with enqueueing the previous one), enqueue it, save the cursor. A crash or stop between pages loses nothing, and
  * redoing a page after a crash inside it is harmless (job ids and index sets are idempotent).
  */
 export class RunExpander {
@@ -75,6 +75,7 @@ export class RunExpander {
     }
     if (run.record.listingDone) return 'done';
     const { record } = run;
+    const epoch = await claimExpansion(redis, runId);
     const queue =
       record.priority === 'realtime' ? this.deps.queues.realtime : this.deps.queues.bulk;
     const settings = settingsOf(record);
@@ -85,16 +86,27 @@ export class RunExpander {
       logger?.info({ runId, paused }, paused ? 'queue full: listing paused' : 'listing resumed');
     };
     let listed = run.listed;
+    // Room first, then the next page: a paused expansion holds no listing in memory.
+    const fetchNext = async (): Promise<IteratorResult<SourcePage> | 'aborted'> =>
+      (await waitForRoom(queue, marks, signal, onPause)) ? pages.next() : 'aborted';
+    let pending = fetchNext();
     try {
       for (;;) {
-        // Room first, then the next page: a paused expansion holds no listing in memory.
-        if (!(await waitForRoom(queue, marks, signal, onPause))) return 'aborted';
-        const next = await pages.next();
+        const next = await pending;
+        if (next === 'aborted') return 'aborted';
         if (next.done) break;
+        // Overlap: list (or HEAD) the following page while this one is enqueued. It is only
+        // used after this page's cursor is saved, so a stop in between loses nothing.
+        pending = fetchNext();
+        pending.catch(() => {}); // surfaces when awaited
         const page = next.value;
         const started = performance.now();
         await enqueueExplainJobs(redis, queue, runId, settings, page.items, this.deps.metrics);
-        await saveProgress(redis, runId, page.cursor, page.items.length, page.invalid);
+        await saveProgress(redis, runId, epoch, {
+          cursor: page.cursor,
+          count: page.items.length,
+          invalid: page.invalid,
+        });
         listed += page.items.length;
         this.recordRate(page.items.length, performance.now() - started);
         if (page.invalid > 0) {
@@ -107,12 +119,13 @@ export class RunExpander {
       if (!(e instanceof PermanentError)) throw err;
       const what = describeSource(record);
       logger?.warn({ runId, reason: e.reason }, `run failed: ${what}: ${e.message}`);
-      await finishListing(redis, runId, `${what}: ${e.reason}: ${e.message}`);
+      await finishListing(redis, runId, { error: `${what}: ${e.reason}: ${e.message}`, epoch });
       return 'done';
     } finally {
+      await pending.catch(() => {});
       await pages.return(undefined);
     }
-    await finishListing(redis, runId);
+    await finishListing(redis, runId, { epoch });
     logger?.info({ runId, listed }, 'run listed');
     return 'done';
   }

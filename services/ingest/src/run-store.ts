@@ -55,20 +55,40 @@ export async function getRun(redis: Redis, runId: string): Promise<StoredRun | u
 }
 
 /**
+ * Starts an expansion of the run: bumps its `epoch` and returns it. Progress is only saved under
+ * the latest epoch, so an expander that lost its BullMQ lock (hung, then overtaken by another)
+ * cannot move the cursor back or count a page twice when it wakes up.
+ */
+export async function claimExpansion(redis: Redis, runId: string): Promise<number> {
+  return redis.hincrby(redisKeys.run(runId), 'epoch', 1);
+}
+
+/** Thrown when another expander has claimed the run since this one started. */
+export class SupersededError extends Error {
+  override name = 'SupersededError';
+}
+
+// KEYS[1] run hash; ARGV: epoch, cursor, count, invalid.
+const SAVE_PROGRESS = `
+if redis.call('HGET', KEYS[1], 'epoch') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'cursor', ARGV[2])
+redis.call('HINCRBY', KEYS[1], 'listed', ARGV[3])
+if tonumber(ARGV[4]) > 0 then redis.call('HINCRBY', KEYS[1], 'invalid', ARGV[4]) end
+return 1`;
+
+/**
  * Saves the resume point after a page is enqueued, with the page's entry count and its
- * unreadable manifest lines (field `invalid`), atomically.
+ * unreadable manifest lines (field `invalid`), atomically and only under `epoch`.
  */
 export async function saveProgress(
   redis: Redis,
   runId: string,
-  cursor: string,
-  count: number,
-  invalid = 0,
+  epoch: number,
+  page: { cursor: string; count: number; invalid?: number },
 ): Promise<void> {
-  const key = redisKeys.run(runId);
-  const m = redis.multi().hset(key, 'cursor', cursor).hincrby(key, 'listed', count);
-  if (invalid > 0) m.hincrby(key, 'invalid', invalid);
-  await m.exec().then(execResult);
+  const args = [epoch, page.cursor, page.count, page.invalid ?? 0];
+  const ok = await redis.eval(SAVE_PROGRESS, 1, redisKeys.run(runId), ...args);
+  if (ok !== 1) throw new SupersededError(`run ${runId} is being expanded by another ingest`);
 }
 
 /** Counts entries added outside an expansion (bucket events). */
@@ -76,15 +96,28 @@ export async function addListed(redis: Redis, runId: string, count: number): Pro
   await redis.hincrby(redisKeys.run(runId), 'listed', count);
 }
 
+// KEYS[1] run hash; ARGV: epoch ('' = unfenced), record JSON.
+const FINISH = `
+if ARGV[1] ~= '' and redis.call('HGET', KEYS[1], 'epoch') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'record', ARGV[2])
+return 1`;
+
 /**
- * Marks listing as finished (`listingDone`), with the run's own error if it failed. Only the
- * expansion of a run rewrites its record after creation, so read-modify-write is safe here.
+ * Marks listing as finished (`listingDone`), with the run's own error if it failed; under
+ * `epoch` when given. Only the expansion of a run rewrites its record after creation, so the
+ * read-modify-write is safe.
  */
-export async function finishListing(redis: Redis, runId: string, error?: string): Promise<void> {
+export async function finishListing(
+  redis: Redis,
+  runId: string,
+  opts: { error?: string; epoch?: number } = {},
+): Promise<void> {
   const run = await getRun(redis, runId);
   if (!run) return;
+  const { error, epoch } = opts;
   const record: RunRecord = { ...run.record, listingDone: true, ...(error ? { error } : {}) };
-  await redis.hset(redisKeys.run(runId), 'record', JSON.stringify(record));
+  const ok = await redis.eval(FINISH, 1, redisKeys.run(runId), epoch ?? '', JSON.stringify(record));
+  if (ok !== 1) throw new SupersededError(`run ${runId} is being expanded by another ingest`);
 }
 
 /** Removes a run that could not be started (its expansion job was never queued). */

@@ -182,6 +182,13 @@ export class SpyStore implements ObjectStore {
   listDelayMs = 0;
   /** 1-based list call numbers that throw a transient (503) error once. */
   failListCalls = new Set<number>();
+  /** A 1-based list call that hangs until `release()` (a process frozen mid-run). */
+  hangListCall?: number;
+  private released?: () => void;
+  private readonly gate = new Promise<void>((r) => {
+    this.released = r;
+  });
+  hanging = false;
 
   constructor(private readonly inner: ObjectStore) {}
 
@@ -193,10 +200,19 @@ export class SpyStore implements ObjectStore {
   ensureBucket: ObjectStore['ensureBucket'] = (b) => this.inner.ensureBucket(b);
   close(): void {}
 
+  /** Lets a hung list call go on. */
+  release(): void {
+    this.released?.();
+  }
+
   async list(bucket: string, prefix: string, token?: string, pageSize?: number) {
     this.listTokens.push(token);
     const n = this.listTokens.length;
     if (this.listDelayMs) await sleep(this.listDelayMs);
+    if (n === this.hangListCall) {
+      this.hanging = true;
+      await this.gate;
+    }
     if (this.failListCalls.delete(n)) {
       throw Object.assign(new Error('We encountered an internal error. Please try again.'), {
         name: 'ServiceUnavailable',
