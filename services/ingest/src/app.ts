@@ -64,5 +64,16 @@ function toHttpError(err: FastifyError): HttpError {
   if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
     return new HttpError(err.statusCode, 'bad_request', err.message);
   }
+  if (isUnavailable(err)) {
+    return new HttpError(503, 'unavailable', 'Redis or S3 is unreachable; retry later');
+  }
   return new HttpError(500, 'internal', 'internal error; see the service log');
+}
+
+/** Redis or S3 down or overloaded: the client may retry (503), unlike a bug (500). */
+function isUnavailable(err: unknown): boolean {
+  const e = err as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } };
+  if (e.name === 'MaxRetriesPerRequestError') return true;
+  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'].includes(e.code ?? '')) return true;
+  return (e.$metadata?.httpStatusCode ?? 0) >= 500;
 }
