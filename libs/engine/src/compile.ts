@@ -72,7 +72,9 @@ export function compileGraph(
 ): CompiledGraph {
   if (p.opset < 9) {
     // Where, OneHot, Expand and ConstantOfShape, which the backward graph needs, start at 9.
-    throw new CompileError(`the model uses opset ${p.opset}; gradients need opset >= 9 (re-export it)`);
+    throw new CompileError(
+      `the model uses opset ${p.opset}; gradients need opset >= 9 (re-export it)`,
+    );
   }
   const model: ModelProto = cloneModel(p.model);
   const graph = model.graph as NonNullable<ModelProto['graph']>;
