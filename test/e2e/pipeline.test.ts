@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { encodeSamplePngs, seedCardJson, synthesizeSample } from '@camflow/imaging';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { hasChromium, launchChromium } from '../support/browser.js';
 import {
   CLI,
   type ServiceProcess,
@@ -170,6 +171,43 @@ describe('a bulk run over a prefix', () => {
     expect(r.headers.get('content-type')).toMatch(/text\/html/);
     expect(await r.text()).toContain('audit/scan 1.png');
   });
+
+  test.runIf(hasChromium())(
+    'the report renders in headless Chromium and its overlays load',
+    async () => {
+      const browser = await launchChromium();
+      try {
+        const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+        // The token goes to the results API only: presigned S3 URLs must not carry it.
+        await page.route(`${results}/**`, (route) =>
+          route.continue({
+            headers: { ...route.request().headers(), authorization: `Bearer ${ADMIN}` },
+          }),
+        );
+        const response = await page.goto(`${results}/v1/runs/${runId}/report`, {
+          waitUntil: 'load',
+        });
+        expect(response?.status()).toBe(200);
+        await page.evaluate(() =>
+          Promise.all([...document.images].map((img) => img.decode().catch(() => undefined))),
+        );
+        const images = await page.evaluate(() =>
+          [...document.images].map((img) => ({
+            src: img.currentSrc,
+            ok: img.complete && img.naturalWidth > 0,
+          })),
+        );
+        expect(images.length).toBeGreaterThanOrEqual(6);
+        expect(images.filter((i) => !i.ok)).toEqual([]);
+        // CAMFLOW_TEST_ARTIFACTS keeps the screenshot for a person to look at.
+        const dir = process.env.CAMFLOW_TEST_ARTIFACTS ?? svc.dir;
+        const shot = await page.screenshot({ path: join(dir, 'report.png'), fullPage: true });
+        expect(shot.byteLength).toBeGreaterThan(10_000);
+      } finally {
+        await browser.close();
+      }
+    },
+  );
 });
 
 describe('event-driven ingestion', () => {
