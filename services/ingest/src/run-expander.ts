@@ -11,7 +11,7 @@ import { waitForRoom } from './backpressure.js';
 import { type ExplainQueueHandle, enqueueExplainJobs } from './enqueue.js';
 import type { IngestMetrics } from './metrics.js';
 import { claimExpansion, finishListing, getRun, saveProgress } from './run-store.js';
-import { type SourcePage, sourcePages } from './sources/pages.js';
+import { LISTING_END, sourcePages } from './sources/pages.js';
 
 export interface ExpansionOptions {
   /** Keys per listing page / manifest lines per page (and per saved cursor). Default 1000. */
@@ -86,20 +86,24 @@ export class RunExpander {
       logger?.info({ runId, paused }, paused ? 'queue full: listing paused' : 'listing resumed');
     };
     let listed = run.listed;
-    // Room first, then the next page: a paused expansion holds no listing in memory.
-    const fetchNext = async (): Promise<IteratorResult<SourcePage> | 'aborted'> =>
-      (await waitForRoom(queue, marks, signal, onPause)) ? pages.next() : 'aborted';
-    let pending = fetchNext();
+    // Room first, then the next page: a paused expansion holds no listing in memory. The
+    // check runs while the connection is idle (between pages), so it answers at once.
+    if (!(await waitForRoom(queue, marks, signal, onPause))) return 'aborted';
+    let pending = pages.next();
+    pending.catch(() => {}); // surfaces when awaited
     try {
       for (;;) {
         const next = await pending;
-        if (next === 'aborted') return 'aborted';
         if (next.done) break;
-        // Overlap: list (or HEAD) the following page while this one is enqueued. It is only
-        // used after this page's cursor is saved, so a stop in between loses nothing.
-        pending = fetchNext();
-        pending.catch(() => {}); // surfaces when awaited
         const page = next.value;
+        const last = page.cursor === LISTING_END;
+        if (!last) {
+          if (!(await waitForRoom(queue, marks, signal, onPause))) return 'aborted';
+          // Overlap: list (or HEAD) the following page while this one is enqueued. It is only
+          // used after this page's cursor is saved, so a stop in between loses nothing.
+          pending = pages.next();
+          pending.catch(() => {});
+        }
         const started = performance.now();
         await enqueueExplainJobs(redis, queue, runId, settings, page.items, this.deps.metrics);
         await saveProgress(redis, runId, epoch, {
@@ -112,6 +116,7 @@ export class RunExpander {
         if (page.invalid > 0) {
           logger?.warn({ runId, invalid: page.invalid }, 'manifest lines skipped');
         }
+        if (last) break;
         if (signal?.aborted) return 'aborted';
       }
     } catch (err) {
