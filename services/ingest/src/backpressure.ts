@@ -5,6 +5,7 @@ export interface Countable {
   getWaitingCount(): Promise<number>;
 }
 
+/** Backlog limits of a queue. */
 export interface Watermarks {
   /** Pause listing when more jobs than this are waiting. */
   high: number;

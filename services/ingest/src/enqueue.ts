@@ -31,6 +31,7 @@ export const EXPLAIN_JOB_OPTS = {
   removeOnFail: { age: 24 * 3600 },
 };
 
+/** What one enqueued chunk did. */
 export interface EnqueueResult {
   /** Job ids, one per distinct item, in input order. */
   jobIds: string[];

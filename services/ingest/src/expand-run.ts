@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import { type ExpanderDeps, type ExpansionOptions, RunExpander } from './run-expander.js';
 import { finishListing, SupersededError } from './run-store.js';
 
+/** Expansion settings plus the BullMQ worker's. */
 export interface ExpansionWorkerOptions extends ExpansionOptions {
   /** Runs expanded at once by this process. Default 2. */
   concurrency?: number;
@@ -13,6 +14,7 @@ export interface ExpansionWorkerOptions extends ExpansionOptions {
   stalledInterval?: number;
 }
 
+/** A running expansion worker. */
 export interface ExpansionWorker {
   worker: Worker<ExpandRunJob, void, 'expand-run'>;
   /** Stops at the next page boundary (the run goes back to wait, cursor saved); idempotent. */

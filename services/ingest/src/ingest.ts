@@ -15,6 +15,7 @@ import { createIngestMetrics } from './metrics.js';
 import { ModelCatalog } from './models.js';
 import { closeQueues, createQueues } from './queues.js';
 
+/** `startIngest` options; everything else comes from the config. */
 export interface IngestOptions {
   /** Overrides INGEST_PORT; 0 = a free port. */
   port?: number;
@@ -29,6 +30,7 @@ export interface IngestOptions {
   bodyLimit?: number;
 }
 
+/** A running ingest service. */
 export interface IngestService {
   port: number;
   app: FastifyInstance;

@@ -5,6 +5,7 @@ import { type ModelCard, ModelCardError, parseCard } from '@camflow/imaging';
 import { decodeModel, GraphIndex, resolveLayer } from '@camflow/onnx';
 import type { ObjectStore } from '@camflow/storage';
 
+/** Files and address of a model push. */
 export interface PushModelOptions {
   onnxPath: string;
   cardPath: string;
@@ -12,6 +13,7 @@ export interface PushModelOptions {
   version: string;
 }
 
+/** Where a pushed model went. */
 export interface PushedModel {
   bucket: string;
   onnxKey: string;

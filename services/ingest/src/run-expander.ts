@@ -13,6 +13,7 @@ import type { IngestMetrics } from './metrics.js';
 import { claimExpansion, finishListing, getRun, saveProgress } from './run-store.js';
 import { LISTING_END, sourcePages } from './sources/pages.js';
 
+/** Tuning of run expansion (page size, watermarks, HEAD concurrency). */
 export interface ExpansionOptions {
   /** Keys per listing page / manifest lines per page (and per saved cursor). Default 1000. */
   pageSize?: number;
@@ -26,6 +27,7 @@ export interface ExpansionOptions {
   headConcurrency?: number;
 }
 
+/** What an expander reads and writes. */
 export interface ExpanderDeps {
   redis: Redis;
   store: ObjectStore;

@@ -28,4 +28,5 @@ export function createGuards(
   };
 }
 
+/** The route guards of one app. */
 export type Guards = ReturnType<typeof createGuards>;

@@ -16,6 +16,7 @@ export interface SourcePage {
   invalid: number;
 }
 
+/** Page size and HEAD concurrency of a source. */
 export interface SourceOptions {
   pageSize: number;
   headConcurrency: number;
