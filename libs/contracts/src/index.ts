@@ -26,6 +26,7 @@ export {
 } from './events.js';
 export {
   CAM_METHODS,
+  type CamMethod,
   camMethodSchema,
   type ExpandRunJob,
   type ExplainJob,

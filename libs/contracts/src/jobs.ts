@@ -10,6 +10,7 @@ export const CAM_METHODS = [
   'layercam',
   'eigencam',
 ] as const;
+export type CamMethod = (typeof CAM_METHODS)[number];
 export const camMethodSchema = z.enum(CAM_METHODS);
 export const targetSchema = z.union([z.literal('predicted'), z.number().int().min(0)]);
 export const prioritySchema = z.enum(['bulk', 'realtime']);

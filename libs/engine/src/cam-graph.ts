@@ -1,15 +1,10 @@
 import type { GraphBuilder } from '@camflow/onnx';
 
 /** The CAM methods. `eigencam` needs no gradient and is computed outside the graph. */
-export const CAM_METHODS = [
-  'gradcam',
-  'gradcam++',
-  'xgradcam',
-  'hirescam',
-  'layercam',
-  'eigencam',
-] as const;
-export type CamMethod = (typeof CAM_METHODS)[number];
+// The method names are part of the contracts (CLI, job payloads, model cards).
+export { CAM_METHODS, type CamMethod } from '@camflow/contracts';
+
+import type { CamMethod } from '@camflow/contracts';
 
 /** True for methods that need the backward pass. */
 export function needsGradient(method: CamMethod): boolean {

@@ -2,20 +2,14 @@
  * The model card: `model.json` next to `model.onnx`, saying how images become the model's input
  * tensor and what its output means. Documented field by field in libs/imaging/README.md.
  */
+import { CAM_METHODS, type CamMethod } from '@camflow/contracts';
 import { z } from 'zod';
+
+/** Methods the engine implements (the names are the contracts'). */
+export { CAM_METHODS, type CamMethod };
 
 const positiveInt = z.number().int().positive();
 const perChannel = z.union([z.number(), z.array(z.number()).min(1)]);
-
-/** Methods the engine implements (CLI `--method`). */
-export const CAM_METHODS = [
-  'gradcam',
-  'gradcam++',
-  'xgradcam',
-  'hirescam',
-  'layercam',
-  'eigencam',
-] as const;
 
 const inputSchema = z
   .object({
@@ -65,7 +59,6 @@ export type ModelCardInput = z.input<typeof modelCardSchema>;
 
 export type ResizeMode = 'shorter-side-center-crop' | 'stretch' | 'letterbox';
 export type Interpolation = 'bilinear' | 'bicubic' | 'nearest';
-export type CamMethod = (typeof CAM_METHODS)[number];
 
 /** A validated card with every default resolved, as the rest of the library consumes it. */
 export interface ModelCard {
