@@ -9,7 +9,7 @@
  * original it is the same field seen through the crop and resize. Values are clamped to [0, 1]
  * (bicubic overshoots slightly; the seed then squares negatives into heat).
  */
-import type { Geometry, Size } from './geometry.js';
+import type { Geometry, Rect, Size } from './geometry.js';
 import { resampleFloat, type Taps, tapsAt } from './resample.js';
 
 /** A row-major single-channel map; the CLI's `cam` JSON object has this shape. */
@@ -113,6 +113,152 @@ export function camToTensor(cam: CamGrid, tensor: Size, options: CamMapOptions =
   };
 }
 
+/** How one axis of the original image maps onto the CAM grid through the preprocessing. */
+interface AxisMap {
+  /** The original pixels whose centres fall inside the crop: `first .. first + count - 1`. */
+  first: number;
+  count: number;
+  /** Original (continuous) coordinate -> CAM grid coordinate. */
+  toCam: (x: number) => number;
+  /** CAM cells per original pixel (antialias only if above 1: a tiny original). */
+  filterscale: number;
+}
+
+function axisMap(
+  origSize: number,
+  resizedSize: number,
+  cropStart: number,
+  cropSize: number,
+  pad: number,
+  tensorSize: number,
+  camSize: number,
+): AxisMap | undefined {
+  const toResized = resizedSize / origSize;
+  const toCamScale = camSize / tensorSize;
+  let first = -1;
+  let last = -1;
+  for (let i = 0; i < origSize; i++) {
+    const r = (i + 0.5) * toResized;
+    if (r >= cropStart && r < cropStart + cropSize) {
+      if (first < 0) first = i;
+      last = i;
+    }
+  }
+  if (first < 0) return undefined;
+  return {
+    first,
+    count: last - first + 1,
+    toCam: (x) => (x * toResized - cropStart + pad) * toCamScale,
+    filterscale: toResized * toCamScale,
+  };
+}
+
+function axisMaps(grid: Size, geometry: Geometry): [AxisMap, AxisMap] | undefined {
+  const { original, resized, crop, padding, tensor } = geometry;
+  const xs = axisMap(
+    original.width,
+    resized.width,
+    crop.left,
+    crop.width,
+    padding.left,
+    tensor.width,
+    grid.width,
+  );
+  const ys = axisMap(
+    original.height,
+    resized.height,
+    crop.top,
+    crop.height,
+    padding.top,
+    tensor.height,
+    grid.height,
+  );
+  return xs && ys ? [xs, ys] : undefined;
+}
+
+/**
+ * The CAM field on the original image, one row at a time: what `camToOriginal` computes, without
+ * materialising the whole map (a 3000x2000 map is 24 MB of floats). The renderer streams rows
+ * through the overlay, the 16-bit heatmap and the statistics.
+ */
+export interface CamField {
+  /** The original image's size. */
+  image: Size;
+  /**
+   * The original pixels whose centres fall inside the crop; the field is 0 outside. Empty
+   * (0x0) if there are none.
+   */
+  region: Rect;
+  /**
+   * Writes the field at row `y` of the region (0-based within it) into `out[0 .. region.width)`,
+   * exactly the values `camToOriginal` gives for those pixels.
+   */
+  row(y: number, out: Float32Array): void;
+}
+
+/** The CAM mapped onto the original image through the geometry, row by row (see above). */
+export function camField(cam: CamGrid, geometry: Geometry, options: CamMapOptions = {}): CamField {
+  const grid = prepare(cam, options);
+  const interpolation = options.interpolation ?? 'bicubic';
+  const clamp = options.normalize ?? true;
+  const image = { ...geometry.original };
+  const maps = axisMaps(grid, geometry);
+  if (!maps) {
+    return { image, region: { left: 0, top: 0, width: 0, height: 0 }, row: () => {} };
+  }
+  const [xm, ym] = maps;
+  const axisTaps = (m: AxisMap, camSize: number) => {
+    const centres = new Float64Array(m.count);
+    for (let i = 0; i < m.count; i++) centres[i] = m.toCam(m.first + i + 0.5);
+    return taps(camSize, centres, interpolation, m.filterscale);
+  };
+  const xt = axisTaps(xm, grid.width);
+  const yt = axisTaps(ym, grid.height);
+  const bw = xm.count;
+  // Horizontal pass over the CAM's rows (tiny: grid.height x region width), then each output row
+  // is a weighted sum of a few of these: the same operations, in the same order and precision,
+  // as resampleFloat (float32 intermediate and result, double sums).
+  const temp = new Float32Array(grid.height * bw);
+  for (let y = 0; y < grid.height; y++) {
+    for (let x = 0; x < bw; x++) {
+      let sum = 0;
+      const k0 = x * xt.ksize;
+      const s0 = y * grid.width + xt.start[x];
+      for (let k = 0; k < xt.count[x]; k++) sum += grid.data[s0 + k] * xt.weights[k0 + k];
+      temp[y * bw + x] = sum;
+    }
+  }
+  const row = (y: number, out: Float32Array) => {
+    const k0 = y * yt.ksize;
+    const r0 = yt.start[y] * bw;
+    const n = yt.count[y];
+    const w = yt.weights;
+    if (n === 4) {
+      // The common bicubic case, unrolled (same summation order as the loop below).
+      const [a, b, c, d] = [r0, r0 + bw, r0 + 2 * bw, r0 + 3 * bw];
+      const [wa, wb, wc, wd] = [w[k0], w[k0 + 1], w[k0 + 2], w[k0 + 3]];
+      for (let x = 0; x < bw; x++) {
+        const v = Math.fround(
+          0 + temp[a + x] * wa + temp[b + x] * wb + temp[c + x] * wc + temp[d + x] * wd,
+        );
+        out[x] = clamp ? Math.min(1, Math.max(0, v)) : v;
+      }
+      return;
+    }
+    for (let x = 0; x < bw; x++) {
+      let sum = 0;
+      for (let k = 0; k < n; k++) sum += temp[r0 + k * bw + x] * w[k0 + k];
+      const v = Math.fround(sum);
+      out[x] = clamp ? Math.min(1, Math.max(0, v)) : v;
+    }
+  };
+  return {
+    image,
+    region: { left: xm.first, top: ym.first, width: xm.count, height: ym.count },
+    row,
+  };
+}
+
 /**
  * The CAM on the original image at its full resolution, through the preprocessing geometry:
  * each original pixel samples the CAM field where its centre lands in the tensor. Pixels the
@@ -123,69 +269,12 @@ export function camToOriginal(
   geometry: Geometry,
   options: CamMapOptions = {},
 ): Heatmap {
-  const grid = prepare(cam, options);
-  const interpolation = options.interpolation ?? 'bicubic';
-  const { original, resized, crop, padding, tensor } = geometry;
-  const out = new Float32Array(original.width * original.height);
-
-  // Per axis: the range of original pixels whose centres fall inside the crop, and where those
-  // centres land on the CAM grid.
-  const axis = (
-    origSize: number,
-    resizedSize: number,
-    cropStart: number,
-    cropSize: number,
-    pad: number,
-    tensorSize: number,
-    camSize: number,
-  ) => {
-    const toResized = resizedSize / origSize;
-    const toCam = camSize / tensorSize;
-    let first = -1;
-    let last = -1;
-    for (let i = 0; i < origSize; i++) {
-      const r = (i + 0.5) * toResized;
-      if (r >= cropStart && r < cropStart + cropSize) {
-        if (first < 0) first = i;
-        last = i;
-      }
-    }
-    if (first < 0) return undefined;
-    const centres = new Float64Array(last - first + 1);
-    for (let i = first; i <= last; i++) {
-      centres[i - first] = ((i + 0.5) * toResized - cropStart + pad) * toCam;
-    }
-    // Antialias only if one original pixel spans more than one CAM cell (a tiny original).
-    return { first, taps: taps(camSize, centres, interpolation, toResized * toCam) };
-  };
-
-  const xs = axis(
-    original.width,
-    resized.width,
-    crop.left,
-    crop.width,
-    padding.left,
-    tensor.width,
-    grid.width,
-  );
-  const ys = axis(
-    original.height,
-    resized.height,
-    crop.top,
-    crop.height,
-    padding.top,
-    tensor.height,
-    grid.height,
-  );
-  if (!xs || !ys) return { ...original, data: out };
-  const block = clamp01(
-    resampleFloat(grid.data, grid.width, grid.height, xs.taps, ys.taps),
-    options.normalize ?? true,
-  );
-  const bw = xs.taps.start.length;
-  const bh = ys.taps.start.length;
-  for (let y = 0; y < bh; y++) {
-    out.set(block.subarray(y * bw, (y + 1) * bw), (ys.first + y) * original.width + xs.first);
+  const field = camField(cam, geometry, options);
+  const { image, region } = field;
+  const out = new Float32Array(image.width * image.height);
+  for (let y = 0; y < region.height; y++) {
+    const at = (region.top + y) * image.width + region.left;
+    field.row(y, out.subarray(at, at + region.width));
   }
-  return { width: original.width, height: original.height, data: out };
+  return { width: image.width, height: image.height, data: out };
 }

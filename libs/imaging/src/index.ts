@@ -1,6 +1,17 @@
 // Public API of @camflow/imaging: bytes in, bytes out, no network IO.
-export type { CamGrid, CamInterpolation, CamMapOptions, Heatmap } from './cammap.js';
-export { camToOriginal, camToTensor, normalizeCam } from './cammap.js';
+export type {
+  CamGrid,
+  CamInterpolation,
+  CamMapOptions,
+  CamField,
+  Heatmap,
+} from './cammap.js';
+export {
+  camField,
+  camToOriginal,
+  camToTensor,
+  normalizeCam,
+} from './cammap.js';
 export type {
   CamMethod,
   Interpolation,

@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { type CamGrid, camToOriginal, camToTensor, normalizeCam } from '../src/cammap.js';
+import {
+  type CamGrid,
+  type CamMapOptions,
+  camField,
+  camToOriginal,
+  camToTensor,
+  normalizeCam,
+} from '../src/cammap.js';
 import { parseCard, seedCard } from '../src/card.js';
-import { computeGeometry } from '../src/geometry.js';
+import { computeGeometry, type Geometry } from '../src/geometry.js';
+import { resampleFloat, tapsAt } from '../src/resample.js';
 import { tensorPixels } from '../src/preprocess.js';
 import { picture, png } from './helpers/pixels.js';
 
@@ -177,6 +185,98 @@ describe('camToOriginal', () => {
     const zero = { width: 8, height: 8, data: new Float32Array(64) };
     const map = camToOriginal(zero, computeGeometry(300, 200, seedCard));
     expect(map.data.every((v) => v === 0)).toBe(true);
+  });
+});
+
+/**
+ * The straightforward whole-map version camToOriginal had before it streamed rows: per axis the
+ * original pixels whose centres fall in the crop, their centres on the CAM grid, one separable
+ * resampleFloat, clamp.
+ */
+function referenceToOriginal(c: CamGrid, g: Geometry, opts: CamMapOptions = {}) {
+  const grid =
+    opts.normalize === false ? { ...c, data: Float32Array.from(c.data) } : normalizeCam(c);
+  const interpolation = opts.interpolation ?? 'bicubic';
+  const axis = (
+    o: number,
+    r: number,
+    cs: number,
+    cn: number,
+    pad: number,
+    t: number,
+    n: number,
+  ) => {
+    const toR = r / o;
+    const toC = n / t;
+    const idx = [];
+    for (let i = 0; i < o; i++) {
+      const p = (i + 0.5) * toR;
+      if (p >= cs && p < cs + cn) idx.push(i);
+    }
+    const centres = Float64Array.from(idx, (i) => ((i + 0.5) * toR - cs + pad) * toC);
+    if (interpolation === 'nearest') {
+      const start = Int32Array.from(centres, (x) => Math.min(n - 1, Math.max(0, Math.floor(x))));
+      const ones = new Int32Array(idx.length).fill(1);
+      return {
+        first: idx[0],
+        taps: { start, count: ones, weights: new Float64Array(idx.length).fill(1), ksize: 1 },
+      };
+    }
+    return { first: idx[0], taps: tapsAt(n, centres, interpolation, toR * toC) };
+  };
+  const { original: o, resized: r, crop, padding: p, tensor: t } = g;
+  const xs = axis(o.width, r.width, crop.left, crop.width, p.left, t.width, grid.width);
+  const ys = axis(o.height, r.height, crop.top, crop.height, p.top, t.height, grid.height);
+  const block = resampleFloat(grid.data, grid.width, grid.height, xs.taps, ys.taps);
+  if (opts.normalize !== false)
+    for (let i = 0; i < block.length; i++) block[i] = Math.min(1, Math.max(0, block[i]));
+  const out = new Float32Array(o.width * o.height);
+  const bw = xs.taps.start.length;
+  for (let y = 0; y < ys.taps.start.length; y++)
+    out.set(block.subarray(y * bw, (y + 1) * bw), (ys.first + y) * o.width + xs.first);
+  return out;
+}
+
+describe('camField (camToOriginal row by row)', () => {
+  const letterbox = parseCard({
+    name: 'm',
+    version: '1',
+    input: { size: [64, 96], resize: 'letterbox' },
+    output: { activation: 'sigmoid', classes: ['a'] },
+  });
+  const stretch = parseCard({
+    name: 'm',
+    version: '1',
+    input: { size: 64, resize: 'stretch' },
+    output: { activation: 'sigmoid', classes: ['a'] },
+  });
+  const cases: [string, Geometry][] = [
+    ['crop 300x200', computeGeometry(300, 200, seedCard)],
+    ['crop 257x1000', computeGeometry(257, 1000, seedCard)],
+    ['crop 1024x1024', computeGeometry(1024, 1024, seedCard)],
+    ['letterbox 333x261', computeGeometry(333, 261, letterbox)],
+    ['stretch 400x100', computeGeometry(400, 100, stretch)],
+    ['tiny 3x2', computeGeometry(3, 2, seedCard)],
+  ];
+  for (const [name, geometry] of cases) {
+    it(`gives exactly the whole-map values: ${name}`, () => {
+      for (const interpolation of ['bicubic', 'bilinear', 'nearest'] as const) {
+        for (const normalize of [true, false]) {
+          const opts = { interpolation, normalize };
+          const got = camToOriginal(cam, geometry, opts).data;
+          const want = referenceToOriginal(cam, geometry, opts);
+          expect(got.length).toBe(want.length);
+          // Object.is: bit-identical, -0 included (toEqual on megapixel arrays is slow).
+          expect(got.findIndex((v, i) => !Object.is(v, want[i]))).toBe(-1);
+        }
+      }
+    });
+  }
+
+  it('reports the region the CAM covers', () => {
+    const field = camField(cam, computeGeometry(300, 200, seedCard));
+    expect(field.region).toEqual({ left: 50, top: 0, width: 200, height: 200 });
+    expect(field.image).toEqual({ width: 300, height: 200 });
   });
 });
 
