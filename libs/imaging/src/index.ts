@@ -1,9 +1,9 @@
 // Public API of @camflow/imaging: bytes in, bytes out, no network IO.
 export type {
+  CamField,
   CamGrid,
   CamInterpolation,
   CamMapOptions,
-  CamField,
   Heatmap,
 } from './cammap.js';
 export {

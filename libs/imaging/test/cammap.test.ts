@@ -9,8 +9,8 @@ import {
 } from '../src/cammap.js';
 import { parseCard, seedCard } from '../src/card.js';
 import { computeGeometry, type Geometry } from '../src/geometry.js';
-import { resampleFloat, tapsAt } from '../src/resample.js';
 import { tensorPixels } from '../src/preprocess.js';
+import { resampleFloat, tapsAt } from '../src/resample.js';
 import { picture, png } from './helpers/pixels.js';
 
 // An 8x8 CAM with values k/16, max exactly 1 (so normalising leaves it unchanged).
