@@ -73,9 +73,12 @@ function describeUnknown(bytes: Uint8Array): string {
   return text ? 'the input is text, not an image' : 'unrecognised image format';
 }
 
-/** Decoder messages that mean the data stops early, as opposed to being garbled. */
+/**
+ * Decoder messages that mean the data stops early, as opposed to being garbled. libspng reports
+ * "read error" when its buffer runs out inside the last IDAT chunk.
+ */
 const TRUNCATED =
-  /premature end|end of stream|truncated|unexpected end|not enough data|short read/i;
+  /premature end|end of stream|truncated|unexpected end|not enough data|short read|libspng read error/i;
 
 /**
  * Decodes PNG, JPEG, WebP, TIFF (8 or 16 bit, grey or colour, first page) and DICOM (see

@@ -161,6 +161,16 @@ describe('decodeImage bad input: one clear, permanent error each', () => {
     }
   });
 
+  it('a PNG cut inside its last IDAT chunk is truncated, not corrupt', async () => {
+    // One IDAT holding most of the file: libspng reports "read error" when the buffer runs out.
+    const bytes = await png(picture(120, 80, 3), 120, 80, 3);
+    for (const fraction of [0.6, 0.8, 0.95]) {
+      const e = await decodeError(bytes.subarray(0, Math.floor(bytes.length * fraction)));
+      expect(e.code).toBe('truncated');
+      expect(e.message).toMatch(/^PNG data is truncated/);
+    }
+  });
+
   it('corrupt data inside a valid container', async () => {
     const bytes = (await png(picture(64, 64, 3), 64, 64, 3)).slice();
     for (let i = 60; i < bytes.length - 20; i += 7) bytes[i] ^= 0x5a;
