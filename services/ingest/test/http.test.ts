@@ -1,4 +1,4 @@
-import { redisKeys, runRecordSchema, tokenId } from '@camflow/contracts';
+import { modelKeys, redisKeys, runRecordSchema, tokenId } from '@camflow/contracts';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { IngestService } from '../src/index.js';
 import { client, type Env, startEnv, startService, TOKENS } from './helpers.js';
@@ -104,6 +104,22 @@ describe('validation', () => {
 
     const ok = await api.post('/v1/runs', { ...run, layer: 'resnet_blocks.4' }, TOKENS.writer);
     expect(ok.status).toBe(202);
+  });
+
+  test('a layer of a model whose ONNX file is not ONNX (put by hand): 422, not 500', async () => {
+    const keys = modelKeys({ name: 'broken', version: '1' });
+    const bucket = env.ts.config.CAMFLOW_MODEL_BUCKET;
+    await env.ts.store.put(bucket, keys.onnx, 'not a protobuf at all', 'application/octet-stream');
+    await env.ts.store.put(
+      bucket,
+      keys.card,
+      JSON.stringify({ name: 'broken' }),
+      'application/json',
+    );
+    const r = await api.post('/v1/runs', { ...run, model: 'broken@1', layer: 'x' }, TOKENS.writer);
+    expect(r.status).toBe(422);
+    expect(r.body.error).toBe('invalid_model');
+    expect(r.body.message).toMatch(/^broken@1: not an ONNX model/);
   });
 
   test('body limit, wrong content type, unknown route', async () => {

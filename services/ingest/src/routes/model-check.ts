@@ -1,11 +1,12 @@
 import { parseModelRef } from '@camflow/contracts';
-import { UnknownLayerError } from '@camflow/onnx';
+import { OnnxFormatError, UnknownLayerError } from '@camflow/onnx';
 import { HttpError } from '../http-error.js';
 import type { ModelCatalog } from '../models.js';
 
 /**
  * Checks a request's model and layer before anything is queued: 404 for a model that was never
- * pushed, 400 with close matches for a layer the model does not have.
+ * pushed, 400 with close matches for a layer the model does not have, 422 when the stored ONNX
+ * file cannot be read (put in the bucket by hand, not by `camflow models push`).
  */
 export async function checkModel(
   models: ModelCatalog,
@@ -29,6 +30,9 @@ export async function checkModel(
         layer,
         suggestions: err.suggestions,
       });
+    }
+    if (err instanceof OnnxFormatError) {
+      throw new HttpError(422, 'invalid_model', `${model}: ${err.message}; push it again`);
     }
     throw err;
   }
