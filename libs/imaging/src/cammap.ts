@@ -228,6 +228,8 @@ export function camField(cam: CamGrid, geometry: Geometry, options: CamMapOption
       temp[y * bw + x] = sum;
     }
   }
+  // Clamping the double sum before storing it as float32 equals clamping the float32 value (a
+  // sum just below 0 rounds to -0, which Math.max(0, -0) turns into 0 as well).
   const row = (y: number, out: Float32Array) => {
     const k0 = y * yt.ksize;
     const r0 = yt.start[y] * bw;
@@ -235,21 +237,30 @@ export function camField(cam: CamGrid, geometry: Geometry, options: CamMapOption
     const w = yt.weights;
     if (n === 4) {
       // The common bicubic case, unrolled (same summation order as the loop below).
-      const [a, b, c, d] = [r0, r0 + bw, r0 + 2 * bw, r0 + 3 * bw];
-      const [wa, wb, wc, wd] = [w[k0], w[k0 + 1], w[k0 + 2], w[k0 + 3]];
-      for (let x = 0; x < bw; x++) {
-        const v = Math.fround(
-          0 + temp[a + x] * wa + temp[b + x] * wb + temp[c + x] * wc + temp[d + x] * wd,
-        );
-        out[x] = clamp ? Math.min(1, Math.max(0, v)) : v;
+      const a = r0;
+      const b = r0 + bw;
+      const c = r0 + 2 * bw;
+      const d = r0 + 3 * bw;
+      const wa = w[k0];
+      const wb = w[k0 + 1];
+      const wc = w[k0 + 2];
+      const wd = w[k0 + 3];
+      if (clamp) {
+        for (let x = 0; x < bw; x++) {
+          const v = 0 + temp[a + x] * wa + temp[b + x] * wb + temp[c + x] * wc + temp[d + x] * wd;
+          out[x] = v < 0 ? 0 : v > 1 ? 1 : v;
+        }
+      } else {
+        for (let x = 0; x < bw; x++) {
+          out[x] = 0 + temp[a + x] * wa + temp[b + x] * wb + temp[c + x] * wc + temp[d + x] * wd;
+        }
       }
       return;
     }
     for (let x = 0; x < bw; x++) {
-      let sum = 0;
-      for (let k = 0; k < n; k++) sum += temp[r0 + k * bw + x] * w[k0 + k];
-      const v = Math.fround(sum);
-      out[x] = clamp ? Math.min(1, Math.max(0, v)) : v;
+      let v = 0;
+      for (let k = 0; k < n; k++) v += temp[r0 + k * bw + x] * w[k0 + k];
+      out[x] = clamp ? (v < 0 ? 0 : v > 1 ? 1 : v) : v;
     }
   };
   return {

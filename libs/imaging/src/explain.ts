@@ -2,19 +2,43 @@
  * The per-image outputs of an explanation in one call: the overlay and the 16-bit heatmap at
  * the original image's resolution, and the statistics, from the original bytes, the geometry
  * `preprocess` returned and the engine's CAM. Also the seed's picture on the model's crop.
+ *
+ * The CAM field is streamed row by row (`camField`) through the overlay blender, the 16-bit
+ * heatmap writer and the statistics in one pass: no full-resolution float map, a few table
+ * lookups per pixel; then both PNGs compress in parallel on libuv's thread pool.
  */
 
-import { type CamGrid, type CamInterpolation, camToOriginal, camToTensor } from './cammap.js';
+import {
+  type CamGrid,
+  type CamInterpolation,
+  camField,
+  camToOriginal,
+  camToTensor,
+} from './cammap.js';
 import type { ModelCard } from './card.js';
 import { type DecodedImage, decodeImage } from './decode.js';
 import type { Geometry } from './geometry.js';
-import { type OverlayOptions, renderHeatmap16, renderOverlay } from './overlay.js';
+import {
+  encodePixels,
+  Grey16Rows,
+  type OverlayOptions,
+  OverlayRows,
+  renderHeatmap16,
+  renderOverlay,
+} from './overlay.js';
 import { tensorPixels } from './preprocess.js';
-import { type CamStats, type CamStatsOptions, camStats } from './stats.js';
+import { type CamStats, type CamStatsOptions, camStats, statsRows } from './stats.js';
 
 export interface ExplanationOptions extends OverlayOptions, CamStatsOptions {
   /** How the CAM is upsampled; default `bicubic` (the seed). */
   interpolation?: CamInterpolation;
+  /**
+   * Compute the statistics exactly as `camStats` does on the full-resolution map (a second pass
+   * with `Math.log2` per pixel for the entropy, and the map in memory). Default false: the same
+   * overlay, heatmap and statistics, except the entropy, which is then within about 1e-7 bits,
+   * for a fraction of the time and memory.
+   */
+  exact?: boolean;
 }
 
 export interface Explanation {
@@ -44,12 +68,47 @@ export async function renderExplanation(
       `geometry is for a ${width}x${height} image but this one is ${pixels.width}x${pixels.height}`,
     );
   }
-  const heat = camToOriginal(cam, geometry, { interpolation: options.interpolation });
-  const [overlay, stats] = await Promise.all([
-    renderOverlay(pixels, heat, options),
-    camStats(heat, { border: options.border, mask: options.mask }),
+  if (options.exact) {
+    const heat = camToOriginal(cam, geometry, { interpolation: options.interpolation });
+    const [overlay, stats] = await Promise.all([
+      renderOverlay(pixels, heat, options),
+      camStats(heat, { border: options.border, mask: options.mask }),
+    ]);
+    const heatmap = renderHeatmap16(heat, { compressionLevel: options.compressionLevel });
+    return { overlay, heatmap, stats, width, height };
+  }
+
+  const field = camField(cam, geometry, { interpolation: options.interpolation });
+  const statsAcc = await statsRows({ width, height }, options);
+  const blender = new OverlayRows(pixels, options);
+  const grey16 = new Grey16Rows(width, height);
+  // One row of the map: the field inside the region, 0 outside.
+  const row = new Float32Array(width);
+  const { region } = field;
+  const inside = row.subarray(region.left, region.left + region.width);
+  let zero = true;
+  const fill = (y: number) => {
+    const ry = y - region.top;
+    if (ry >= 0 && ry < region.height) {
+      field.row(ry, inside);
+      zero = false;
+    } else if (!zero) {
+      inside.fill(0);
+      zero = true;
+    }
+  };
+  // One pass over the rows, then both PNGs compress at once on libuv's thread pool.
+  for (let y = 0; y < height; y++) {
+    fill(y);
+    blender.row(y, row);
+    grey16.row(y, row);
+    statsAcc.row(y, row);
+  }
+  const [overlayBytes, heatmap] = await Promise.all([
+    encodePixels(blender.pixels, options.format, options.quality, options.compressionLevel),
+    grey16.png(options.compressionLevel),
   ]);
-  return { overlay, heatmap: renderHeatmap16(heat), stats, width, height };
+  return { overlay: overlayBytes, heatmap, stats: statsAcc.result(), width, height };
 }
 
 /**

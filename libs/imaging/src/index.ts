@@ -43,7 +43,10 @@ export { NpyFormatError, npyToFloat32, readNpy, writeNpy } from './npy.js';
 export type { ColorizeOptions, OutputFormat, OverlayOptions } from './overlay.js';
 export {
   colorizeHeatmap,
+  DEFAULT_PNG_COMPRESSION,
   encodePixels,
+  Grey16Rows,
+  OverlayRows,
   overlayPixels,
   renderHeatmap16,
   renderOverlay,
@@ -53,5 +56,5 @@ export { preprocess, preprocessBatch, tensorPixels } from './preprocess.js';
 export type { Pixels, ResampleFilter } from './resample.js';
 export { resizePixels } from './resample.js';
 export type { CamStats, CamStatsOptions, Mask } from './stats.js';
-export { camStats, decodeMask } from './stats.js';
+export { camStats, decodeMask, StatsRows, statsRows } from './stats.js';
 export * from './synth/index.js';

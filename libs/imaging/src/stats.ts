@@ -67,7 +67,8 @@ function fitMask(mask: Mask, size: Size): Mask {
   return { width: size.width, height: size.height, data: resized.data };
 }
 
-async function toMask(mask: Mask | Uint8Array, size: Size): Promise<Mask> {
+/** A mask option resolved to a `Mask` of `size` (decoded and/or scaled as documented). */
+export async function toMask(mask: Mask | Uint8Array, size: Size): Promise<Mask> {
   if (!(mask instanceof Uint8Array)) return fitMask(mask, size);
   if (mask.length === size.width * size.height && !sniffFormat(mask)) {
     return { ...size, data: mask };
@@ -147,4 +148,139 @@ export async function camStats(heat: Heatmap, options: CamStatsOptions = {}): Pr
     stats.peakInMask = peak < 0 ? null : mask.data[peak] !== 0;
   }
   return stats;
+}
+
+/** log2(1 + j / 2048), j = 0 .. 2048, for `fastLog2`. */
+const LOG2_TABLE = Float64Array.from({ length: 2049 }, (_, j) => Math.log2(1 + j / 2048));
+
+/**
+ * The entropy sum and the rest of `camStats`, accumulated one row at a time, so the renderer
+ * can measure the CAM field as it streams it (no full-resolution map in memory, one pass).
+ * Everything is the same arithmetic in the same order as `camStats`, hence the same numbers,
+ * except the entropy: `camStats` takes `Math.log2` of every pixel's share in a second pass;
+ * here `entropy = log2(T) - sum(v * log2 v) / T` (T the energy) in the same pass, with log2 of
+ * the float32 values read from their exponent and a 2049-entry table of the mantissa, linearly
+ * interpolated: within 5e-8 bits per pixel of `Math.log2`, at a fifth of its cost. Results
+ * agree with `camStats` to about 1e-7 bits.
+ */
+export class StatsRows {
+  private readonly width: number;
+  private readonly height: number;
+  private readonly border: number;
+  private readonly mask: Mask | undefined;
+  private readonly borderSpan: [number, number];
+  private total = 0;
+  private inBorder = 0;
+  private inMask = 0;
+  private borderPixels = 0;
+  private maskPixels = 0;
+  private vLogV = 0;
+  private peak = -1;
+  private peakValue = 0;
+  private peakRaw = 0;
+
+  /** Use `statsRows` (which resolves the mask option). */
+  constructor(size: Size, border: number, mask?: Mask) {
+    if (!(border >= 0 && border <= 0.5))
+      throw new RangeError(`border must be in [0, 0.5], got ${border}`);
+    if (mask && (mask.width !== size.width || mask.height !== size.height)) {
+      throw new RangeError(
+        `mask is ${mask.width}x${mask.height}, expected ${size.width}x${size.height}`,
+      );
+    }
+    this.width = size.width;
+    this.height = size.height;
+    this.border = border;
+    this.mask = mask;
+    // Columns whose centres lie within the band: x < bl or x >= br (as camStats tests them).
+    let bl = 0;
+    while (bl < size.width && (bl + 0.5) / size.width < border) bl++;
+    let br = size.width;
+    while (br > bl && (br - 1 + 0.5) / size.width > 1 - border) br--;
+    this.borderSpan = [bl, br];
+  }
+
+  /** Row `y` of the map (rows in order, top to bottom); `heat` holds the image's width of values. */
+  row(y: number, heat: Float32Array): void {
+    const w = this.width;
+    const ny = (y + 0.5) / this.height;
+    const bits = new Uint32Array(heat.buffer, heat.byteOffset, w);
+    const mask = this.mask?.data;
+    const m0 = y * w;
+    // The border columns are a prefix and a suffix of the row (all of it in a border row).
+    const [bl, br] = ny < this.border || ny > 1 - this.border ? [w, w] : this.borderSpan;
+    let { total, inBorder, inMask, maskPixels, vLogV, peakValue } = this;
+    this.borderPixels += bl + (w - br);
+    let peakAt = -1;
+    // Same additions in the same (raster) order as camStats, so the same sums.
+    for (let x = 0; x < w; x++) {
+      const raw = heat[x];
+      const v = raw > 0 ? raw : 0; // NaN and negatives count as 0
+      total += v;
+      if (x < bl || x >= br) inBorder += v;
+      if (v > peakValue) {
+        peakValue = v;
+        peakAt = x;
+      }
+      if (v > 0) {
+        // log2 of a positive float32: exponent + log2(1 + mantissa), the latter from the table.
+        const b = bits[x];
+        const m = b & 0x7fffff;
+        const j = m >>> 12;
+        const t = LOG2_TABLE[j];
+        vLogV += v * ((b >>> 23) - 127 + t + (LOG2_TABLE[j + 1] - t) * (m & 0xfff) * (1 / 4096));
+      }
+    }
+    if (mask) {
+      for (let x = 0; x < w; x++) {
+        if (mask[m0 + x]) {
+          const raw = heat[x];
+          inMask += raw > 0 ? raw : 0;
+          maskPixels++;
+        }
+      }
+    }
+    if (peakAt >= 0) {
+      this.peak = m0 + peakAt;
+      this.peakRaw = heat[peakAt];
+    }
+    Object.assign(this, { total, inBorder, inMask, maskPixels, vLogV, peakValue });
+  }
+
+  /** The statistics of the rows seen (all of them, normally). */
+  result(): CamStats {
+    const { width, height, total, peak } = this;
+    const n = width * height;
+    let entropy: number | null = null;
+    if (total > 0) entropy = Math.max(0, Math.log2(total) - this.vLogV / total);
+    const stats: CamStats = {
+      peak:
+        peak < 0
+          ? null
+          : {
+              x: ((peak % width) + 0.5) / width,
+              y: (Math.floor(peak / width) + 0.5) / height,
+              value: this.peakRaw,
+            },
+      entropy,
+      normalizedEntropy: entropy === null ? null : n > 1 ? entropy / Math.log2(n) : 0,
+      borderEnergy: total > 0 ? this.inBorder / total : null,
+      borderArea: n > 0 ? this.borderPixels / n : 0,
+    };
+    if (this.mask) {
+      stats.maskEnergy = total > 0 ? this.inMask / total : null;
+      stats.maskArea = n > 0 ? this.maskPixels / n : 0;
+      stats.peakInMask = peak < 0 ? null : this.mask.data[peak] !== 0;
+    }
+    return stats;
+  }
+}
+
+/** A row-by-row accumulator of `camStats` for a map of `size` (see `StatsRows`). */
+export async function statsRows(size: Size, options: CamStatsOptions = {}): Promise<StatsRows> {
+  const border = options.border ?? 0.1;
+  if (!(border >= 0 && border <= 0.5))
+    throw new RangeError(`border must be in [0, 0.5], got ${border}`);
+  const mask = options.mask ? await toMask(options.mask, size) : undefined;
+  return new StatsRows(size, border, mask);
 }

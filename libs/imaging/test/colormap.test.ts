@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { COLORMAPS, colormapIndex, colormapLut } from '../src/colormap.js';
+import {
+  COLORMAPS,
+  colormapIndex,
+  colormapLut,
+  heatIndex,
+  heatIndexer,
+  indexHeat,
+} from '../src/colormap.js';
+import { noise } from './helpers/pixels.js';
 
 // Reference entries: jet from matplotlib's LinearSegmentedColormap lookup table (N = 256);
 // turbo from Google's published table; viridis and inferno from matplotlib's tables.
@@ -86,5 +94,46 @@ describe('colormaps', () => {
   it('rejects unknown names', () => {
     // @ts-expect-error: testing a runtime check
     expect(() => colormapLut('rainbow')).toThrow(/unknown colormap 'rainbow'/);
+  });
+});
+
+describe('heatIndexer', () => {
+  /** float32 values in [0, 1] and around it: random, tiny, near 1, and around every threshold. */
+  function samples(gamma: number): Float32Array {
+    const bytes = noise(4 * 20000, 7);
+    const u = new Uint32Array(bytes.buffer);
+    const values: number[] = [0, 1, -0, -1, 2, Number.NaN, 1e-30, 1e-45, 0.5, 0.25];
+    for (const b of u) values.push((b >>> 8) / 2 ** 24, ((b >>> 8) / 2 ** 24) ** 4);
+    const ix = heatIndexer(gamma)!;
+    const f32 = new Float32Array(1);
+    const bits = new Uint32Array(f32.buffer);
+    for (const t of ix.thresholds) {
+      if (!Number.isFinite(t) || t === 0) continue;
+      f32[0] = t;
+      for (const d of [-2, -1, 0, 1, 2]) {
+        const copy = new Float32Array(1);
+        new Uint32Array(copy.buffer)[0] = bits[0] + d;
+        values.push(copy[0]);
+      }
+    }
+    return Float32Array.from(values);
+  }
+
+  for (const gamma of [2, 1, 0.5, 1.5, 3, 0.1, 7]) {
+    it(`equals colormapIndex(clamp(h) ** ${gamma}) for every sampled float32`, () => {
+      const ix = heatIndexer(gamma)!;
+      const hs = samples(gamma);
+      let bad = 0;
+      for (const h of hs) if (indexHeat(h, ix) !== heatIndex(h, gamma)) bad++;
+      expect(bad).toBe(0);
+      expect(hs.length).toBeGreaterThan(40000);
+    });
+  }
+
+  it('has no tables for gammas that are not positive and finite', () => {
+    for (const gamma of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(heatIndexer(gamma)).toBeUndefined();
+    }
+    expect(heatIndex(0.5, 0)).toBe(255); // 0.5 ** 0 = 1
   });
 });

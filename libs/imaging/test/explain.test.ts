@@ -1,12 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import { camToOriginal, camToTensor } from '../src/cammap.js';
-import { seedCard } from '../src/card.js';
+import { parseCard, seedCard } from '../src/card.js';
 import { decodeImage } from '../src/decode.js';
 import { renderExplanation, renderTensorOverlay } from '../src/explain.js';
-import { overlayPixels } from '../src/overlay.js';
+import { computeGeometry } from '../src/geometry.js';
+import { overlayPixels, renderHeatmap16 } from '../src/overlay.js';
 import { preprocess, tensorPixels } from '../src/preprocess.js';
-import { camStats } from '../src/stats.js';
+import { type CamStats, camStats } from '../src/stats.js';
 import { picture, png } from './helpers/pixels.js';
+
+/** Streamed statistics equal camStats', the entropy within 1e-6 bits (a table-based log2). */
+function expectSameStats(got: CamStats, want: CamStats) {
+  const { entropy, normalizedEntropy, ...rest } = got;
+  const { entropy: e, normalizedEntropy: ne, ...wantRest } = want;
+  expect(rest).toEqual(wantRest);
+  if (e === null) expect(entropy).toBeNull();
+  else expect(Math.abs(entropy! - e)).toBeLessThan(1e-6);
+  if (ne === null) expect(normalizedEntropy).toBeNull();
+  else expect(Math.abs(normalizedEntropy! - ne)).toBeLessThan(1e-7);
+}
 
 const cam = {
   width: 8,
@@ -26,8 +38,70 @@ describe('renderExplanation', () => {
     expect(overlay.data).toEqual(overlayPixels(await decodeImage(bytes), heat).data);
     const heatmap = await decodeImage(out.heatmap);
     expect([heatmap.width, heatmap.height, heatmap.bitDepth]).toEqual([300, 200, 16]);
-    expect(out.stats).toEqual(await camStats(heat));
+    expect(Buffer.from(out.heatmap).equals(Buffer.from(renderHeatmap16(heat)))).toBe(true);
+    expectSameStats(out.stats, await camStats(heat));
     expect(out.stats.peak!.x).toBeGreaterThan(0.6); // cell 22 = column 6, row 2
+  });
+
+  it('exact: true gives camStats bit for bit, and the same overlay and heatmap', async () => {
+    const bytes = await png(picture(300, 200, 3), 300, 200, 3);
+    const { geometry } = await preprocess(bytes, seedCard);
+    const exact = await renderExplanation(bytes, geometry, cam, { exact: true });
+    const streamed = await renderExplanation(bytes, geometry, cam);
+    expect(exact.stats).toEqual(await camStats(camToOriginal(cam, geometry)));
+    expect(Buffer.from(exact.overlay).equals(Buffer.from(streamed.overlay))).toBe(true);
+    expect(Buffer.from(exact.heatmap).equals(Buffer.from(streamed.heatmap))).toBe(true);
+  });
+
+  it('streams the same outputs as the whole-map functions for other geometries and options', async () => {
+    const letterbox = parseCard({
+      name: 'm',
+      version: '1',
+      input: { size: [64, 96], resize: 'letterbox', channels: 1 },
+      output: { activation: 'sigmoid', classes: ['a'] },
+    });
+    const mask = new Uint8Array(257 * 190).map((_, i) => (i % 257 < 120 ? 1 : 0));
+    const cases = [
+      { geometry: computeGeometry(257, 190, letterbox), channels: 1 as const, options: {} },
+      {
+        geometry: computeGeometry(257, 190, seedCard),
+        channels: 3 as const,
+        options: { mask, border: 0.2, gamma: 1.5, colormap: 'viridis' as const, alpha: 0.7 },
+      },
+      {
+        geometry: computeGeometry(257, 190, seedCard),
+        channels: 1 as const,
+        options: { interpolation: 'bilinear' as const, gamma: 1, mask },
+      },
+    ];
+    for (const { geometry, channels, options } of cases) {
+      const image = { width: 257, height: 190, channels, data: picture(257, 190, channels) };
+      const pixels = { ...image, format: 'png' as const, bitDepth: 8 };
+      const out = await renderExplanation(pixels, geometry, cam, options);
+      const heat = camToOriginal(cam, geometry, options);
+      expect((await decodeImage(out.overlay)).data).toEqual(
+        overlayPixels(image, heat, options).data,
+      );
+      expect(Buffer.from(out.heatmap).equals(Buffer.from(renderHeatmap16(heat)))).toBe(true);
+      expectSameStats(out.stats, await camStats(heat, options));
+    }
+  });
+
+  it('writes JPEG overlays and honours the PNG compression level', async () => {
+    const bytes = await png(picture(300, 200, 3), 300, 200, 3);
+    const { geometry } = await preprocess(bytes, seedCard);
+    const jpeg = await renderExplanation(bytes, geometry, cam, { format: 'jpeg' });
+    expect((await decodeImage(jpeg.overlay)).format).toBe('jpeg');
+    const stored = await renderExplanation(bytes, geometry, cam, { compressionLevel: 0 });
+    const deflated = await renderExplanation(bytes, geometry, cam, { compressionLevel: 9 });
+    expect(stored.overlay.length).toBeGreaterThan(deflated.overlay.length);
+    expect(stored.heatmap.length).toBeGreaterThan(deflated.heatmap.length);
+    expect((await decodeImage(stored.overlay)).data).toEqual(
+      (await decodeImage(deflated.overlay)).data,
+    );
+    await expect(renderExplanation(bytes, geometry, cam, { compressionLevel: 10 })).rejects.toThrow(
+      /compressionLevel/,
+    );
   });
 
   it('refuses a geometry made for another image', async () => {

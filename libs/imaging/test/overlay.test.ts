@@ -3,16 +3,55 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { camToOriginal, type Heatmap } from '../src/cammap.js';
 import { seedCard } from '../src/card.js';
+import { type COLORMAPS, colormapIndex, colormapLut } from '../src/colormap.js';
 import { decodeImage } from '../src/decode.js';
 import { computeGeometry } from '../src/geometry.js';
 import {
   colorizeHeatmap,
   encodePixels,
+  Grey16Rows,
   overlayPixels,
   renderHeatmap16,
   renderOverlay,
 } from '../src/overlay.js';
-import { picture, png } from './helpers/pixels.js';
+import type { Pixels } from '../src/resample.js';
+import { noise, picture, png } from './helpers/pixels.js';
+
+/** The seed's formula, per pixel and channel, as overlayPixels first computed it. */
+function referenceOverlay(
+  image: Pixels,
+  heat: Heatmap,
+  {
+    colormap = 'jet',
+    gamma = 2,
+    alpha = 0.4,
+  }: { colormap?: (typeof COLORMAPS)[number]; gamma?: number; alpha?: number },
+): Uint8Array {
+  const lut = colormapLut(colormap);
+  const n = heat.width * heat.height;
+  const data = new Uint8Array(n * 3);
+  for (let i = 0; i < n; i++) {
+    const k = colormapIndex(Math.min(1, Math.max(0, heat.data[i])) ** gamma) * 3;
+    for (let c = 0; c < 3; c++) {
+      const base = image.data[i * image.channels + (image.channels === 1 ? 0 : c)];
+      data[i * 3 + c] = Math.round((1 - alpha) * base + alpha * 255 * lut[k + c]);
+    }
+  }
+  return data;
+}
+
+/** Heat values of every kind: random in [0, 1], a smooth ramp, out of range, NaN, -0. */
+function mixedHeat(width: number, height: number, seed: number): Heatmap {
+  const r = new Uint32Array(noise(width * height * 4, seed).buffer);
+  const special = [0, -0, 1, -0.5, 1.5, Number.NaN, 1e-30, 0.5, 0.25, 0.0625];
+  return heatOf(width, height, (i) =>
+    i % 7 === 0
+      ? special[(i / 7) % special.length]
+      : i % 3 === 0
+        ? (i % width) / width
+        : r[i] / 2 ** 32,
+  );
+}
 
 const heatOf = (width: number, height: number, f: (i: number) => number): Heatmap => ({
   width,
@@ -128,6 +167,45 @@ describe('overlayPixels (seed defaults: jet, gamma 2, alpha 0.4)', () => {
   });
 });
 
+describe('overlayPixels equals the per-pixel formula (tables instead of pow and blends)', () => {
+  const cases = [
+    {},
+    { gamma: 1 },
+    { gamma: 0.5, colormap: 'viridis' as const },
+    { gamma: 3, colormap: 'turbo' as const, alpha: 0.25 },
+    { gamma: 1.7, colormap: 'inferno' as const, alpha: 1 },
+    { gamma: 0, colormap: 'gray' as const },
+    { gamma: -1, alpha: 0 },
+    { alpha: 0.55 },
+  ];
+  for (const channels of [1, 3] as const) {
+    for (const options of cases) {
+      it(`${channels} channel(s), ${JSON.stringify(options)}`, () => {
+        const [w, h] = [97, 61];
+        const image = { width: w, height: h, channels, data: noise(w * h * channels, channels) };
+        const heat = mixedHeat(w, h, 3 + channels);
+        const got = Buffer.from(overlayPixels(image, heat, options).data);
+        expect(got.equals(Buffer.from(referenceOverlay(image, heat, options)))).toBe(true);
+      });
+    }
+  }
+
+  it('colorizeHeatmap is the colour alone, for any gamma', () => {
+    const heat = mixedHeat(50, 20, 9);
+    for (const gamma of [2, 1, 0.5, -1]) {
+      const lut = colormapLut('turbo');
+      const want = new Uint8Array(3000);
+      for (let i = 0; i < 1000; i++) {
+        const k = colormapIndex(Math.min(1, Math.max(0, heat.data[i])) ** gamma) * 3;
+        for (let c = 0; c < 3; c++) want[i * 3 + c] = Math.round(lut[k + c] * 255);
+      }
+      expect(Array.from(colorizeHeatmap(heat, { gamma, colormap: 'turbo' }).data)).toEqual(
+        Array.from(want),
+      );
+    }
+  });
+});
+
 describe('renderOverlay', () => {
   it('draws at the source resolution: a 300x200 input gives a 300x200 overlay', async () => {
     const bytes = await png(picture(300, 200, 3), 300, 200, 3);
@@ -179,6 +257,32 @@ describe('renderHeatmap16', () => {
       'ushort',
       1,
     ]);
+  });
+
+  it('rounds every float32 sample like Math.round (it computes (v * 65535 + 0.5) | 0)', () => {
+    const heat = mixedHeat(256, 64, 11);
+    // Plus values whose samples sit at x.5 exactly, and their float32 neighbours.
+    for (let i = 0; i < 64; i++) {
+      const half = Math.fround((i * 1000 + 0.5) / 65535);
+      heat.data[i * 4] = half;
+      heat.data[i * 4 + 1] = Math.fround(half * (1 + 2 ** -23));
+      heat.data[i * 4 + 2] = Math.fround(half * (1 - 2 ** -24));
+    }
+    const { samples } = readGrey16(renderHeatmap16(heat));
+    const want = Array.from(heat.data, (v) => (v > 0 ? Math.round(Math.min(1, v) * 65535) : 0));
+    expect(samples).toEqual(want);
+  });
+
+  it('Grey16Rows compresses on the thread pool to the same bytes, at any level', async () => {
+    const heat = mixedHeat(120, 80, 5);
+    const rows = new Grey16Rows(120, 80);
+    for (let y = 0; y < 80; y++) rows.row(y, heat.data.subarray(y * 120, (y + 1) * 120));
+    for (const level of [0, 1, 6, 9]) {
+      const sync = renderHeatmap16(heat, { compressionLevel: level });
+      expect(Buffer.from(await rows.png(level)).equals(Buffer.from(sync))).toBe(true);
+      expect(readGrey16(sync).samples.length).toBe(9600);
+    }
+    expect(() => rows.pngSync(-1)).toThrow(/compressionLevel/);
   });
 
   it('keeps a source-resolution map exactly (300x200)', () => {

@@ -3,8 +3,22 @@ import { camToOriginal, type Heatmap } from '../src/cammap.js';
 import { seedCard } from '../src/card.js';
 import { ImageDecodeError } from '../src/errors.js';
 import { computeGeometry } from '../src/geometry.js';
-import { camStats, decodeMask } from '../src/stats.js';
-import { encodePng } from './helpers/pixels.js';
+import {
+  type CamStats,
+  type CamStatsOptions,
+  camStats,
+  decodeMask,
+  statsRows,
+} from '../src/stats.js';
+import { encodePng, noise } from './helpers/pixels.js';
+
+/** The statistics accumulated row by row, as renderExplanation streams them. */
+async function streamed(heat: Heatmap, options: CamStatsOptions = {}): Promise<CamStats> {
+  const acc = await statsRows(heat, options);
+  const w = heat.width;
+  for (let y = 0; y < heat.height; y++) acc.row(y, heat.data.subarray(y * w, (y + 1) * w));
+  return acc.result();
+}
 
 const map = (width: number, height: number, f: (x: number, y: number) => number): Heatmap => {
   const data = new Float32Array(width * height);
@@ -123,5 +137,46 @@ describe('camStats', () => {
     expect(stats.peak!.y).toBeCloseTo(62.5 / 200, 2);
     expect(stats.normalizedEntropy!).toBeGreaterThan(0.3);
     expect(stats.normalizedEntropy!).toBeLessThan(0.9);
+  });
+});
+
+describe('statsRows (camStats one row at a time)', () => {
+  const r = new Uint32Array(noise(4 * 300 * 200, 3).buffer);
+  const cam = {
+    width: 8,
+    height: 8,
+    data: Float32Array.from({ length: 64 }, (_, i) => (i * 37) % 17),
+  };
+  const maps: [string, Heatmap][] = [
+    ['one hot pixel', map(100, 50, (x, y) => (x === 30 && y === 10 ? 0.8 : 0))],
+    ['uniform', map(100, 50, () => 0.5)],
+    ['random', map(300, 200, (x, y) => r[y * 300 + x] / 2 ** 32)],
+    [
+      'with NaN, negatives, -0, tiny',
+      map(40, 30, (x, y) => [Number.NaN, -1, -0, 1e-40, 0.3][(x + y) % 5]),
+    ],
+    ['all zero', map(10, 10, () => 0)],
+    ['a CAM on a 300x200 original', camToOriginal(cam, computeGeometry(300, 200, seedCard))],
+    ['1 pixel', map(1, 1, () => 0.7)],
+  ];
+  for (const [name, heat] of maps) {
+    it(`equals camStats, the entropy within 1e-6 bits: ${name}`, async () => {
+      const n = heat.width * heat.height;
+      const mask = new Uint8Array(n).map((_, i) => ((i * 7) % 3 === 0 ? 1 : 0));
+      for (const options of [{}, { border: 0 }, { border: 0.5 }, { border: 0.23, mask }]) {
+        const want = await camStats(heat, options);
+        const { entropy, normalizedEntropy, ...rest } = await streamed(heat, options);
+        const { entropy: e, normalizedEntropy: ne, ...wantRest } = want;
+        expect(rest).toEqual(wantRest);
+        if (e === null) expect(entropy).toBeNull();
+        else expect(Math.abs(entropy! - e)).toBeLessThan(1e-6);
+        if (ne === null) expect(normalizedEntropy).toBeNull();
+        else expect(Math.abs(normalizedEntropy! - ne)).toBeLessThan(1e-7);
+      }
+    });
+  }
+
+  it('rejects a bad border like camStats', async () => {
+    await expect(statsRows({ width: 4, height: 4 }, { border: 0.7 })).rejects.toThrow(/border/);
   });
 });

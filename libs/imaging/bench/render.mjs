@@ -1,0 +1,170 @@
+#!/usr/bin/env node
+// Per-image render cost of @camflow/imaging (build first: `npx tsc -b`):
+//   node libs/imaging/bench/render.mjs [--reps N] [--preview DIR]
+// For a 1024x1024 grey JPEG (a synthetic chest X-ray), a 1024x1024 colour JPEG and a 3000x2000
+// colour JPEG: decode and preprocess (context), then renderExplanation with `exact: true` (the
+// whole-map path: camToOriginal, overlay, camStats with Math.log2, 16-bit heatmap; as before,
+// but with the same table-driven kernels and PNG level) against the default streamed path, and
+// the separate stages of each. Figures are the median of N runs (default 9) in one process, so
+// ratios hold even on a loaded machine; absolute numbers depend on the machine and its load.
+// `--baseline` also times the pre-optimisation formulas (pow per pixel, blend per channel, PNG
+// level 6, camStats two passes) reimplemented here, so "before" and "after" share one run.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { deflateSync } from 'node:zlib';
+import sharp from 'sharp';
+
+const lib = await import('../dist/index.js');
+const {
+  camStats,
+  camToOriginal,
+  colormapLut,
+  decodeImage,
+  encodePixels,
+  overlayPixels,
+  preprocess,
+  renderExplanation,
+  renderHeatmap16,
+  seedCard,
+  synthesizeSample,
+} = lib;
+
+const { values: args } = parseArgs({
+  options: {
+    reps: { type: 'string', default: '9' },
+    preview: { type: 'string' },
+    baseline: { type: 'boolean', default: false },
+  },
+});
+const reps = Number(args.reps);
+
+async function photoJpeg(w, h) {
+  const d = new Uint8Array(w * h * 3);
+  let s = 1;
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      for (let c = 0; c < 3; c++) {
+        s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+        const smooth = (x * 255) / w + c * 80 + (y * 128) / h;
+        const wave = 128 * Math.sin(x / 37) * Math.cos(y / 53);
+        d[(y * w + x) * 3 + c] = (smooth + ((s >>> 24) - 128) * 0.3 + wave) & 255;
+      }
+    }
+  }
+  const raw = { raw: { width: w, height: h, channels: 3 } };
+  return new Uint8Array(await sharp(d, raw).jpeg({ quality: 90 }).toBuffer());
+}
+
+async function xrayJpeg(n) {
+  const s = synthesizeSample({ count: 1, seed: 7, size: n }, 0);
+  const raw = { raw: { width: n, height: n, channels: 1 } };
+  return new Uint8Array(await sharp(s.image, raw).jpeg({ quality: 90 }).toBuffer());
+}
+
+// An 8x8 CAM with a hot spot and some texture (the seed's layer resolution).
+const cam = {
+  width: 8,
+  height: 8,
+  data: Float32Array.from({ length: 64 }, (_, i) => Math.max(0, Math.sin(i * 0.7) + (i === 27 ? 3 : 0))),
+};
+
+// Median wall time and median CPU time (all threads of the process: JavaScript, libvips, zlib
+// on the thread pool) per call. CPU time is what a busy worker pays; wall time what one call
+// waits on an otherwise idle machine.
+async function median(f) {
+  await f();
+  const wall = [];
+  const cpu = [];
+  for (let i = 0; i < reps; i++) {
+    const c = process.cpuUsage();
+    const t = performance.now();
+    await f();
+    wall.push(performance.now() - t);
+    const d = process.cpuUsage(c);
+    cpu.push((d.user + d.system) / 1000);
+  }
+  const mid = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  return [mid(wall), mid(cpu)];
+}
+
+// The render as it was before this benchmark's changes, for --baseline: pow per pixel, the blend
+// computed per channel, sharp's default PNG (level 6), the 16-bit heatmap deflated at level 6,
+// camStats in two passes with Math.log2.
+function baselineOverlayPixels(image, heat) {
+  const lut = colormapLut('jet');
+  const n = heat.width * heat.height;
+  const data = new Uint8Array(n * 3);
+  for (let i = 0; i < n; i++) {
+    const v = Math.min(1, Math.max(0, heat.data[i])) ** 2;
+    const k = (v > 0 ? Math.min(255, Math.floor(v * 256)) : 0) * 3;
+    for (let c = 0; c < 3; c++) {
+      const base = image.data[i * image.channels + (image.channels === 1 ? 0 : c)];
+      data[i * 3 + c] = Math.round(0.6 * base + 0.4 * 255 * lut[k + c]);
+    }
+  }
+  return { width: heat.width, height: heat.height, channels: 3, data };
+}
+async function baselineRender(pixels, geometry) {
+  const heat = camToOriginal(cam, geometry);
+  const ov = baselineOverlayPixels(pixels, heat);
+  const raw = { raw: { width: ov.width, height: ov.height, channels: 3 } };
+  const overlay = sharp(ov.data, raw).png().toBuffer();
+  const stats = camStats(heat);
+  const samples = new Uint16Array(heat.width * heat.height);
+  for (let i = 0; i < samples.length; i++) samples[i] = Math.round(Math.min(1, Math.max(0, heat.data[i])) * 65535);
+  const stride = heat.width * 2 + 1;
+  const rows = Buffer.alloc(heat.height * stride);
+  for (let y = 0; y < heat.height; y++) {
+    rows[y * stride] = 2;
+    for (let x = 0; x < heat.width; x++) {
+      const v = samples[y * heat.width + x];
+      const above = y > 0 ? samples[(y - 1) * heat.width + x] : 0;
+      rows[y * stride + 1 + 2 * x] = (v >> 8) - (above >> 8);
+      rows[y * stride + 2 + 2 * x] = (v & 255) - (above & 255);
+    }
+  }
+  deflateSync(rows);
+  return Promise.all([overlay, stats]);
+}
+
+const inputs = [
+  ['1024x1024 grey JPEG (synthetic X-ray)', await xrayJpeg(1024)],
+  ['1024x1024 colour JPEG', await photoJpeg(1024, 1024)],
+  ['3000x2000 colour JPEG', await photoJpeg(3000, 2000)],
+];
+
+const f = ([wall, cpu]) => `${wall.toFixed(1).padStart(7)} ms wall ${cpu.toFixed(1).padStart(7)} ms cpu`;
+console.log(`node ${process.version}, sharp ${sharp.versions.sharp} (libvips ${sharp.versions.vips}), libvips threads ${sharp.concurrency()}, median of ${reps}`);
+for (const [name, bytes] of inputs) {
+  const pixels = await decodeImage(bytes);
+  const { geometry } = await preprocess(pixels, seedCard);
+  const heat = camToOriginal(cam, geometry);
+  const ov = overlayPixels(pixels, heat);
+  const rows = [
+    ['decode (context)', await median(() => decodeImage(bytes))],
+    ['preprocess (context)', await median(() => preprocess(pixels, seedCard))],
+  ];
+  if (args.baseline) rows.push(['BEFORE renderExplanation (old formulas)', await median(() => baselineRender(pixels, geometry))]);
+  rows.push(
+    ['exact: camToOriginal', await median(() => camToOriginal(cam, geometry))],
+    ['exact: overlayPixels', await median(() => overlayPixels(pixels, heat))],
+    ['exact: overlay PNG encode', await median(() => encodePixels(ov))],
+    ['exact: renderHeatmap16', await median(() => renderHeatmap16(heat))],
+    ['exact: camStats', await median(() => camStats(heat))],
+    ['renderExplanation exact: true', await median(() => renderExplanation(pixels, geometry, cam, { exact: true }))],
+    ['renderExplanation (default)', await median(() => renderExplanation(pixels, geometry, cam))],
+    ['renderExplanation, JPEG overlay', await median(() => renderExplanation(pixels, geometry, cam, { format: 'jpeg' }))],
+    ['renderExplanation from bytes', await median(() => renderExplanation(bytes, geometry, cam))],
+  );
+  console.log(`\n${name}`);
+  for (const [label, ms] of rows) console.log(`  ${label.padEnd(42)} ${f(ms)}`);
+  if (args.preview) {
+    mkdirSync(args.preview, { recursive: true });
+    const out = await renderExplanation(pixels, geometry, cam);
+    const stem = name.split(' ')[0] + (pixels.channels === 1 ? '-grey' : '-colour');
+    writeFileSync(join(args.preview, `${stem}-overlay.png`), out.overlay);
+    writeFileSync(join(args.preview, `${stem}-heatmap16.png`), out.heatmap);
+    console.log(`  overlay ${(out.overlay.length / 1e6).toFixed(2)} MB, heatmap ${(out.heatmap.length / 1e6).toFixed(2)} MB, written to ${args.preview}`);
+  }
+}
