@@ -2,14 +2,14 @@
 // secret, size and rate limits, secrets kept out of logs, output keys confined to their prefix,
 // presigned URLs that expire. The services run as processes (LOG_LEVEL=debug, output captured);
 // an extra in-process ingest and results API take the options a test needs (a small rate limit,
-// a 1 s URL expiry) over the same Redis and S3.
+// a 2 s URL expiry) over the same Redis and S3.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { authenticate, outputKeys, parseApiTokens, tokenId } from '@camflow/contracts';
 import { encodeSamplePngs, synthesizeSample } from '@camflow/imaging';
 import { type IngestService, startIngest } from '@camflow/ingest';
 import { type ResultsService, startResults } from '@camflow/results-api';
-import { pino } from 'pino';
+import { createLogger } from '@camflow/telemetry';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Outcomes } from '../bad-input/outcomes.js';
 import {
@@ -40,7 +40,7 @@ const WRONG = {
   'prefix of a token': T.admin.slice(0, 16),
 };
 const outcomes = new Outcomes('security');
-const silent = pino({ level: 'silent' });
+const silent = createLogger('security-test', 'silent');
 let p: Pipeline;
 let limited: IngestService;
 let expiring: ResultsService;
@@ -76,7 +76,8 @@ beforeAll(async () => {
     host: '127.0.0.1',
     indexer: false,
     logger: silent,
-    overlayUrlExpirySeconds: 1,
+    // 2 s: X-Amz-Date has whole seconds, so a 1 s URL may already be past its expiry when fetched.
+    overlayUrlExpirySeconds: 2,
   });
 }, 90_000);
 
@@ -513,13 +514,13 @@ describe('presigned URLs', () => {
       T.admin,
     );
     const url = job.body.overlayUrl ?? '';
-    expect(new URL(url).searchParams.get('X-Amz-Expires')).toBe('1');
+    expect(new URL(url).searchParams.get('X-Amz-Expires')).toBe('2');
     const now = (await fetch(url)).status;
-    await new Promise((res) => setTimeout(res, 2500));
+    await new Promise((res) => setTimeout(res, 3500));
     const later = await fetch(url);
     const text = await later.text();
     check(
-      'overlay URL with a 1 s expiry',
+      'overlay URL with a 2 s expiry',
       '200 then 403 (expired)',
       `${now} then ${later.status}${/expired/i.test(text) ? ' (expired)' : ''}`,
     );
