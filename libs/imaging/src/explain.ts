@@ -82,27 +82,23 @@ export async function renderExplanation(
   const statsAcc = await statsRows({ width, height }, options);
   const blender = new OverlayRows(pixels, options);
   const grey16 = new Grey16Rows(width, height);
-  // One row of the map: the field inside the region, 0 outside.
+  // One row of the map: the field inside the region, 0 outside (the writers are told where).
   const row = new Float32Array(width);
   const { region } = field;
   const inside = row.subarray(region.left, region.left + region.width);
   let zero = true;
-  const fill = (y: number) => {
-    const ry = y - region.top;
-    if (ry >= 0 && ry < region.height) {
-      field.row(ry, inside);
-      zero = false;
-    } else if (!zero) {
-      inside.fill(0);
-      zero = true;
-    }
-  };
   // One pass over the rows, then both PNGs compress at once on libuv's thread pool.
   for (let y = 0; y < height; y++) {
-    fill(y);
-    blender.row(y, row);
-    grey16.row(y, row);
-    statsAcc.row(y, row);
+    const ry = y - region.top;
+    const inRegion = ry >= 0 && ry < region.height;
+    if (inRegion) field.row(ry, inside);
+    else if (!zero) inside.fill(0);
+    zero = !inRegion;
+    const from = inRegion ? region.left : 0;
+    const to = inRegion ? region.left + region.width : 0;
+    blender.row(y, row, from, to);
+    grey16.row(y, row, from, to);
+    statsAcc.row(y, row, from, to);
   }
   const [overlayBytes, heatmap] = await Promise.all([
     encodePixels(blender.pixels, options.format, options.quality, options.compressionLevel),

@@ -69,10 +69,11 @@ function checkLevel(level: number) {
   }
 }
 
-/** Writes the colour index of each heat value in `heat[0 .. n)` into `out`. */
+/** Writes the colour index of each heat value in `heat[from .. to)` into `out` (same places). */
 function indexRow(
   heat: Float32Array,
-  n: number,
+  from: number,
+  to: number,
   ix: HeatIndexer | undefined,
   gamma: number,
   out: Uint8Array,
@@ -80,19 +81,19 @@ function indexRow(
   if (gamma === 2) {
     // The seed's square, directly: (h * h * 256) | 0 is floor(h ** 2 * 256) (h * h is exactly
     // what h ** 2 gives), below 256 for h < 1.
-    for (let x = 0; x < n; x++) {
+    for (let x = from; x < to; x++) {
       const h = heat[x];
       out[x] = h > 0 ? (h < 1 ? (h * h * 256) | 0 : 255) : 0; // NaN too
     }
     return;
   }
   if (!ix) {
-    for (let x = 0; x < n; x++) out[x] = heatIndex(heat[x], gamma);
+    for (let x = from; x < to; x++) out[x] = heatIndex(heat[x], gamma);
     return;
   }
   const { coarse, thresholds } = ix;
   const k0 = coarse[0];
-  for (let x = 0; x < n; x++) {
+  for (let x = from; x < to; x++) {
     const h = heat[x];
     if (h > 0) {
       const c = h < 1 ? h : 1;
@@ -111,7 +112,7 @@ export function colorizeHeatmap(heat: Heatmap, options: ColorizeOptions = {}): P
   const rgb = new Uint8Array(768);
   for (let i = 0; i < 768; i++) rgb[i] = Math.round(lut[i] * 255);
   const index = new Uint8Array(n);
-  indexRow(heat.data, n, heatIndexer(gamma), gamma, index);
+  indexRow(heat.data, 0, n, heatIndexer(gamma), gamma, index);
   const data = new Uint8Array(n * 3);
   for (let i = 0; i < n; i++) {
     const k = index[i] * 3;
@@ -149,7 +150,9 @@ function blendTable(colormap: ColormapName, alpha: number): Uint8Array {
 
 /**
  * The overlay written row by row: `row(y, heat)` blends row y of the image with the heat row
- * (the image's width of values). `pixels` is the RGB result.
+ * (the image's width of values). `pixels` is the RGB result. `row(y, heat, from, to)` says the
+ * heat is 0 outside columns `from .. to - 1` (the renderer knows where the crop ends), which
+ * saves looking those values up.
  */
 export class OverlayRows {
   readonly pixels: Pixels;
@@ -158,48 +161,88 @@ export class OverlayRows {
   private readonly indexer: HeatIndexer | undefined;
   private readonly gamma: number;
   private readonly index: Uint8Array;
+  /** The colour index of heat 0. */
+  private readonly zeroIndex: number;
 
   constructor(image: Pixels, options: ColorizeOptions & { alpha?: number } = {}) {
     const alpha = options.alpha ?? 0.4;
     checkAlpha(alpha);
-    if (image.channels !== 1 && image.channels !== 3) {
-      throw new RangeError(`expected 1 or 3 channels, got ${image.channels}`);
-    }
     this.image = image;
     this.gamma = options.gamma ?? 2;
     this.table = blendTable(options.colormap ?? 'jet', alpha);
     this.indexer = heatIndexer(this.gamma);
     this.index = new Uint8Array(image.width);
+    this.zeroIndex = heatIndex(0, this.gamma);
     // A Buffer, so sharp can take it without a copy.
     const data = new Uint8Array(Buffer.allocUnsafeSlow(image.width * image.height * 3).buffer);
     this.pixels = { width: image.width, height: image.height, channels: 3, data };
   }
 
-  row(y: number, heat: Float32Array): void {
-    const w = this.image.width;
+  row(y: number, heat: Float32Array, from = 0, to: number = this.image.width): void {
+    const { width, channels, data } = this.image;
     const index = this.index;
-    indexRow(heat, w, this.indexer, this.gamma, index);
-    const t = this.table;
-    const out = this.pixels.data;
-    const src = this.image.data;
-    const o = y * w * 3;
-    if (this.image.channels === 1) {
-      const s = y * w;
-      for (let x = 0; x < w; x++) {
-        const a = (index[x] << 8) | src[s + x];
-        out[o + 3 * x] = t[a];
-        out[o + 3 * x + 1] = t[65536 | a];
-        out[o + 3 * x + 2] = t[131072 | a];
-      }
-    } else {
-      for (let x = 0; x < w; x++) {
-        const k = index[x] << 8;
-        const p = o + 3 * x;
-        out[p] = t[k | src[p]];
-        out[p + 1] = t[65536 | k | src[p + 1]];
-        out[p + 2] = t[131072 | k | src[p + 2]];
-      }
+    if (to <= from) index.fill(this.zeroIndex);
+    else {
+      if (from > 0) index.fill(this.zeroIndex, 0, from);
+      if (to < width) index.fill(this.zeroIndex, to, width);
+      indexRow(heat, from, to, this.indexer, this.gamma, index);
     }
+    const out = this.pixels.data;
+    if (channels === 1) blendGrey(index, data, y * width, this.table, out, width);
+    else if (channels === 3) blendRgb(index, data, y * width * 3, this.table, out, width);
+    else blendAny(index, data, channels, y * width, this.table, out, width);
+  }
+}
+
+function blendGrey(
+  index: Uint8Array,
+  src: Uint8Array,
+  s: number,
+  t: Uint8Array,
+  out: Uint8Array,
+  w: number,
+) {
+  let o = s * 3;
+  for (let x = 0; x < w; x++) {
+    const a = (index[x] << 8) | src[s + x];
+    out[o] = t[a];
+    out[o + 1] = t[65536 | a];
+    out[o + 2] = t[131072 | a];
+    o += 3;
+  }
+}
+
+/** Other layouts (e.g. RGBA pixels): the first three channels, as the formula always read. */
+function blendAny(
+  index: Uint8Array,
+  src: Uint8Array,
+  channels: number,
+  first: number,
+  t: Uint8Array,
+  out: Uint8Array,
+  w: number,
+) {
+  for (let x = 0; x < w; x++) {
+    const k = index[x] << 8;
+    const i = first + x;
+    for (let c = 0; c < 3; c++) out[i * 3 + c] = t[(c << 16) | k | src[i * channels + c]];
+  }
+}
+
+function blendRgb(
+  index: Uint8Array,
+  src: Uint8Array,
+  o: number,
+  t: Uint8Array,
+  out: Uint8Array,
+  w: number,
+) {
+  for (let x = 0; x < w; x++) {
+    const k = index[x] << 8;
+    out[o] = t[k | src[o]];
+    out[o + 1] = t[65536 | k | src[o + 1]];
+    out[o + 2] = t[131072 | k | src[o + 2]];
+    o += 3;
   }
 }
 
@@ -283,6 +326,8 @@ export class Grey16Rows {
   /** The filtered scanlines: a filter byte then 2 * width bytes per row. */
   private readonly rows: Buffer;
   private readonly previous: Uint16Array;
+  /** Where the previous row's samples may be nonzero. */
+  private previousSpan: [number, number] = [0, 0];
 
   constructor(width: number, height: number) {
     this.width = width;
@@ -291,13 +336,22 @@ export class Grey16Rows {
     this.previous = new Uint16Array(width);
   }
 
-  /** Row `y` (rows must come in order, top to bottom). */
-  row(y: number, heat: Float32Array): void {
+  /**
+   * Row `y` (rows must come in order, top to bottom, each once). With `from` and `to`, the heat
+   * is 0 outside columns `from .. to - 1`: the filtered bytes there are 0 wherever the row above
+   * was 0 too, and are left as they are (the buffer starts zeroed).
+   */
+  row(y: number, heat: Float32Array, from = 0, to: number = this.width): void {
     const rows = this.rows;
     const prev = this.previous;
-    let at = y * (this.width * 2 + 1);
-    rows[at++] = 2; // Up
-    for (let x = 0; x < this.width; x++) {
+    const [pf, pt] = this.previousSpan;
+    const [a, b] =
+      to > from ? (pt > pf ? [Math.min(from, pf), Math.max(to, pt)] : [from, to]) : [pf, pt];
+    this.previousSpan = to > from ? [from, to] : [0, 0];
+    const start = y * (this.width * 2 + 1);
+    rows[start] = 2; // Up
+    let at = start + 1 + 2 * a;
+    for (let x = a; x < b; x++) {
       const v = heat[x];
       // (v * 65535 + 0.5) | 0 is Math.round here: v * 65535 is exact for a float32 v, and so is
       // adding 0.5 whenever the sum is near a rounding boundary.

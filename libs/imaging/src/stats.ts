@@ -200,8 +200,12 @@ export class StatsRows {
     this.borderSpan = [bl, br];
   }
 
-  /** Row `y` of the map (rows in order, top to bottom); `heat` holds the image's width of values. */
-  row(y: number, heat: Float32Array): void {
+  /**
+   * Row `y` of the map (rows in order, top to bottom, each once); `heat` holds the image's width
+   * of values. With `from` and `to`, the heat is 0 outside columns `from .. to - 1` (adding those
+   * zeros would change no sum).
+   */
+  row(y: number, heat: Float32Array, from = 0, to: number = this.width): void {
     const w = this.width;
     const ny = (y + 0.5) / this.height;
     const bits = new Uint32Array(heat.buffer, heat.byteOffset, w);
@@ -213,7 +217,7 @@ export class StatsRows {
     this.borderPixels += bl + (w - br);
     let peakAt = -1;
     // Same additions in the same (raster) order as camStats, so the same sums.
-    for (let x = 0; x < w; x++) {
+    for (let x = from; x < to; x++) {
       const raw = heat[x];
       const v = raw > 0 ? raw : 0; // NaN and negatives count as 0
       total += v;

@@ -10,6 +10,7 @@ import {
   colorizeHeatmap,
   encodePixels,
   Grey16Rows,
+  OverlayRows,
   overlayPixels,
   renderHeatmap16,
   renderOverlay,
@@ -178,7 +179,7 @@ describe('overlayPixels equals the per-pixel formula (tables instead of pow and 
     { gamma: -1, alpha: 0 },
     { alpha: 0.55 },
   ];
-  for (const channels of [1, 3] as const) {
+  for (const channels of [1, 3, 4] as const) {
     for (const options of cases) {
       it(`${channels} channel(s), ${JSON.stringify(options)}`, () => {
         const [w, h] = [97, 61];
@@ -283,6 +284,31 @@ describe('renderHeatmap16', () => {
       expect(readGrey16(sync).samples.length).toBe(9600);
     }
     expect(() => rows.pngSync(-1)).toThrow(/compressionLevel/);
+  });
+
+  it('rows with spans (heat 0 outside them) give the same overlay and PNG as whole rows', async () => {
+    const [w, h] = [50, 40];
+    // Spans that grow, shrink, jump and vanish from row to row.
+    const span = (y: number): [number, number] =>
+      y < 5 || (y > 20 && y < 24) ? [0, 0] : y < 15 ? [y, 30 + y] : [(y * 7) % 20, 50 - (y % 5)];
+    const heat = mixedHeat(w, h, 8);
+    for (let y = 0; y < h; y++) {
+      const [from, to] = span(y);
+      for (let x = 0; x < w; x++) if (x < from || x >= to) heat.data[y * w + x] = 0;
+    }
+    const image = { width: w, height: h, channels: 3, data: noise(w * h * 3, 2) };
+    for (const gamma of [2, 0.7, -1]) {
+      const spanned = new Grey16Rows(w, h);
+      const blended = new OverlayRows(image, { gamma });
+      for (let y = 0; y < h; y++) {
+        const row = heat.data.subarray(y * w, (y + 1) * w);
+        spanned.row(y, row, ...span(y));
+        blended.row(y, row, ...span(y));
+      }
+      expect(Buffer.from(spanned.pngSync()).equals(Buffer.from(renderHeatmap16(heat)))).toBe(true);
+      const whole = overlayPixels(image, heat, { gamma });
+      expect(Buffer.from(blended.pixels.data).equals(Buffer.from(whole.data))).toBe(true);
+    }
   });
 
   it('keeps a source-resolution map exactly (300x200)', () => {

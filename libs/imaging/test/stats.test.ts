@@ -176,6 +176,18 @@ describe('statsRows (camStats one row at a time)', () => {
     });
   }
 
+  it('rows with spans (heat 0 outside them) give the same numbers', async () => {
+    const heat = map(60, 40, (x, y) => (y < 6 || x < 10 || x >= 45 ? 0 : ((x * y) % 13) / 13));
+    const mask = new Uint8Array(2400).map((_, i) => (i % 5 === 0 ? 1 : 0));
+    const acc = await statsRows(heat, { mask, border: 0.15 });
+    for (let y = 0; y < 40; y++) {
+      const row = heat.data.subarray(y * 60, (y + 1) * 60);
+      if (y < 6) acc.row(y, row, 0, 0);
+      else acc.row(y, row, 10, 45);
+    }
+    expect(acc.result()).toEqual(await streamed(heat, { mask, border: 0.15 }));
+  });
+
   it('rejects a bad border like camStats', async () => {
     await expect(statsRows({ width: 4, height: 4 }, { border: 0.7 })).rejects.toThrow(/border/);
   });
