@@ -1,5 +1,7 @@
-// Real services for integration tests: a redis-server child on a free port (never the machine's
-// shared 6379, so tests can flush and kill it) and an s3rver over a temp folder.
+// Real services for integration tests: with a Docker engine, Redis and MinIO containers
+// (testcontainers); otherwise a redis-server child on a free port (never the machine's shared
+// 6379, so tests can flush and kill it) and an s3rver over a temp folder. Tests that kill and
+// restart the servers (appendonly) always use the local processes.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,10 +14,11 @@ import {
   startEmbeddedS3,
   startRedisServer,
 } from '@camflow/storage';
+import { dockerEngineAvailable, startContainers } from './containers.js';
 
 export interface TestServices {
-  redis: EmbeddedRedis;
-  s3: EmbeddedS3;
+  redis: Pick<EmbeddedRedis, 'url' | 'close'>;
+  s3: Pick<EmbeddedS3, 'endpoint' | 'accessKeyId' | 'secretAccessKey' | 'close'>;
   store: S3Store;
   /** Environment for services and CLI processes pointing at these servers. */
   env: Record<string, string>;
@@ -28,6 +31,15 @@ export async function startTestServices(
   opts: { appendonly?: boolean; env?: Record<string, string> } = {},
 ): Promise<TestServices> {
   const dir = await mkdtemp(join(tmpdir(), 'camflow-it-'));
+  if (!opts.appendonly && dockerEngineAvailable()) {
+    const c = await startContainers();
+    return finish(
+      dir,
+      { url: c.redisUrl, close: async () => {} },
+      { ...c.s3, close: c.close },
+      opts.env,
+    );
+  }
   const redis = await startRedisServer({
     appendonly: opts.appendonly,
     dir: join(dir, 'redis'),
@@ -36,6 +48,15 @@ export async function startTestServices(
     throw err;
   });
   const s3 = await startEmbeddedS3({ directory: join(dir, 's3') });
+  return finish(dir, redis, s3, opts.env);
+}
+
+async function finish(
+  dir: string,
+  redis: TestServices['redis'],
+  s3: TestServices['s3'],
+  extraEnv: Record<string, string> = {},
+): Promise<TestServices> {
   const env: Record<string, string> = {
     REDIS_URL: redis.url,
     S3_ENDPOINT: s3.endpoint,
@@ -45,7 +66,7 @@ export async function startTestServices(
     S3_FORCE_PATH_STYLE: 'true',
     CAMFLOW_OUTPUT_BUCKET: 'camflow-outputs',
     CAMFLOW_MODEL_BUCKET: 'camflow-models',
-    ...opts.env,
+    ...extraEnv,
   };
   const config = loadConfig(env);
   const store = S3Store.fromConfig(config);
