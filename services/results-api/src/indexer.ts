@@ -47,6 +47,8 @@ export class Indexer {
   private closed = false;
   private loop?: Promise<void>;
   private lastClaim = 0;
+  /** Set when indexing failed (Redis went away mid-batch): this consumer's pending entries are read again. */
+  private retryOwn = false;
 
   /**
    * `redis` runs commands; `blocking` is this indexer's own connection for XREADGROUP BLOCK
@@ -96,6 +98,12 @@ export class Indexer {
     while (!this.closed) {
       try {
         if (Date.now() - this.lastClaim >= this.opts.claimEveryMs) await this.reclaim();
+        if (this.retryOwn) {
+          // Throws while Redis is still down (tried again next turn); an entry that fails again
+          // in this pass is left to the idle reclaim, so one bad entry cannot stall new ones.
+          await this.retryOwnPending();
+          this.retryOwn = false;
+        }
         const res = (await this.blocking.xreadgroup(
           'GROUP',
           RESULTS_GROUP,
@@ -117,6 +125,30 @@ export class Indexer {
         this.logger.warn({ err: e.message }, 'indexer read failed; retrying');
         await sleep(1000);
       }
+    }
+  }
+
+  /**
+   * Indexes again the entries this consumer read but could not index (their index writes failed),
+   * right away instead of after the idle time the reclaim waits for.
+   */
+  private async retryOwnPending(): Promise<void> {
+    let after = '0';
+    while (!this.closed) {
+      const res = (await this.redis.xreadgroup(
+        'GROUP',
+        RESULTS_GROUP,
+        this.opts.consumer,
+        'COUNT',
+        this.opts.count,
+        'STREAMS',
+        EVENTS_STREAM,
+        after,
+      )) as [string, Entry[]][] | null;
+      const entries = res?.[0]?.[1] ?? [];
+      if (entries.length === 0) return;
+      await this.handle(entries, true);
+      after = entries[entries.length - 1][0];
     }
   }
 
@@ -142,7 +174,11 @@ export class Indexer {
     } while (cursor !== '0-0' && !this.closed);
   }
 
-  private async handle(entries: Entry[]): Promise<void> {
+  /**
+   * Indexes and acknowledges `entries` in order. A failure leaves the entry pending; it stops the
+   * batch (Redis is likely gone; the rest are read again with the entry) unless `tryAll`.
+   */
+  private async handle(entries: Entry[], tryAll = false): Promise<void> {
     for (const [id, fields] of entries) {
       if (this.closed) return;
       const raw = fieldValue(fields, EVENT_FIELD);
@@ -159,9 +195,14 @@ export class Indexer {
         this.metrics.observeIndexed(parsed, outcome.added === 0);
         await this.redis.xack(EVENTS_STREAM, RESULTS_GROUP, id);
       } catch (err) {
-        // Left pending: a later reclaim retries it.
+        // This entry and the rest of the batch stay pending; they are read again from this
+        // consumer's pending list (retryOwnPending), or else reclaimed once idle.
         this.logger.warn({ entry: id, err: (err as Error).message }, 'indexing failed');
         if (this.closed) return;
+        if (!tryAll) {
+          this.retryOwn = true;
+          return;
+        }
       }
     }
   }

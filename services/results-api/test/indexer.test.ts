@@ -3,7 +3,8 @@ import { createLogger } from '@camflow/telemetry';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServices, type TestServices } from '../../../test/support/services.js';
-import { ensureGroup, type ResultsService, startResults } from '../src/index.js';
+import { ensureGroup, Indexer, type ResultsService, startResults } from '../src/index.js';
+import { createMetrics } from '../src/metrics.js';
 import {
   addJobs,
   completed,
@@ -175,6 +176,59 @@ describe('indexer', () => {
       expect(a.text + b.text).toMatch(/camflow_events_reclaimed_total\{[^}]*\} [1-9]/);
     } finally {
       await other.close();
+    }
+  });
+
+  it('indexes events whose indexing failed as soon as Redis answers, not after the idle reclaim', async () => {
+    const runId = 'r-retry-own';
+    await seedRun(redis, { runId });
+    await addJobs(redis, runId, ['f1', 'f2']);
+    await api.close();
+    // Index writes go through `flaky`, which is cut off while the blocking read still delivers.
+    const flaky = new Redis(services.redis.url, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+    });
+    const blocking = new Redis(services.redis.url);
+    await waitFor(() => flaky.status === 'ready');
+    const indexer = new Indexer(flaky, blocking, logger, createMetrics(flaky, []), {
+      consumer: 'retry-own',
+      blockMs: 100,
+      claimIdleMs: 60_000,
+      claimEveryMs: 60_000,
+    });
+    try {
+      await indexer.start();
+      flaky.disconnect();
+      await publish(redis, completed({ jobId: 'f1', runId }));
+      await publish(redis, failed({ jobId: 'f2', runId }));
+      const pendingOwn = async () =>
+        (
+          (await redis.xpending(
+            EVENTS_STREAM,
+            RESULTS_GROUP,
+            '-',
+            '+',
+            10,
+            'retry-own',
+          )) as unknown[]
+        ).length;
+      await waitFor(async () => (await pendingOwn()) >= 1);
+      expect(await redis.scard(redisKeys.runDone(runId))).toBe(0);
+      await flaky.connect();
+      // Well within the 60 s the idle reclaim would wait.
+      await waitFor(
+        async () =>
+          (await redis.scard(redisKeys.runDone(runId))) === 1 &&
+          (await redis.scard(redisKeys.runFailed(runId))) === 1,
+        5000,
+      );
+      await waitFor(async () => (await pendingOwn()) === 0);
+    } finally {
+      await indexer.close();
+      flaky.disconnect();
+      blocking.disconnect();
+      api = await startResults(services.config, { port: 0, logger, indexer: { blockMs: 200 } });
     }
   });
 
