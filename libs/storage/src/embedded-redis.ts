@@ -96,7 +96,8 @@ export async function startRedisServer(
     url,
     process: child,
     close: async () => {
-      if (child.exitCode === null) {
+      // A process killed by a signal has no exit code but a signalCode; it will not exit again.
+      if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
         child.kill('SIGTERM');
         await exited;
