@@ -48,6 +48,11 @@ export interface StartWorkerOptions {
   imageThreads?: number;
   /** BullMQ lock per job (ms); default 60 s, renewed every half of it. */
   lockDuration?: number;
+  /**
+   * How often (ms) this worker looks for jobs whose worker died (their lock expired); default
+   * 30 s. A killed worker's jobs run again within lockDuration plus up to two of these.
+   */
+  stalledInterval?: number;
   /** Worker id written into events; default `<hostname>:<pid>`. */
   workerId?: string;
 }
@@ -172,6 +177,7 @@ export async function startWorker(
     concurrency: config.WORKER_CONCURRENCY,
     // Renewed every half of it. Heavy work runs in threads, so renewals are never late.
     lockDuration: opts.lockDuration ?? 60_000,
+    stalledInterval: opts.stalledInterval ?? 30_000,
     // A job whose worker died is taken again once, then fails ('stalled', see stall-watch.ts).
     maxStalledCount: 1,
   };
