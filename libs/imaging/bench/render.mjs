@@ -1,16 +1,29 @@
 #!/usr/bin/env node
 // Per-image render cost of @camflow/imaging (build first: `npx tsc -b`):
-//   node libs/imaging/bench/render.mjs [--reps N] [--preview DIR]
-// For a 1024x1024 grey JPEG (a synthetic chest X-ray), a 1024x1024 colour JPEG and a 3000x2000
-// colour JPEG: decode and preprocess (context), then renderExplanation with `exact: true` (the
-// whole-map path: camToOriginal, overlay, camStats with Math.log2, 16-bit heatmap; as before,
-// but with the same table-driven kernels and PNG level) against the default streamed path, and
-// the separate stages of each. Figures are the median of N runs (default 9) in one process, so
-// ratios hold even on a loaded machine; absolute numbers depend on the machine and its load.
-// `--baseline` also times the pre-optimisation formulas (pow per pixel, blend per channel, PNG
-// level 6, camStats two passes) reimplemented here, so "before" and "after" share one run.
+//   node libs/imaging/bench/render.mjs [--reps N] [--preview DIR] [--baseline] [--before DIST]
+//
+// Inputs: a 1024x1024 grey JPEG (a synthetic chest X-ray, the pipeline's case), a 1024x1024
+// colour JPEG and a 3000x2000 colour JPEG (gradients, waves and grain: harder on PNG than most
+// photos). For each: decode and preprocess (context), the stages of the whole-map path
+// (camToOriginal, overlayPixels, the overlay's PNG encoding, renderHeatmap16, camStats), then
+// renderExplanation with `exact: true` (that path end to end), by default (rows streamed through
+// the writers), with a JPEG overlay, with PNG level 0 and from the JPEG bytes.
+//
+// "Before" in the same run, for ratios that hold on a loaded machine:
+//   --baseline      the pre-optimisation formulas, reimplemented below (pow and blend per pixel
+//                   and channel, sharp's default PNG level 6, the heatmap deflated at level 6,
+//                   camStats' two passes);
+//   --before DIST   renderExplanation of another build of this library, e.g. commit a8d0f08:
+//     mkdir -p /tmp/old && git archive a8d0f08 libs/imaging/src | tar -x -C /tmp/old &&
+//     echo '{"type":"module"}' > /tmp/old/package.json && ln -s "$PWD/node_modules" /tmp/old &&
+//     npx tsc --outDir /tmp/old/dist --rootDir /tmp/old/libs/imaging/src --module nodenext \
+//       --moduleResolution nodenext --target es2022 --strict --skipLibCheck /tmp/old/libs/imaging/src/index.ts
+//     echo '{"type":"module"}' > /tmp/old/dist/package.json   # then: --before /tmp/old/dist
+//
+// Each figure is the median of N calls (default 9): wall time, and CPU time of the whole process
+// (JavaScript plus libvips and zlib on libuv's thread pool), which is what a busy worker pays.
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
@@ -35,8 +48,10 @@ const { values: args } = parseArgs({
     reps: { type: 'string', default: '9' },
     preview: { type: 'string' },
     baseline: { type: 'boolean', default: false },
+    before: { type: 'string' },
   },
 });
+const before = args.before ? await import(join(resolve(args.before), 'index.js')) : undefined;
 const reps = Number(args.reps);
 
 async function photoJpeg(w, h) {
@@ -48,7 +63,7 @@ async function photoJpeg(w, h) {
         s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
         const smooth = (x * 255) / w + c * 80 + (y * 128) / h;
         const wave = 128 * Math.sin(x / 37) * Math.cos(y / 53);
-        d[(y * w + x) * 3 + c] = (smooth + ((s >>> 24) - 128) * 0.3 + wave) & 255;
+        d[(y * w + x) * 3 + c] = (smooth + ((s >>> 24) - 128) * 0.1 + wave) & 255;
       }
     }
   }
@@ -66,7 +81,9 @@ async function xrayJpeg(n) {
 const cam = {
   width: 8,
   height: 8,
-  data: Float32Array.from({ length: 64 }, (_, i) => Math.max(0, Math.sin(i * 0.7) + (i === 27 ? 3 : 0))),
+  data: Float32Array.from({ length: 64 }, (_, i) =>
+    Math.max(0, Math.sin(i * 0.7) + (i === 27 ? 3 : 0)),
+  ),
 };
 
 // Median wall time and median CPU time (all threads of the process: JavaScript, libvips, zlib
@@ -112,7 +129,8 @@ async function baselineRender(pixels, geometry) {
   const overlay = sharp(ov.data, raw).png().toBuffer();
   const stats = camStats(heat);
   const samples = new Uint16Array(heat.width * heat.height);
-  for (let i = 0; i < samples.length; i++) samples[i] = Math.round(Math.min(1, Math.max(0, heat.data[i])) * 65535);
+  for (let i = 0; i < samples.length; i++)
+    samples[i] = Math.round(Math.min(1, Math.max(0, heat.data[i])) * 65535);
   const stride = heat.width * 2 + 1;
   const rows = Buffer.alloc(heat.height * stride);
   for (let y = 0; y < heat.height; y++) {
@@ -134,8 +152,11 @@ const inputs = [
   ['3000x2000 colour JPEG', await photoJpeg(3000, 2000)],
 ];
 
-const f = ([wall, cpu]) => `${wall.toFixed(1).padStart(7)} ms wall ${cpu.toFixed(1).padStart(7)} ms cpu`;
-console.log(`node ${process.version}, sharp ${sharp.versions.sharp} (libvips ${sharp.versions.vips}), libvips threads ${sharp.concurrency()}, median of ${reps}`);
+const f = ([wall, cpu]) =>
+  `${wall.toFixed(1).padStart(7)} ms wall ${cpu.toFixed(1).padStart(7)} ms cpu`;
+console.log(
+  `node ${process.version}, sharp ${sharp.versions.sharp} (libvips ${sharp.versions.vips}), libvips threads ${sharp.concurrency()}, median of ${reps}`,
+);
 for (const [name, bytes] of inputs) {
   const pixels = await decodeImage(bytes);
   const { geometry } = await preprocess(pixels, seedCard);
@@ -145,16 +166,35 @@ for (const [name, bytes] of inputs) {
     ['decode (context)', await median(() => decodeImage(bytes))],
     ['preprocess (context)', await median(() => preprocess(pixels, seedCard))],
   ];
-  if (args.baseline) rows.push(['BEFORE renderExplanation (old formulas)', await median(() => baselineRender(pixels, geometry))]);
+  if (before)
+    rows.push([
+      'BEFORE: renderExplanation of --before build',
+      await median(() => before.renderExplanation(pixels, geometry, cam)),
+    ]);
+  if (args.baseline)
+    rows.push([
+      'BEFORE: old formulas reimplemented',
+      await median(() => baselineRender(pixels, geometry)),
+    ]);
   rows.push(
     ['exact: camToOriginal', await median(() => camToOriginal(cam, geometry))],
     ['exact: overlayPixels', await median(() => overlayPixels(pixels, heat))],
     ['exact: overlay PNG encode', await median(() => encodePixels(ov))],
     ['exact: renderHeatmap16', await median(() => renderHeatmap16(heat))],
     ['exact: camStats', await median(() => camStats(heat))],
-    ['renderExplanation exact: true', await median(() => renderExplanation(pixels, geometry, cam, { exact: true }))],
+    [
+      'renderExplanation exact: true',
+      await median(() => renderExplanation(pixels, geometry, cam, { exact: true })),
+    ],
     ['renderExplanation (default)', await median(() => renderExplanation(pixels, geometry, cam))],
-    ['renderExplanation, JPEG overlay', await median(() => renderExplanation(pixels, geometry, cam, { format: 'jpeg' }))],
+    [
+      'renderExplanation, JPEG overlay',
+      await median(() => renderExplanation(pixels, geometry, cam, { format: 'jpeg' })),
+    ],
+    [
+      'renderExplanation, compressionLevel 0',
+      await median(() => renderExplanation(pixels, geometry, cam, { compressionLevel: 0 })),
+    ],
     ['renderExplanation from bytes', await median(() => renderExplanation(bytes, geometry, cam))],
   );
   console.log(`\n${name}`);
@@ -165,6 +205,8 @@ for (const [name, bytes] of inputs) {
     const stem = name.split(' ')[0] + (pixels.channels === 1 ? '-grey' : '-colour');
     writeFileSync(join(args.preview, `${stem}-overlay.png`), out.overlay);
     writeFileSync(join(args.preview, `${stem}-heatmap16.png`), out.heatmap);
-    console.log(`  overlay ${(out.overlay.length / 1e6).toFixed(2)} MB, heatmap ${(out.heatmap.length / 1e6).toFixed(2)} MB, written to ${args.preview}`);
+    console.log(
+      `  overlay ${(out.overlay.length / 1e6).toFixed(2)} MB, heatmap ${(out.heatmap.length / 1e6).toFixed(2)} MB, written to ${args.preview}`,
+    );
   }
 }
