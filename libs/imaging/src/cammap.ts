@@ -248,6 +248,7 @@ export function camField(cam: CamGrid, geometry: Geometry, options: CamMapOption
       if (clamp) {
         for (let x = 0; x < bw; x++) {
           const v = 0 + temp[a + x] * wa + temp[b + x] * wb + temp[c + x] * wc + temp[d + x] * wd;
+          // biome-ignore lint/complexity/useMathMinMax: the hot loop; plain compares are cheaper
           out[x] = v < 0 ? 0 : v > 1 ? 1 : v;
         }
       } else {
@@ -260,7 +261,7 @@ export function camField(cam: CamGrid, geometry: Geometry, options: CamMapOption
     for (let x = 0; x < bw; x++) {
       let v = 0;
       for (let k = 0; k < n; k++) v += temp[r0 + k * bw + x] * w[k0 + k];
-      out[x] = clamp ? (v < 0 ? 0 : v > 1 ? 1 : v) : v;
+      out[x] = clamp ? Math.min(1, Math.max(0, v)) : v;
     }
   };
   return {

@@ -200,7 +200,7 @@ export function heatIndexer(gamma: number): HeatIndexer | undefined {
 /** `heatIndex(h, ix.gamma)` through the tables (for float32 values of h). */
 export function indexHeat(h: number, ix: HeatIndexer): number {
   if (!(h > 0)) return ix.coarse[0]; // also NaN, which the direct formula maps to entry 0
-  const c = h < 1 ? h : 1;
+  const c = Math.min(h, 1);
   let k = ix.coarse[(c * COARSE) | 0];
   while (k < 255 && c >= ix.thresholds[k + 1]) k++;
   return k;

@@ -96,7 +96,7 @@ function indexRow(
   for (let x = from; x < to; x++) {
     const h = heat[x];
     if (h > 0) {
-      const c = h < 1 ? h : 1;
+      const c = Math.min(h, 1);
       let k = coarse[(c * 4096) | 0];
       while (k < 255 && c >= thresholds[k + 1]) k++;
       out[x] = k;

@@ -219,7 +219,8 @@ export class StatsRows {
     // Same additions in the same (raster) order as camStats, so the same sums.
     for (let x = from; x < to; x++) {
       const raw = heat[x];
-      const v = raw > 0 ? raw : 0; // NaN and negatives count as 0
+      // biome-ignore lint/complexity/useMathMinMax: NaN must count as 0 (Math.max keeps it)
+      const v = raw > 0 ? raw : 0;
       total += v;
       if (x < bl || x >= br) inBorder += v;
       if (v > peakValue) {
@@ -239,6 +240,7 @@ export class StatsRows {
       for (let x = 0; x < w; x++) {
         if (mask[m0 + x]) {
           const raw = heat[x];
+          // biome-ignore lint/complexity/useMathMinMax: NaN must count as 0 (Math.max keeps it)
           inMask += raw > 0 ? raw : 0;
           maskPixels++;
         }
