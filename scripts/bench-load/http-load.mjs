@@ -1,0 +1,30 @@
+// The results API under a bounded loopback load: autocannon, a fixed duration and a few
+// connections per route, one route at a time.
+import autocannon from 'autocannon';
+
+/** Loads `url` (127.0.0.1 only) for `seconds` with `connections`; returns req/s and latency. */
+export async function loadRoute(url, token, { seconds, connections }) {
+  if (new URL(url).hostname !== '127.0.0.1') throw new Error(`load goes to 127.0.0.1 only: ${url}`);
+  const r = await autocannon({
+    url,
+    connections,
+    duration: seconds,
+    headers: { authorization: `Bearer ${token}` },
+  });
+  return {
+    seconds: r.duration,
+    connections,
+    requests: r.requests.total,
+    requestsPerSecond: r.requests.average,
+    latencyMs: {
+      p50: r.latency.p50,
+      p99: r.latency.p99,
+      mean: r.latency.average,
+      max: r.latency.max,
+    },
+    ok: r['2xx'],
+    non2xx: r.non2xx,
+    errors: r.errors,
+    timeouts: r.timeouts,
+  };
+}
