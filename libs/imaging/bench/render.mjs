@@ -74,7 +74,9 @@ async function photoJpeg(w, h) {
 async function xrayJpeg(n) {
   const s = synthesizeSample({ count: 1, seed: 7, size: n }, 0);
   const raw = { raw: { width: n, height: n, channels: 1 } };
-  return new Uint8Array(await sharp(s.image, raw).jpeg({ quality: 90 }).toBuffer());
+  return new Uint8Array(
+    await sharp(s.image, raw).toColourspace('b-w').jpeg({ quality: 90 }).toBuffer(),
+  );
 }
 
 // An 8x8 CAM with a hot spot and some texture (the seed's layer resolution).
@@ -147,9 +149,9 @@ async function baselineRender(pixels, geometry) {
 }
 
 const inputs = [
-  ['1024x1024 grey JPEG (synthetic X-ray)', await xrayJpeg(1024)],
-  ['1024x1024 colour JPEG', await photoJpeg(1024, 1024)],
-  ['3000x2000 colour JPEG', await photoJpeg(3000, 2000)],
+  ['1024x1024 grey JPEG (synthetic X-ray)', await xrayJpeg(1024), 'xray-1024'],
+  ['1024x1024 colour JPEG', await photoJpeg(1024, 1024), 'colour-1024'],
+  ['3000x2000 colour JPEG', await photoJpeg(3000, 2000), 'colour-3000x2000'],
 ];
 
 const f = ([wall, cpu]) =>
@@ -157,7 +159,7 @@ const f = ([wall, cpu]) =>
 console.log(
   `node ${process.version}, sharp ${sharp.versions.sharp} (libvips ${sharp.versions.vips}), libvips threads ${sharp.concurrency()}, median of ${reps}`,
 );
-for (const [name, bytes] of inputs) {
+for (const [name, bytes, stem] of inputs) {
   const pixels = await decodeImage(bytes);
   const { geometry } = await preprocess(pixels, seedCard);
   const heat = camToOriginal(cam, geometry);
@@ -197,12 +199,11 @@ for (const [name, bytes] of inputs) {
     ],
     ['renderExplanation from bytes', await median(() => renderExplanation(bytes, geometry, cam))],
   );
-  console.log(`\n${name}`);
+  console.log(`\n${name}: ${pixels.channels} channel(s)`);
   for (const [label, ms] of rows) console.log(`  ${label.padEnd(42)} ${f(ms)}`);
   if (args.preview) {
     mkdirSync(args.preview, { recursive: true });
     const out = await renderExplanation(pixels, geometry, cam);
-    const stem = name.split(' ')[0] + (pixels.channels === 1 ? '-grey' : '-colour');
     writeFileSync(join(args.preview, `${stem}-overlay.png`), out.overlay);
     writeFileSync(join(args.preview, `${stem}-heatmap16.png`), out.heatmap);
     console.log(
