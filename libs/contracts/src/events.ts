@@ -59,7 +59,15 @@ export const completionEventSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('job.failed'),
     ...common,
-    error: z.object({ reason: z.string(), message: z.string() }),
+    error: z.object({
+      reason: z.string(),
+      message: z.string(),
+      /**
+       * True when the job ran out of retries on a transient fault (S3 or Redis unreachable):
+       * submitting it again runs it again instead of reusing this result.
+       */
+      retryable: z.boolean().optional(),
+    }),
   }),
 ]);
 export type CompletionEvent = z.infer<typeof completionEventSchema>;

@@ -71,12 +71,15 @@ export async function enqueueExplainJobs(
 
   const toQueue: { name: 'explain'; data: ExplainJob; opts: { jobId: string } }[] = [];
   const events: CompletionEvent[] = [];
+  const rerun: string[] = [];
   ids.forEach((id, i) => {
     for (const [err] of [replies[0], replies[1 + 2 * i], replies[2 + 2 * i]]) if (err) throw err;
     const item = byId.get(id)!;
     const stored = replies[2 + 2 * i][1] as string | null;
     const previous = stored ? parseEvent(stored) : undefined;
-    if (previous) {
+    // A job that ran out of retries on a transient fault (an outage) is run again, not reused.
+    if (previous?.type === 'job.failed' && previous.error.retryable) rerun.push(id);
+    else if (previous) {
       events.push({ ...previous, runId, label: item.label });
       return;
     }
@@ -106,6 +109,17 @@ export async function enqueueExplainJobs(
   if (toQueue.length > 0) {
     await queue.addBulk(toQueue);
     metrics?.jobsEnqueued.inc({ queue: queue.name }, toQueue.length);
+  }
+  // BullMQ keeps failed jobs (removeOnFail), and adding an existing id does nothing: retry them.
+  for (const id of rerun) {
+    const job = await queue.getJob(id);
+    if (!job || !(await job.isFailed())) continue;
+    await job
+      .retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true })
+      .catch(async (err) => {
+        // A concurrent submission may have retried it first; only a job still failed is an error.
+        if (await job.isFailed()) throw err;
+      });
   }
   return { jobIds: ids, queued: toQueue.length, reused: events.length };
 }

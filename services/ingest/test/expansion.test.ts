@@ -7,7 +7,7 @@ import {
   QUEUES,
   redisKeys,
 } from '@camflow/contracts';
-import { Worker } from 'bullmq';
+import { UnrecoverableError, Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { getRun, type IngestService } from '../src/index.js';
 import {
@@ -350,5 +350,84 @@ describe('keys, manifests, empty and missing sources, result reuse', () => {
     const [[, fields]] = await env.redis.xrevrange(EVENTS_STREAM, '+', '-', 'COUNT', 1);
     const republished = JSON.parse(fields[fields.indexOf(EVENT_FIELD) + 1]);
     expect(republished).toMatchObject({ type: 'job.completed', jobId: doneId, runId });
+  });
+
+  test('a job that ran out of retries in an outage is run again; a permanent failure is reused', async () => {
+    const settings = { model: 'xray@1', method: 'gradcam' as const, target: 9 as const };
+    const pinned = async (key: string) => {
+      const head = await env.ts.store.head('data', key);
+      return { bucket: 'data', key, etag: head!.etag };
+    };
+    const outage = await pinned(keys[3]);
+    const corrupt = await pinned(keys[4]);
+    const outageId = explainJobId(outage, settings);
+    const corruptId = explainJobId(corrupt, settings);
+    // The outage job as the worker leaves it: failed and kept by BullMQ, its job.failed stored.
+    await env.queues.realtime.add(
+      'explain',
+      { runId: 'run-earlier', source: outage, settings, submittedAt: 1 },
+      { jobId: outageId },
+    );
+    const connection = env.redis.duplicate();
+    const worker = new Worker(
+      QUEUES.realtime,
+      async () => {
+        throw new UnrecoverableError('ECONNREFUSED');
+      },
+      { connection },
+    );
+    try {
+      await waitFor(
+        async () => (await env.queues.realtime.getJob(outageId))?.isFailed(),
+        10_000,
+        'outage job failed',
+      );
+    } finally {
+      await worker.close();
+      connection.disconnect();
+    }
+    const failedEvent = (source: typeof outage, jobId: string, retryable: boolean) => ({
+      type: 'job.failed',
+      jobId,
+      runId: 'run-earlier',
+      source,
+      model: 'xray@1',
+      method: 'gradcam',
+      target: 9,
+      submittedAt: 1,
+      finishedAt: 2,
+      attempts: retryable ? 6 : 1,
+      error: retryable
+        ? { reason: 'ECONNREFUSED', message: 'connect ECONNREFUSED', retryable: true }
+        : { reason: 'corrupt', message: 'PNG data is corrupt' },
+    });
+    await env.redis.set(
+      redisKeys.result(outageId),
+      JSON.stringify(failedEvent(outage, outageId, true)),
+    );
+    await env.redis.set(
+      redisKeys.result(corruptId),
+      JSON.stringify(failedEvent(corrupt, corruptId, false)),
+    );
+    const streamBefore = await env.redis.xlen(EVENTS_STREAM);
+
+    const r = await submit(svc, {
+      source: { bucket: 'data', keys: [keys[3], keys[4]] },
+      target: 9,
+      priority: 'realtime',
+    });
+    await waitListed(r.body.runId);
+    const job = await env.queues.realtime.getJob(outageId);
+    expect(await job?.getState()).toBe('waiting');
+    expect(job?.attemptsMade).toBe(0);
+    expect(await env.queues.realtime.getJob(corruptId)).toBeUndefined();
+    expect(await env.redis.xlen(EVENTS_STREAM)).toBe(streamBefore + 1);
+    const [[, fields]] = await env.redis.xrevrange(EVENTS_STREAM, '+', '-', 'COUNT', 1);
+    const republished = JSON.parse(fields[fields.indexOf(EVENT_FIELD) + 1]);
+    expect(republished).toMatchObject({
+      type: 'job.failed',
+      jobId: corruptId,
+      runId: r.body.runId,
+    });
   });
 });

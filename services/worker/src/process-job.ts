@@ -171,7 +171,12 @@ export function failedEvent(
   return {
     type: 'job.failed',
     ...common(payload, job, workerId),
-    error: { reason: err.reason, message: err.message },
+    error: {
+      reason: err.reason,
+      message: err.message,
+      // Out of retries on a fault that may pass: a later submission should run it again.
+      ...(err instanceof PermanentError ? {} : { retryable: true }),
+    },
   };
 }
 

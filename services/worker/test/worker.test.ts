@@ -148,6 +148,7 @@ describe('worker (real Redis and S3)', () => {
     expect(failed(bad.id)).toMatchObject({ type: 'job.failed', attempts: 1 });
     expect(['corrupt', 'truncated']).toContain(failed(bad.id).error.reason);
     expect(failed(unknownModel.id).error.reason).toBe('unknown-model');
+    expect(failed(bad.id).error.retryable).toBeUndefined(); // permanent: reused, never rerun
     expect(failed(unknownLayer.id).error).toMatchObject({ reason: 'unknown-layer' });
     expect(failed(unknownLayer.id).error.message).toContain('no.such.layer');
     for (const [queue, id] of [
@@ -262,7 +263,7 @@ describe('worker (real Redis and S3)', () => {
     );
     const e = events.find((x) => x.jobId === job.id) as FailedEvent;
     expect(e).toMatchObject({ type: 'job.failed', attempts: 3, runId: 'run-3' });
-    expect(e.error.reason).toBe('ECONNREFUSED');
+    expect(e.error).toMatchObject({ reason: 'ECONNREFUSED', retryable: true });
     const j = await jobInState(realtime, job.id, 'failed');
     expect(j.attemptsMade).toBe(3);
     expect(events.filter((x) => x.jobId === job.id)).toHaveLength(1); // no event for retried attempts
