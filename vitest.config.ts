@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 const lib = (name: string) =>
   fileURLToPath(new URL(`./libs/${name}/src/index.ts`, import.meta.url));
@@ -24,6 +24,11 @@ export default defineConfig({
   },
   test: {
     include: ['libs/*/test/**/*.test.ts', 'services/*/test/**/*.test.ts', 'test/**/*.test.ts'],
+    // Long fault and load tests run with CAMFLOW_LONG=1 (`npm run test:reliability`), not in `npm test`.
+    exclude:
+      process.env.CAMFLOW_LONG === '1'
+        ? configDefaults.exclude
+        : [...configDefaults.exclude, '**/*.long.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
