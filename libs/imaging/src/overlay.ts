@@ -173,8 +173,8 @@ export class OverlayRows {
     this.indexer = heatIndexer(this.gamma);
     this.index = new Uint8Array(image.width);
     this.zeroIndex = heatIndex(0, this.gamma);
-    // A Buffer, so sharp can take it without a copy.
-    const data = new Uint8Array(Buffer.allocUnsafeSlow(image.width * image.height * 3).buffer);
+    // Its own zeroed ArrayBuffer (not a slice of Node's pool): sharp reads it without a copy.
+    const data = new Uint8Array(Buffer.alloc(image.width * image.height * 3).buffer);
     this.pixels = { width: image.width, height: image.height, channels: 3, data };
   }
 
