@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { EVENTS_STREAM } from '@camflow/contracts';
 import { Redis } from 'ioredis';
 import { makePhantoms, uploadImages } from './bench-load/data.mjs';
-import { loadRoute } from './bench-load/http-load.mjs';
+import { loadRoute, presignCost } from './bench-load/http-load.mjs';
 import { writeReport } from './bench-load/report.mjs';
 import { cpuOf, redisUsedMiB, startSampler } from './bench-load/sampler.mjs';
 import { DATA_BUCKET, startBackends, startServices } from './bench-load/stack.mjs';
@@ -196,6 +196,7 @@ async function main() {
     }),
   };
 
+  http.presign100Ms = await presignCost(stack.store, stack.env.CAMFLOW_OUTPUT_BUCKET);
   const codes = await Promise.all(services.procs.map((p) => p.stop()));
   machine.loadAfter = loadavg();
   const cpu = Object.fromEntries(

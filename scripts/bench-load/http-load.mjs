@@ -28,3 +28,19 @@ export async function loadRoute(url, token, { seconds, connections }) {
     timeouts: r.timeouts,
   };
 }
+
+/**
+ * Milliseconds to presign `n` GET URLs in this process (median of `reps`): what a results page
+ * pays for its overlay links, measured with the same S3 client code the results API uses.
+ */
+export async function presignCost(store, bucket, n = 100, reps = 5) {
+  const times = [];
+  for (let r = 0; r < reps; r++) {
+    const t = performance.now();
+    await Promise.all(
+      Array.from({ length: n }, (_, i) => store.presign(bucket, `load/${r}/${i}/overlay.png`, 900)),
+    );
+    times.push(performance.now() - t);
+  }
+  return times.sort((a, b) => a - b)[Math.floor(reps / 2)];
+}
