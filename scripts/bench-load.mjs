@@ -4,15 +4,16 @@
 // docs/BENCHMARKS.md (between the load markers) and .camflow/reliability/load.jsonl.
 //
 //   npm run bench:load          (tsc -b && node scripts/bench-load.mjs)
+//   node scripts/bench-load.mjs --report-only   (re-render the last run's saved figures)
 //
 // Settings (env): BENCH_LOAD_IMAGES (20000), BENCH_LOAD_DISTINCT (300 phantoms), BENCH_LOAD_SIZE
 // (64 px), BENCH_LOAD_NF (4), BENCH_LOAD_WORKERS (3), BENCH_LOAD_BATCH (16),
 // BENCH_LOAD_CONCURRENCY (32 jobs per worker), BENCH_LOAD_TIMEOUT_S (900),
 // BENCH_LOAD_HTTP_SECONDS (20), BENCH_LOAD_HTTP_CONNECTIONS (4), BENCH_LOAD_DOCS (1: write docs),
 // BENCH_LOAD_DOC_PATH (docs/BENCHMARKS.md).
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { EVENTS_STREAM } from '@camflow/contracts';
 import { Redis } from 'ioredis';
 import { makePhantoms, uploadImages } from './bench-load/data.mjs';
@@ -48,6 +49,9 @@ const command = `${Object.entries(process.env)
   .filter(([k]) => k.startsWith('BENCH_LOAD_'))
   .map(([k, v]) => `${k}=${v} `)
   .join('')}node scripts/bench-load.mjs`;
+
+/** The last run's raw figures (samples included), for --report-only. */
+const FIGURES = join(import.meta.dirname, '../.camflow/load/figures.json');
 
 const cleanups = [];
 let workDir;
@@ -232,6 +236,8 @@ async function main() {
     cpuSeconds: cpu,
     http,
   };
+  await mkdir(dirname(FIGURES), { recursive: true });
+  await writeFile(FIGURES, JSON.stringify(figures));
   await writeReport(figures, { docs: opts.docs });
 }
 
@@ -262,7 +268,11 @@ async function workerExecutions(workers) {
 }
 
 try {
-  await main();
+  if (process.argv.includes('--report-only')) {
+    await writeReport(JSON.parse(await readFile(FIGURES, 'utf8')), { docs: opts.docs });
+  } else {
+    await main();
+  }
 } catch (err) {
   console.error(`bench:load failed: ${err instanceof Error ? err.stack : String(err)}`);
   await printServiceLogs();
