@@ -90,7 +90,8 @@ test('S3 down longer than the retry budget: failures are retryable and a re-subm
   await new Promise((r) => setTimeout(r, downMs));
   await p.startS3();
 
-  const first = await finishRun(p, run, 180_000);
+  // Outputs are checked after the re-submitted run: the outage cut some uploads in half.
+  const first = await finishRun(p, run, 180_000, false);
   const failed = first.items.filter((i) => i.status === 'failed');
   const retryable = failed.filter(
     (i) => (i.error as { retryable?: boolean } | undefined)?.retryable === true,

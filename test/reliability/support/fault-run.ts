@@ -51,18 +51,25 @@ export function waitForProgress(
   return p.api.waitFor(run.runId, (s) => s.completed + s.failed >= need, timeoutMs);
 }
 
-/** Waits for the run to finish, then reads every result and lists every output. */
+/**
+ * Waits for the run to finish, then reads every result and lists every output. `listOutputs:
+ * false` skips the listing (s3rver cannot list a prefix holding an object whose upload it was
+ * stopped in the middle of, until a retry writes that object again).
+ */
 export async function finishRun(
   p: Pipeline,
   run: StartedRun,
   timeoutMs = 120_000,
+  listOutputs = true,
 ): Promise<FinishedRun> {
   const status = await p.api.waitFor(run.runId, undefined, timeoutMs).catch((err: Error) => {
     throw new Error(`${err.message}\nservice logs:\n${p.logTail()}`);
   });
   const doneAt = Date.now();
   const items = await p.api.results(run.runId);
-  const objects = new Set(await p.outputObjects(`explanations/${DATA_BUCKET}/${run.prefix}`));
+  const objects = new Set(
+    listOutputs ? await p.outputObjects(`explanations/${DATA_BUCKET}/${run.prefix}`) : [],
+  );
   const complete = items.filter(
     (i) =>
       i.status === 'completed' &&
