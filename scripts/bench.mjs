@@ -4,13 +4,15 @@
 // Debian's torch is installed. Figures are ratios measured in one run; absolute numbers depend
 // on the machine and its load.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cli = join(root, 'services/cli/bin/camflow.js');
 const seconds = process.env.BENCH_SECONDS ?? '20';
+const loadBefore = loadavg()[0];
 const cache = join(root, '.camflow');
 const model = join(cache, 'xray-nf64-256.onnx');
 mkdirSync(cache, { recursive: true });
@@ -103,3 +105,29 @@ process.stdout.write(
     `${memory.rssAfterMB} MB after ${memory.calls} more (growth ${memory.growthMB} MB, V8 heap ${memory.heapGrowthMB} MB)\n`,
 );
 process.stdout.write(`full figures: ${join(cache, 'bench.json')}\n`);
+
+// The engine section of docs/BENCHMARKS.md (other sections belong to other benchmarks).
+const doc = join(root, 'docs/BENCHMARKS.md');
+const section = [
+  '<!-- engine:start -->',
+  '## Engine (issue 2, "Performance")',
+  '',
+  `Measured ${new Date().toISOString()} with \`BENCH_SECONDS=${seconds} npm run bench\` on ${cpus().length} CPU cores`,
+  `(${cpus()[0]?.model.trim()}), Node ${process.version}; load average ${loadBefore.toFixed(2)} at the start and`,
+  `${loadavg()[0].toFixed(2)} at the end. Model: the seed's XRayClassifier (nf=64, 256x256, random weights),`,
+  "Grad-CAM at `resnet_blocks.4`. `camflow bench` interleaves the unmodified model's forward and the",
+  'compiled Grad-CAM graph in one process on the same inputs, so the ratio is robust to load; the',
+  "seed's PyTorch method (forward + full backward with hooks, Debian's torch) ran right after, in",
+  'another process, so its comparison is not.',
+  '',
+  ...lines,
+  '',
+  `Engine memory: RSS ${memory.rssAfterWarmupMB} MB after a ${memory.warmupCalls}-call warm-up, ${memory.rssAfterMB} MB after`,
+  `${memory.calls} more explain calls (growth ${memory.growthMB} MB; V8 heap ${memory.heapGrowthMB} MB).`,
+  '<!-- engine:end -->',
+].join('\n');
+const old = existsSync(doc) ? readFileSync(doc, 'utf8') : '# Benchmarks\n';
+const marked = /<!-- engine:start -->[\s\S]*?<!-- engine:end -->/;
+const next = marked.test(old) ? old.replace(marked, section) : `${section}\n\n${old}`;
+writeFileSync(doc, next);
+process.stdout.write(`engine section written to ${doc}\n`);
