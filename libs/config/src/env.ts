@@ -24,6 +24,14 @@ export const envSchema = z.object({
   CAMFLOW_INTRA_OP_THREADS: int(1).optional(),
   /** Worker metrics and health listener (unset: none). */
   WORKER_METRICS_PORT: int(0).optional(),
+  /**
+   * How soon a dead worker's jobs run again: BullMQ's job lock and stalled-job check (ms). A
+   * killed worker's jobs are taken again within the lock plus up to two checks.
+   */
+  WORKER_LOCK_MS: int(1000).default(60_000),
+  WORKER_STALLED_INTERVAL_MS: int(1000).default(30_000),
+  /** Completion events a dead results API left pending are reclaimed after this idle time (ms). */
+  RESULTS_CLAIM_IDLE_MS: int(1000).default(60_000),
   /** Where workers cache models pulled from the model bucket. */
   CAMFLOW_CACHE_DIR: z.string().optional(),
   /** For the operator CLI (`camflow runs ...`): where the services are and the token to use. */

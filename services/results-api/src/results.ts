@@ -93,7 +93,10 @@ export async function startResults(
     if (opts.indexer !== false) {
       const blocking = redis.duplicate();
       blocking.on('error', () => {});
-      indexer = new Indexer(redis, blocking, logger, metrics, opts.indexer || {});
+      indexer = new Indexer(redis, blocking, logger, metrics, {
+        claimIdleMs: config.RESULTS_CLAIM_IDLE_MS,
+        ...(opts.indexer || {}),
+      });
       await indexer.start();
     }
     app = await buildApp({ ctx, tokens, metrics, queues, hub });

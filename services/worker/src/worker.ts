@@ -176,8 +176,8 @@ export async function startWorker(
     connection: redis,
     concurrency: config.WORKER_CONCURRENCY,
     // Renewed every half of it. Heavy work runs in threads, so renewals are never late.
-    lockDuration: opts.lockDuration ?? 60_000,
-    stalledInterval: opts.stalledInterval ?? 30_000,
+    lockDuration: opts.lockDuration ?? config.WORKER_LOCK_MS,
+    stalledInterval: opts.stalledInterval ?? config.WORKER_STALLED_INTERVAL_MS,
     // A job whose worker died is taken again once, then fails ('stalled', see stall-watch.ts).
     maxStalledCount: 1,
   };
