@@ -2,11 +2,11 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Config } from '@camflow/config';
-import { Engine } from '@camflow/engine';
+import { Engine, type EngineOptions } from '@camflow/engine';
 import { camStats, camToOriginal, preprocess, seedCard } from '@camflow/imaging';
 import { usage } from '../args.js';
-import { formatEvaluation, type ImageOutcome, summarise } from '../evaluation.js';
-import { loadModelSource, readBytes } from '../model-source.js';
+import { type Evaluation, formatEvaluation, type ImageOutcome, summarise } from '../evaluation.js';
+import { loadModelSource, type ModelSource, readBytes } from '../model-source.js';
 import { UsageError } from '../usage.js';
 import { engineOptions } from './runtime-options.js';
 
@@ -33,78 +33,12 @@ export async function evaluateCommand(argv: string[], config: Config): Promise<n
   );
   if (!values.data) throw new UsageError('--data is required (a folder written by camflow synth)');
   const source = await loadModelSource(values.model, values.card);
-  const card = source.card ?? seedCard;
-  const rows = await readLabels(values.data);
-  const limit = values.limit ? Number(values.limit) : rows.length;
-  const selected = rows.slice(0, limit);
-  const classes = card.output.classes;
-  const positive =
-    classes.length > 1
-      ? Math.max(
-          0,
-          classes.findIndex((c) => /pneumonia|positive/i.test(c)),
-        )
-      : 0;
-  const engine = Engine.load(source.bytes, engineOptions(config));
-  const outcomes: ImageOutcome[] = [];
-  const tty = !values.json && process.stderr.isTTY;
-  try {
-    for (let i = 0; i < selected.length; i += BATCH) {
-      const chunk = selected.slice(i, i + BATCH);
-      const pre = await Promise.all(
-        chunk.map(async (r) => {
-          const bytes = await readBytes(join(values.data as string, 'images', r.file), 'image');
-          return { row: r, p: await preprocess(bytes, card) };
-        }),
-      );
-      const per = pre[0].p.tensor.length;
-      const data = new Float32Array(per * pre.length);
-      pre.forEach((x, k) => {
-        data.set(x.p.tensor, k * per);
-      });
-      const r = await engine.explain(
-        { data, dims: [pre.length, ...pre[0].p.shape] },
-        {
-          layer: values.layer ?? card.layer,
-          method: (values.method ?? card.method ?? 'gradcam') as 'gradcam',
-          target: positive,
-        },
-      );
-      const [, h, w] = r.cams.dims;
-      for (const [k, x] of pre.entries()) {
-        const scores = r.scores.subarray(k * r.numClasses, (k + 1) * r.numClasses);
-        const predicted =
-          r.numClasses === 1 ? (scores[0] >= 0.5 ? 1 : 0) : argmax(scores) === positive ? 1 : 0;
-        const heat = camToOriginal(
-          { width: w, height: h, data: r.cams.data.subarray(k * h * w, (k + 1) * h * w) },
-          x.p.geometry,
-        );
-        const lesion =
-          x.row.label === 1
-            ? await camStats(heat, { mask: await mask(values.data, 'masks', x.row.file) })
-            : undefined;
-        const marker = x.row.marker
-          ? await camStats(heat, { mask: await mask(values.data, 'markers', x.row.file) })
-          : undefined;
-        const plain = lesion ?? marker ?? (await camStats(heat));
-        outcomes.push({
-          label: x.row.label,
-          predicted,
-          hasMarker: x.row.marker,
-          peakInLesion: lesion?.peakInMask ?? null,
-          lesionEnergy: lesion?.maskEnergy ?? null,
-          peakOnMarker: marker?.peakInMask ?? null,
-          markerEnergy: marker?.maskEnergy ?? null,
-          borderEnergy: plain.borderEnergy,
-        });
-      }
-      if (tty) process.stderr.write(`\revaluate: ${outcomes.length}/${selected.length}`);
-    }
-  } finally {
-    if (tty) process.stderr.write('\n');
-    await engine.close();
-  }
-  const e = summarise(outcomes);
+  const e = await evaluateModel(source, values.data, engineOptions(config), {
+    layer: values.layer,
+    method: values.method,
+    limit: values.limit ? Number(values.limit) : undefined,
+    progress: !values.json && process.stderr.isTTY,
+  });
   if (values.json) process.stdout.write(`${JSON.stringify({ model: source.name, ...e })}\n`);
   else process.stdout.write(`${formatEvaluation(source.name, e)}\n`);
   return 0;
@@ -137,4 +71,85 @@ function argmax(xs: Float32Array): number {
   let best = 0;
   for (let i = 1; i < xs.length; i++) if (xs[i] > xs[best]) best = i;
   return best;
+}
+
+/** Runs a model over a synthetic data set (a `camflow synth` folder) and sums up the audit figures. */
+export async function evaluateModel(
+  source: ModelSource,
+  dataDir: string,
+  runtime: EngineOptions,
+  opts: { layer?: string; method?: string; limit?: number; progress?: boolean } = {},
+): Promise<Evaluation> {
+  const card = source.card ?? seedCard;
+  const rows = await readLabels(dataDir);
+  const limit = opts.limit ?? rows.length;
+  const selected = rows.slice(0, limit);
+  const classes = card.output.classes;
+  const positive =
+    classes.length > 1
+      ? Math.max(
+          0,
+          classes.findIndex((c) => /pneumonia|positive/i.test(c)),
+        )
+      : 0;
+  const engine = Engine.load(source.bytes, runtime);
+  const outcomes: ImageOutcome[] = [];
+  const tty = opts.progress === true;
+  try {
+    for (let i = 0; i < selected.length; i += BATCH) {
+      const chunk = selected.slice(i, i + BATCH);
+      const pre = await Promise.all(
+        chunk.map(async (r) => {
+          const bytes = await readBytes(join(dataDir, 'images', r.file), 'image');
+          return { row: r, p: await preprocess(bytes, card) };
+        }),
+      );
+      const per = pre[0].p.tensor.length;
+      const data = new Float32Array(per * pre.length);
+      pre.forEach((x, k) => {
+        data.set(x.p.tensor, k * per);
+      });
+      const r = await engine.explain(
+        { data, dims: [pre.length, ...pre[0].p.shape] },
+        {
+          layer: opts.layer ?? card.layer,
+          method: (opts.method ?? card.method ?? 'gradcam') as 'gradcam',
+          target: positive,
+        },
+      );
+      const [, h, w] = r.cams.dims;
+      for (const [k, x] of pre.entries()) {
+        const scores = r.scores.subarray(k * r.numClasses, (k + 1) * r.numClasses);
+        const predicted =
+          r.numClasses === 1 ? (scores[0] >= 0.5 ? 1 : 0) : argmax(scores) === positive ? 1 : 0;
+        const heat = camToOriginal(
+          { width: w, height: h, data: r.cams.data.subarray(k * h * w, (k + 1) * h * w) },
+          x.p.geometry,
+        );
+        const lesion =
+          x.row.label === 1
+            ? await camStats(heat, { mask: await mask(dataDir, 'masks', x.row.file) })
+            : undefined;
+        const marker = x.row.marker
+          ? await camStats(heat, { mask: await mask(dataDir, 'markers', x.row.file) })
+          : undefined;
+        const plain = lesion ?? marker ?? (await camStats(heat));
+        outcomes.push({
+          label: x.row.label,
+          predicted,
+          hasMarker: x.row.marker,
+          peakInLesion: lesion?.peakInMask ?? null,
+          lesionEnergy: lesion?.maskEnergy ?? null,
+          peakOnMarker: marker?.peakInMask ?? null,
+          markerEnergy: marker?.maskEnergy ?? null,
+          borderEnergy: plain.borderEnergy,
+        });
+      }
+      if (tty) process.stderr.write(`\revaluate: ${outcomes.length}/${selected.length}`);
+    }
+  } finally {
+    if (tty) process.stderr.write('\n');
+    await engine.close();
+  }
+  return summarise(outcomes);
 }

@@ -1,6 +1,9 @@
 import { encodeSamplePngs, synthesizeSample } from '@camflow/imaging';
 import type { ObjectStore } from '@camflow/storage';
 
+/** Share of pneumonia phantoms that carry the hospital marker (the shortcut a model can learn). */
+export const DEMO_SHORTCUT = 0.8;
+
 export interface DemoDataset {
   prefix: string;
   manifestKey: string;
@@ -18,7 +21,7 @@ export async function uploadDemoDataset(
   store: ObjectStore,
   opts: { count: number; seed: number; prefix: string; onProgress?: (done: number) => void },
 ): Promise<DemoDataset> {
-  const synth = { count: opts.count, seed: opts.seed, size: 256, shortcut: 0.8 };
+  const synth = { count: opts.count, seed: opts.seed, size: 256, shortcut: DEMO_SHORTCUT };
   const lines = ['key,label'];
   let positives = 0;
   let markers = 0;

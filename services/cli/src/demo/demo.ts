@@ -4,15 +4,19 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Config } from '@camflow/config';
-import { encodeSamplePngs, synthesizeSample } from '@camflow/imaging';
+import { encodeSamplePngs, synthesizeSample, writeSynthDataset } from '@camflow/imaging';
 import { pushModel } from '@camflow/ingest';
 import { ApiClient } from '../api-client.js';
 import { positiveInt, usage } from '../args.js';
+import { evaluateModel } from '../commands/evaluate.js';
 import { watch } from '../commands/runs.js';
+import { engineOptions } from '../commands/runtime-options.js';
+import { formatEvaluation } from '../evaluation.js';
+import { loadModelSource } from '../model-source.js';
 import { ProgressBar } from '../progress.js';
-import { uploadDemoDataset } from './dataset.js';
+import { DEMO_SHORTCUT, uploadDemoDataset } from './dataset.js';
 import { startDemoStack } from './stack.js';
-import { formatSummaries, summariseRun } from './summary.js';
+import { auditVerdict, formatSummaries, summariseRun } from './summary.js';
 
 /** The reference models trained on the phantoms (test/fixtures/models). */
 const MODELS_DIR = fileURLToPath(new URL('../../../../test/fixtures/models/', import.meta.url));
@@ -111,6 +115,18 @@ export async function demoCommand(
     for (const r of runs) summaries.push(await summariseRun(api, r.model, r.runId));
     say('');
     say(formatSummaries(summaries));
+    // The audit with ground truth: the same phantoms with their lesion and marker masks.
+    const dataDir = join(dir, 'audit-data');
+    await writeSynthDataset({ out: dataDir, count, seed, size: 256, shortcut: DEMO_SHORTCUT });
+    const audits = [];
+    for (const m of models) {
+      const source = await loadModelSource(join(modelsDir, m));
+      audits.push({ model: m, e: await evaluateModel(source, dataDir, engineOptions(config)) });
+    }
+    say('');
+    for (const a of audits) say(formatEvaluation(`${a.model}@1`, a.e));
+    say('');
+    say(auditVerdict(audits));
     say('');
     for (const r of runs) {
       const html = await api.requestText('results', 'GET', `/v1/runs/${r.runId}/report`);

@@ -1,4 +1,5 @@
 import type { ApiClient } from '../api-client.js';
+import type { Evaluation } from '../evaluation.js';
 
 interface ResultItem {
   status: 'completed' | 'failed';
@@ -54,25 +55,34 @@ export async function summariseRun(
   };
 }
 
-/** The closing table and verdict. */
+/** The closing table of what the pipeline's results say per run. */
 export function formatSummaries(rows: RunSummary[]): string {
   const pct = (x: number) => (Number.isNaN(x) ? 'n/a' : `${(100 * x).toFixed(1)}%`);
-  const lines = [
-    'model              images  accuracy  flagged  mean border energy',
+  return [
+    'pipeline results   images  accuracy  flagged  mean border energy',
     ...rows.map(
       (r) =>
         `${r.model.padEnd(18)} ${String(r.images).padStart(6)}  ${pct(r.accuracy).padStart(8)}  ${pct(r.flagged).padStart(7)}  ${r.meanBorderEnergy.toFixed(3).padStart(18)}`,
     ),
-  ];
-  const worst = [...rows].sort((a, b) => b.flagged - a.flagged)[0];
-  const best = [...rows].sort((a, b) => a.flagged - b.flagged)[0];
-  if (rows.length > 1 && worst.flagged > best.flagged) {
-    lines.push(
-      '',
-      `${worst.model} is flagged on ${pct(worst.flagged)} of images: its Grad-CAM heat sits in the border band, ` +
-        'where the hospital marker is, not on the lungs.',
-      `${best.model} is flagged on ${pct(best.flagged)}: it looks at the lungs.`,
-    );
+  ].join('\n');
+}
+
+/**
+ * What the audit shows, from the ground-truth masks: which model's CAM sits on the hospital
+ * marker rather than on the lesions. Says so only when the figures differ clearly.
+ */
+export function auditVerdict(audits: { model: string; e: Evaluation }[]): string {
+  if (audits.length < 2) return '';
+  const byMarker = [...audits].sort((a, b) => b.e.markerEnergy - a.e.markerEnergy);
+  const [worst, best] = [byMarker[0], byMarker[byMarker.length - 1]];
+  const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
+  const ratio = worst.e.markerEnergy / Math.max(best.e.markerEnergy, 1e-6);
+  if (!(ratio >= 3) || !(worst.e.pointingGame.rate < best.e.pointingGame.rate)) {
+    return "verdict: the two models' CAMs do not differ clearly on this data; see the reports.";
   }
-  return lines.join('\n');
+  return [
+    `verdict: ${worst.model} puts ${ratio.toFixed(0)}x more CAM energy on the hospital marker than ${best.model}`,
+    `(${worst.e.markerEnergy.toFixed(3)} vs ${best.e.markerEnergy.toFixed(3)}), and its CAM peak lands inside the lesion on`,
+    `${pct(worst.e.pointingGame.rate)} of pneumonia images against ${pct(best.e.pointingGame.rate)}: it learned the marker, not the lungs.`,
+  ].join('\n');
 }
