@@ -1,0 +1,47 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { runCli } from './run-cli.js';
+
+const models = join(import.meta.dirname, '../../../test/fixtures/models');
+const data = join(mkdtempSync(join(tmpdir(), 'camflow-eval-')), 'heldout');
+
+describe('camflow evaluate on the reference models', () => {
+  test('shows plainly that the shortcut model looks at the marker and the clean one at the lesions', async () => {
+    // Held-out phantoms: a seed not used in training, most pneumonia images with the marker.
+    const synth = await runCli([
+      'synth',
+      '--out',
+      data,
+      '--count',
+      '60',
+      '--seed',
+      '23',
+      '--shortcut',
+      '0.95',
+    ]);
+    expect(synth.code).toBe(0);
+    const run = async (model: string) => {
+      const r = await runCli([
+        'evaluate',
+        '--model',
+        join(models, model),
+        '--data',
+        data,
+        '--json',
+      ]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      return JSON.parse(r.stdout);
+    };
+    const clean = await run('xray-clean');
+    const shortcut = await run('xray-shortcut');
+    expect(clean.images).toBe(60);
+    expect(clean.accuracy).toBeGreaterThanOrEqual(0.9);
+    expect(shortcut.accuracy).toBeGreaterThanOrEqual(0.85);
+    expect(clean.pointingGame.rate).toBeGreaterThan(shortcut.pointingGame.rate + 0.2);
+    expect(shortcut.markerEnergy).toBeGreaterThan(5 * clean.markerEnergy);
+    expect(clean.markerPeak.onMarker).toBe(0);
+  });
+});
