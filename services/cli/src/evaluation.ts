@@ -5,8 +5,11 @@ export interface ImageOutcome {
   hasMarker: boolean;
   /** The CAM peak lies in the lesion mask (positives). */
   peakInLesion: boolean | null;
+  /** The region of the CAM's hottest cell (at the layer's resolution) touches the lesion. */
+  peakCellInLesion?: boolean | null;
   lesionEnergy: number | null;
   peakOnMarker: boolean | null;
+  peakCellOnMarker?: boolean | null;
   markerEnergy: number | null;
   borderEnergy: number | null;
 }
@@ -16,11 +19,11 @@ export interface Evaluation {
   accuracy: number;
   confusion: { tp: number; fp: number; fn: number; tn: number };
   /** Fraction of positive images whose CAM peak falls inside the lesion mask. */
-  pointingGame: { positives: number; hits: number; rate: number };
+  pointingGame: { positives: number; hits: number; rate: number; cellRate: number };
   /** Mean fraction of CAM energy inside the lesion mask, over positives. */
   lesionEnergy: number;
   /** Over images carrying a marker: how often the CAM peak is on it. */
-  markerPeak: { withMarker: number; onMarker: number; rate: number };
+  markerPeak: { withMarker: number; onMarker: number; rate: number; cellRate: number };
   markerEnergy: number;
   borderEnergy: number;
 }
@@ -46,9 +49,19 @@ export function summarise(outcomes: ImageOutcome[]): Evaluation {
     images: outcomes.length,
     accuracy: rate(c.tp + c.tn, outcomes.length),
     confusion: c,
-    pointingGame: { positives: positives.length, hits, rate: rate(hits, positives.length) },
+    pointingGame: {
+      positives: positives.length,
+      hits,
+      rate: rate(hits, positives.length),
+      cellRate: rate(positives.filter((o) => o.peakCellInLesion === true).length, positives.length),
+    },
     lesionEnergy: mean(positives.map((o) => o.lesionEnergy)),
-    markerPeak: { withMarker: marked.length, onMarker, rate: rate(onMarker, marked.length) },
+    markerPeak: {
+      withMarker: marked.length,
+      onMarker,
+      rate: rate(onMarker, marked.length),
+      cellRate: rate(marked.filter((o) => o.peakCellOnMarker === true).length, marked.length),
+    },
     markerEnergy: mean(marked.map((o) => o.markerEnergy)),
     borderEnergy: mean(outcomes.map((o) => o.borderEnergy)),
   };
@@ -62,9 +75,9 @@ export function formatEvaluation(model: string, e: Evaluation): string {
   return [
     `model ${model}: ${e.images} images`,
     `  accuracy          ${pct(e.accuracy)}   (TP ${tp}, FP ${fp}, FN ${fn}, TN ${tn})`,
-    `  pointing game     ${pct(e.pointingGame.rate)}   (CAM peak inside the lesion on ${e.pointingGame.hits} of ${e.pointingGame.positives} positives)`,
+    `  pointing game     ${pct(e.pointingGame.rate)}   (CAM peak inside the lesion on ${e.pointingGame.hits} of ${e.pointingGame.positives} positives; hottest layer cell on it: ${pct(e.pointingGame.cellRate)})`,
     `  lesion energy     ${f(e.lesionEnergy)}   (mean CAM energy inside the lesion, positives)`,
-    `  peak on marker    ${pct(e.markerPeak.rate)}   (${e.markerPeak.onMarker} of ${e.markerPeak.withMarker} images with a marker)`,
+    `  peak on marker    ${pct(e.markerPeak.rate)}   (${e.markerPeak.onMarker} of ${e.markerPeak.withMarker} images with a marker; hottest layer cell on it: ${pct(e.markerPeak.cellRate)})`,
     `  marker energy     ${f(e.markerEnergy)}   (mean CAM energy on the marker)`,
     `  border energy     ${f(e.borderEnergy)}   (mean CAM energy in the 10% border band)`,
   ].join('\n');

@@ -43,5 +43,8 @@ describe('camflow evaluate on the reference models', () => {
     expect(clean.pointingGame.rate).toBeGreaterThan(shortcut.pointingGame.rate + 0.2);
     expect(shortcut.markerEnergy).toBeGreaterThan(5 * clean.markerEnergy);
     expect(clean.markerPeak.onMarker).toBe(0);
+    // The shortcut model's hottest layer cell sits on the marker for most marked images.
+    expect(shortcut.markerPeak.cellRate).toBeGreaterThan(0.5);
+    expect(clean.markerPeak.cellRate).toBeLessThan(0.1);
   });
 });

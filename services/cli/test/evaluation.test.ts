@@ -31,9 +31,9 @@ describe('summarise', () => {
     ]);
     expect(e.confusion).toEqual({ tp: 1, fp: 1, fn: 1, tn: 1 });
     expect(e.accuracy).toBe(0.5);
-    expect(e.pointingGame).toEqual({ positives: 2, hits: 1, rate: 0.5 });
+    expect(e.pointingGame).toMatchObject({ positives: 2, hits: 1, rate: 0.5 });
     expect(e.lesionEnergy).toBeCloseTo(0.4, 10);
-    expect(e.markerPeak).toEqual({ withMarker: 2, onMarker: 1, rate: 0.5 });
+    expect(e.markerPeak).toMatchObject({ withMarker: 2, onMarker: 1, rate: 0.5 });
     expect(e.markerEnergy).toBeCloseTo(0.3, 10);
     expect(formatEvaluation('m@1', e)).toMatch(/pointing game\s+50\.0%/);
   });

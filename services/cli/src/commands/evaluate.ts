@@ -3,7 +3,15 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Config } from '@camflow/config';
 import { Engine, type EngineOptions } from '@camflow/engine';
-import { camStats, camToOriginal, preprocess, seedCard } from '@camflow/imaging';
+import {
+  camStats,
+  camToOriginal,
+  decodeMask,
+  type Geometry,
+  type Mask,
+  preprocess,
+  seedCard,
+} from '@camflow/imaging';
 import { usage } from '../args.js';
 import { type Evaluation, formatEvaluation, type ImageOutcome, summarise } from '../evaluation.js';
 import { loadModelSource, type ModelSource, readBytes } from '../model-source.js';
@@ -126,19 +134,25 @@ export async function evaluateModel(
           { width: w, height: h, data: r.cams.data.subarray(k * h * w, (k + 1) * h * w) },
           x.p.geometry,
         );
-        const lesion =
+        const cam = r.cams.data.subarray(k * h * w, (k + 1) * h * w);
+        const cell = peakCellRegion(cam, w, h, x.p.geometry);
+        const lesionMask =
           x.row.label === 1
-            ? await camStats(heat, { mask: await mask(dataDir, 'masks', x.row.file) })
+            ? await decodeMask(await mask(dataDir, 'masks', x.row.file))
             : undefined;
-        const marker = x.row.marker
-          ? await camStats(heat, { mask: await mask(dataDir, 'markers', x.row.file) })
+        const markerMask = x.row.marker
+          ? await decodeMask(await mask(dataDir, 'markers', x.row.file))
           : undefined;
+        const lesion = lesionMask ? await camStats(heat, { mask: lesionMask }) : undefined;
+        const marker = markerMask ? await camStats(heat, { mask: markerMask }) : undefined;
         const plain = lesion ?? marker ?? (await camStats(heat));
         outcomes.push({
           label: x.row.label,
           predicted,
           hasMarker: x.row.marker,
           peakInLesion: lesion?.peakInMask ?? null,
+          peakCellInLesion: lesionMask ? regionTouches(lesionMask, cell) : null,
+          peakCellOnMarker: markerMask ? regionTouches(markerMask, cell) : null,
           lesionEnergy: lesion?.maskEnergy ?? null,
           peakOnMarker: marker?.peakInMask ?? null,
           markerEnergy: marker?.maskEnergy ?? null,
@@ -152,4 +166,39 @@ export async function evaluateModel(
     await engine.close();
   }
   return summarise(outcomes);
+}
+
+interface Region {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+}
+
+/**
+ * The original-image region of the CAM's hottest cell (the layer's argmax cell mapped back
+ * through the crop or letterbox): the pointing game at the layer's own resolution.
+ */
+export function peakCellRegion(cam: ArrayLike<number>, w: number, h: number, g: Geometry): Region {
+  let best = 0;
+  for (let i = 1; i < w * h; i++) if (cam[i] > cam[best]) best = i;
+  const cx = best % w;
+  const cy = Math.floor(best / w);
+  const sx = g.original.width / g.resized.width;
+  const sy = g.original.height / g.resized.height;
+  // tensor -> resized: minus the letterbox padding, plus the crop offset
+  const tx = (t: number) => (t * g.tensor.width - g.padding.left + g.crop.left) * sx;
+  const ty = (t: number) => (t * g.tensor.height - g.padding.top + g.crop.top) * sy;
+  return { x0: tx(cx / w), x1: tx((cx + 1) / w), y0: ty(cy / h), y1: ty((cy + 1) / h) };
+}
+
+/** Whether any mask pixel lies inside the region. */
+export function regionTouches(mask: Mask, r: Region): boolean {
+  const x0 = Math.max(0, Math.floor(r.x0));
+  const y0 = Math.max(0, Math.floor(r.y0));
+  const x1 = Math.min(mask.width, Math.ceil(r.x1));
+  const y1 = Math.min(mask.height, Math.ceil(r.y1));
+  for (let y = y0; y < y1; y++)
+    for (let x = x0; x < x1; x++) if (mask.data[y * mask.width + x]) return true;
+  return false;
 }
