@@ -51,6 +51,10 @@ describe('ImagePool (image worker threads)', () => {
     expect(pool.queued).toBe(4); // two per thread are running
     all.push(run(6, 'realtime'));
     await Promise.all(all);
-    expect(order.indexOf('realtime6')).toBeLessThanOrEqual(2);
+    // The realtime task takes the first free slot, ahead of the 4 queued bulk tasks. The two
+    // that were running finish around it, and one queued bulk task that starts just after it
+    // may still overtake it on a loaded machine (the tasks interleave in their thread); none of
+    // the others can.
+    expect(order.indexOf('realtime6')).toBeLessThanOrEqual(3);
   });
 });
