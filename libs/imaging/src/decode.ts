@@ -124,7 +124,7 @@ async function decodeWithSharp(
     // Reading the header allocates nothing big; the limit is checked below with a clear message.
     meta = await sharp(input, { ...sharpOptions, limitInputPixels: false }).metadata();
   } catch (err) {
-    throw decodeFailure(name, err);
+    throw decodeFailure(name, err, missingEnd(format, bytes));
   }
   const { width = 0, height = 0 } = meta;
   if (width * height > maxPixels) {
@@ -167,16 +167,29 @@ async function decodeWithSharp(
       bitDepth: bitsOf(meta.depth),
     };
   } catch (err) {
-    throw decodeFailure(name, err);
+    throw decodeFailure(name, err, missingEnd(format, bytes));
   }
 }
 
-function decodeFailure(name: string, err: unknown): ImageDecodeError {
+/**
+ * A JPEG without its end-of-image marker or a PNG without IEND was cut short, whatever libjpeg
+ * or libspng says about the bytes where the data stops (that message varies with the cut).
+ */
+function missingEnd(format: string, bytes: Uint8Array): boolean {
+  const tail = bytes.subarray(Math.max(0, bytes.length - 64));
+  const has = (...marker: number[]) =>
+    tail.some((_, i) => marker.every((m, k) => tail[i + k] === m));
+  if (format === 'jpeg') return !has(0xff, 0xd9);
+  if (format === 'png') return !has(0x49, 0x45, 0x4e, 0x44); // IEND
+  return false;
+}
+
+function decodeFailure(name: string, err: unknown, cutShort = false): ImageDecodeError {
   const detail = err instanceof Error ? err.message : String(err);
   if (/pixel limit/i.test(detail)) {
     return new ImageDecodeError('too-large', `${name} image exceeds the pixel limit (${detail})`);
   }
-  if (TRUNCATED.test(detail)) {
+  if (cutShort || TRUNCATED.test(detail)) {
     return new ImageDecodeError('truncated', `${name} data is truncated (${detail})`);
   }
   return new ImageDecodeError('corrupt', `${name} data is corrupt (${detail})`);
