@@ -109,6 +109,22 @@ def ensure_synth(root: str, spec: Dict) -> str:
     return out
 
 
+def regenerates(spec: Dict, folder: str, n: int = 16) -> bool:
+    """Whether the generator as checked out now reproduces the first ``n`` samples of ``folder``
+    byte for byte (samples depend only on seed, index and options, not on the count)."""
+    import filecmp
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = synth_command({**spec, "count": n}, tmp)
+        subprocess.run(cmd, check=True, cwd=REPO, capture_output=True)
+        for name in sorted(os.listdir(os.path.join(tmp, "images"))):
+            for sub in ("images", "masks", "markers"):
+                if not filecmp.cmp(os.path.join(tmp, sub, name), os.path.join(folder, sub, name), shallow=False):
+                    return False
+    return True
+
+
 def cli_line(spec: Dict) -> str:
     return (
         f"camflow synth --out <dir> --count {spec['count']} --seed {spec['seed']} "
@@ -335,9 +351,16 @@ def readme(name: str, plan: Dict, meta: Dict, onnx_bytes: int) -> str:
         )
     lines += [
         "",
-        f"Generated at camflow commit {meta['generator']}. The sha256 digests of each set (labels.csv and "
-        "every image, mask and marker PNG, in order) are in `model.json` (`metadata.data.*.sha256`): "
-        "if the generator changes, regenerated sets differ and the figures below no longer apply "
+        "Each set's sha256 (labels.csv and every image, mask and marker PNG, in order) is in "
+        "`model.json` (`metadata.data.<split>.sha256`). "
+        + (
+            f"The generator at commit {meta['commit']} reproduces the first 16 samples of every set "
+            "byte for byte (`metadata.data.<split>.regeneratesAtCommit`). "
+            if all(d.get("regeneratesAtCommit") for d in tr.values())
+            else "**Some sets are not reproduced by the generator as checked out at export time** "
+            f"({meta['commit']}; see `metadata.data.<split>.regeneratesAtCommit`). "
+        )
+        + "If the generator changes, regenerated sets differ and the figures below no longer apply "
         "exactly.",
         "",
         "## Training",
@@ -532,6 +555,8 @@ def main(argv=None) -> int:
     ops = export.op_histogram(proto.graph)
     onnx_bytes = os.path.getsize(onnx_path)
 
+    head = git_head()
+    regenerated = {k: head if regenerates(spec, dirs[k]) else False for k, spec in specs.items()}
     data_meta = {}
     for k, spec in specs.items():
         d = tr if k == "train" else va if k == "val" else sets[k]
@@ -542,11 +567,12 @@ def main(argv=None) -> int:
             "with_marker": int(d.has_marker.sum()),
             "command": cli_line(spec),
             "sha256": d.digest,
+            "regeneratesAtCommit": regenerated[k],
         }
     meta = {
         "trainedBy": "test/reference/camflow_ref/train.py",
         "trainedAt": datetime.date.today().isoformat(),
-        "generator": git_head(),
+        "commit": head,
         "architecture": f"XRayClassifier(nf={args.nf}) (seed tutorial), Conv2d(128,1,8) head, Dropout(0.2), Sigmoid",
         "layerTensor": {"node": node, "tensor": tensor, "shape": [None, 16 * args.nf, 8, 8]},
         "onnx": {"opset": OPSET, "bytes": onnx_bytes, "ops": ops},
