@@ -33,6 +33,7 @@ export {
   type TensorProto,
   type ValueInfoProto,
 } from './proto.js';
+export { type CellGrid, cellGrid } from './receptive-field.js';
 export { DataType, floatTensor, int64Tensor, tensorDims, tensorValues } from './tensor.js';
 export { normalSampler } from './zoo/random.js';
 export { buildXRayClassifier, type XRayClassifierOptions } from './zoo/xray-classifier.js';
