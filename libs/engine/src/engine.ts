@@ -1,4 +1,4 @@
-import { type LayerRef, resolveLayer } from '@camflow/onnx';
+import { type CellGrid, cellGrid, type LayerRef, resolveLayer } from '@camflow/onnx';
 import { CAM_METHODS, type CamMethod, needsGradient } from './cam-graph.js';
 import {
   CAM_OUTPUT,
@@ -64,6 +64,11 @@ export interface ExplainResult extends RunResult {
   method: CamMethod;
   /** [N, h, w], after ReLU, before normalisation. */
   cams: TensorView;
+  /**
+   * Where the layer's cells sit on the input tensor (receptive-field centres), when the graph
+   * says so unambiguously; for drawing the CAM where the layer actually looks.
+   */
+  grid?: CellGrid;
 }
 
 export type HookFn = (event: { layer: string; tensor: TensorView }) => void;
@@ -97,6 +102,7 @@ export class Engine {
   >();
   private readonly probes = new Map<string, Promise<ProbeResult>>();
   private readonly defaults = new Map<string, Promise<LayerRef>>();
+  private readonly grids = new Map<string, CellGrid | undefined>();
   private plain?: Promise<Session>;
   private plainBatchable = true;
   private closed = false;
@@ -221,7 +227,20 @@ export class Engine {
         `layer "${layer.name}" gives a ${cams.dims.length - 1}-D map; a CAM needs a 4-D [N, C, H, W] layer output`,
       );
     }
-    return { ...result, layer: layer.name, method, cams };
+    const grid = this.cellGrid(layer);
+    return { ...result, layer: layer.name, method, cams, ...(grid && { grid }) };
+  }
+
+  /** The layer's cell grid on the input (see `cellGrid` in @camflow/onnx); undefined if unknown. */
+  cellGrid(layer: string | LayerRef): CellGrid | undefined {
+    const ref = typeof layer === 'string' ? this.resolveLayer(layer) : layer;
+    if (!this.grids.has(ref.tensor)) {
+      this.grids.set(
+        ref.tensor,
+        cellGrid(this.prepared.index, this.prepared.inputName, ref.tensor),
+      );
+    }
+    return this.grids.get(ref.tensor);
   }
 
   private async execute(

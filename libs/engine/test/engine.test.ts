@@ -76,6 +76,18 @@ describe('explain', () => {
     }
   });
 
+  test("results carry the layer's receptive-field grid, derived from the graph", async () => {
+    const engine = track(Engine.load(encodeModel(buildXRayClassifier({ nf: 2, size: 64 }))));
+    const x = { data: new Float32Array(2 * 3 * 64 * 64).fill(0.1), dims: [2, 3, 64, 64] };
+    const last = await engine.explain(x);
+    expect(last.layer).toBe('resnet_blocks.4');
+    expect(last.grid).toEqual({ origin: [0, 0], stride: [32, 32] });
+    const finer = await engine.explain(x, { layer: 'resnet_blocks.3' });
+    expect(finer.cams.dims).toEqual([2, 4, 4]);
+    expect(finer.grid).toEqual({ origin: [0, 0], stride: [16, 16] });
+    expect(engine.cellGrid('resnet_blocks.1')).toEqual({ origin: [0, 0], stride: [4, 4] });
+  });
+
   test('a one-hot weight target equals the class index target; per-image targets work', async () => {
     const engine = track(load('resnet'));
     const x = input('resnet');

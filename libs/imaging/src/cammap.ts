@@ -12,11 +12,62 @@
 import type { Geometry, Rect, Size } from './geometry.js';
 import { resampleFloat, type Taps, tapsAt } from './resample.js';
 
+/**
+ * Where a layer's cells sit on the model's input tensor, per axis as [x, y]: cell (i, j)'s
+ * receptive field is centred on tensor pixel (origin + stride * i) (pixel indices). From the
+ * engine (`ExplainResult.grid`), which derives it from the graph.
+ */
+export interface CellGrid {
+  origin: [number, number];
+  stride: [number, number];
+}
+
 /** A row-major single-channel map; the CLI's `cam` JSON object has this shape. */
 export interface CamGrid {
   width: number;
   height: number;
   data: ArrayLike<number>;
+  /**
+   * Draw each cell at its receptive field's centre. Without it the map is resized like an
+   * image (the seed, cv2.resize): cell i is centred at (i + 0.5) * tensor / cells, which for
+   * stride-2 3x3 convolutions (ResNets) is (stride - 1) / 2 pixels right of and below where the
+   * cell looks.
+   */
+  grid?: CellGrid;
+}
+
+/**
+ * The CAM as a card's `align` draws it: with the layer's cell grid for `receptive-field` (when
+ * the engine could derive one), without for `resize`. `grid` on the result says which applied.
+ */
+export function alignCam<T extends CamGrid>(
+  cam: T,
+  align: 'resize' | 'receptive-field',
+  grid: CellGrid | undefined,
+): T {
+  const { grid: _, ...rest } = cam;
+  return (align === 'receptive-field' && grid ? { ...rest, grid } : rest) as T;
+}
+
+/** Continuous tensor coordinate (pixel p spans [p, p + 1)) -> continuous CAM coordinate. */
+function tensorToCam(
+  cam: CamGrid,
+  axis: 0 | 1,
+  tensorSize: number,
+  camSize: number,
+): { at: (t: number) => number; scale: number } {
+  if (!cam.grid) {
+    const scale = camSize / tensorSize;
+    return { at: (t) => t * scale, scale };
+  }
+  const stride = cam.grid.stride[axis];
+  const origin = cam.grid.origin[axis];
+  if (!(stride > 0) || !Number.isFinite(origin)) {
+    throw new RangeError(
+      `CAM grid: stride must be > 0 and origin finite, got ${stride}, ${origin}`,
+    );
+  }
+  return { at: (t) => (t - 0.5 - origin) / stride + 0.5, scale: 1 / stride };
 }
 
 /** A heatmap in [0, 1], row-major. */
@@ -94,17 +145,17 @@ function clamp01(map: Float32Array, clamp: boolean): Float32Array {
 export function camToTensor(cam: CamGrid, tensor: Size, options: CamMapOptions = {}): Heatmap {
   const grid = prepare(cam, options);
   const interpolation = options.interpolation ?? 'bicubic';
-  const axis = (inSize: number, outSize: number) => {
-    const scale = inSize / outSize;
-    const centres = Float64Array.from({ length: outSize }, (_, i) => (i + 0.5) * scale);
+  const axis = (a: 0 | 1, inSize: number, outSize: number) => {
+    const { at, scale } = tensorToCam(cam, a, outSize, inSize);
+    const centres = Float64Array.from({ length: outSize }, (_, i) => at(i + 0.5));
     return taps(inSize, centres, interpolation, scale);
   };
   const data = resampleFloat(
     grid.data,
     grid.width,
     grid.height,
-    axis(grid.width, tensor.width),
-    axis(grid.height, tensor.height),
+    axis(0, grid.width, tensor.width),
+    axis(1, grid.height, tensor.height),
   );
   return {
     width: tensor.width,
@@ -130,11 +181,9 @@ function axisMap(
   cropStart: number,
   cropSize: number,
   pad: number,
-  tensorSize: number,
-  camSize: number,
+  toTensorCam: { at: (t: number) => number; scale: number },
 ): AxisMap | undefined {
   const toResized = resizedSize / origSize;
-  const toCamScale = camSize / tensorSize;
   let first = -1;
   let last = -1;
   for (let i = 0; i < origSize; i++) {
@@ -148,12 +197,12 @@ function axisMap(
   return {
     first,
     count: last - first + 1,
-    toCam: (x) => (x * toResized - cropStart + pad) * toCamScale,
-    filterscale: toResized * toCamScale,
+    toCam: (x) => toTensorCam.at(x * toResized - cropStart + pad),
+    filterscale: toResized * toTensorCam.scale,
   };
 }
 
-function axisMaps(grid: Size, geometry: Geometry): [AxisMap, AxisMap] | undefined {
+function axisMaps(grid: CamGrid, geometry: Geometry): [AxisMap, AxisMap] | undefined {
   const { original, resized, crop, padding, tensor } = geometry;
   const xs = axisMap(
     original.width,
@@ -161,8 +210,7 @@ function axisMaps(grid: Size, geometry: Geometry): [AxisMap, AxisMap] | undefine
     crop.left,
     crop.width,
     padding.left,
-    tensor.width,
-    grid.width,
+    tensorToCam(grid, 0, tensor.width, grid.width),
   );
   const ys = axisMap(
     original.height,
@@ -170,8 +218,7 @@ function axisMaps(grid: Size, geometry: Geometry): [AxisMap, AxisMap] | undefine
     crop.top,
     crop.height,
     padding.top,
-    tensor.height,
-    grid.height,
+    tensorToCam(grid, 1, tensor.height, grid.height),
   );
   return xs && ys ? [xs, ys] : undefined;
 }
@@ -202,7 +249,7 @@ export function camField(cam: CamGrid, geometry: Geometry, options: CamMapOption
   const interpolation = options.interpolation ?? 'bicubic';
   const clamp = options.normalize ?? true;
   const image = { ...geometry.original };
-  const maps = axisMaps(grid, geometry);
+  const maps = axisMaps(cam, geometry);
   if (!maps) {
     return { image, region: { left: 0, top: 0, width: 0, height: 0 }, row: () => {} };
   }

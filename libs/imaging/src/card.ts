@@ -8,6 +8,15 @@ import { z } from 'zod';
 /** Methods the engine implements (the names are the contracts'). */
 export { CAM_METHODS, type CamMethod };
 
+/**
+ * How the CAM is laid over the image: `resize` scales the map like an image (the seed, every
+ * common Grad-CAM tool); `receptive-field` centres each cell on its receptive field, as the
+ * graph gives it (see `CellGrid`): the heat lands where the layer looks. Falls back to `resize`
+ * where the graph does not say (an op that resamples space on the way to the layer).
+ */
+export const CAM_ALIGNMENTS = ['resize', 'receptive-field'] as const;
+export type CamAlignment = (typeof CAM_ALIGNMENTS)[number];
+
 const positiveInt = z.number().int().positive();
 const perChannel = z.union([z.number(), z.array(z.number()).min(1)]);
 
@@ -49,6 +58,7 @@ export const modelCardSchema = z
     output: outputSchema,
     layer: z.string().min(1).optional(),
     method: z.enum(CAM_METHODS).optional(),
+    align: z.enum(CAM_ALIGNMENTS).default('resize'),
     // Free-form notes (training data, accuracy); never read by the code.
     metadata: z.record(z.unknown()).optional(),
   })
@@ -86,6 +96,7 @@ export interface ModelCard {
   output: { activation: 'sigmoid' | 'softmax' | 'logits'; classes: string[] };
   layer?: string;
   method?: CamMethod;
+  align: CamAlignment;
   metadata?: Record<string, unknown>;
 }
 

@@ -4,15 +4,18 @@ export type {
   CamGrid,
   CamInterpolation,
   CamMapOptions,
+  CellGrid,
   Heatmap,
 } from './cammap.js';
 export {
+  alignCam,
   camField,
   camToOriginal,
   camToTensor,
   normalizeCam,
 } from './cammap.js';
 export type {
+  CamAlignment,
   CamMethod,
   Interpolation,
   ModelCard,
@@ -20,6 +23,7 @@ export type {
   ResizeMode,
 } from './card.js';
 export {
+  CAM_ALIGNMENTS,
   CAM_METHODS,
   ModelCardError,
   modelCardSchema,

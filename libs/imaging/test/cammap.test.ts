@@ -296,3 +296,44 @@ describe('tensorPixels', () => {
     expect(Array.from(boxed.data.subarray(12, 36))).toEqual(new Array(24).fill(200));
   });
 });
+
+describe('cell grids (receptive-field alignment)', () => {
+  const withGrid = (c: CamGrid, origin: number, stride: number): CamGrid => ({
+    ...c,
+    grid: { origin: [origin, origin], stride: [stride, stride] },
+  });
+
+  it('a grid centred like an image resize ((stride - 1) / 2) changes nothing', () => {
+    const tensor = { width: 256, height: 256 };
+    const plain = camToTensor(cam, tensor).data;
+    const gridded = camToTensor(withGrid(cam, 15.5, 32), tensor).data;
+    for (let i = 0; i < plain.length; i++) expect(gridded[i]).toBeCloseTo(plain[i], 6);
+    const geometry = computeGeometry(300, 200, seedCard);
+    const a = camToOriginal(cam, geometry).data;
+    const b = camToOriginal(withGrid(cam, 15.5, 32), geometry).data;
+    for (let i = 0; i < a.length; i++) expect(b[i]).toBeCloseTo(a[i], 6);
+  });
+
+  it('draws a hot cell on its receptive-field centre: tensor pixel origin + stride * i', () => {
+    const tensor = { width: 256, height: 256 };
+    // ResNet geometry (origin 0): cell (6, 2) looks at tensor pixel (192, 64) ...
+    const aligned = camToTensor(withGrid(hotCell(6, 2), 0, 32), tensor);
+    expect(argmax(aligned)).toEqual([192, 64]);
+    expect(aligned.data[64 * 256 + 192]).toBe(1);
+    // ... which an image resize draws 15.5 px right of and below that.
+    const [x, y] = argmax(camToTensor(hotCell(6, 2), tensor));
+    expect([x, y]).toEqual([207, 79]);
+  });
+
+  it('aligns on the original image too, through the crop', () => {
+    const geometry = computeGeometry(300, 200, seedCard); // resized 384x256, crop left 64
+    // Tensor pixel (192, 64) -> resized (256, 64) -> original centre (200.5, 50.5) / 1.28.
+    const [x, y] = argmax(camToOriginal(withGrid(hotCell(6, 2), 0, 32), geometry));
+    expect(Math.abs(x + 0.5 - 256.5 / 1.28)).toBeLessThanOrEqual(1);
+    expect(Math.abs(y + 0.5 - 64.5 / 1.28)).toBeLessThanOrEqual(1);
+  });
+
+  it('rejects a grid with no stride', () => {
+    expect(() => camToTensor(withGrid(cam, 0, 0), { width: 8, height: 8 })).toThrow(/stride/);
+  });
+});

@@ -56,6 +56,9 @@ describe('parseCard', () => {
       pad: 0,
     });
     expect(card.layer).toBeUndefined();
+    // The CAM is drawn like the seed (an image resize) unless the card asks otherwise.
+    expect(card.align).toBe('resize');
+    expect(parseCard({ ...minimal, align: 'receptive-field' }).align).toBe('receptive-field');
   });
 
   it('takes [h, w] sizes and defaults resizeTo to the longer crop side', () => {
@@ -133,6 +136,11 @@ describe('parseCard errors', () => {
     expect(
       errorOf({ ...minimal, output: { activation: 'softmax', classes: ['only'] } }).message,
     ).toContain('softmax needs at least 2 classes');
+  });
+
+  it('names the allowed CAM alignments', () => {
+    const err = errorOf({ ...minimal, align: 'centre' });
+    expect(err.message).toMatch(/align: .*'resize' \| 'receptive-field'/);
   });
 
   it('reports text that is not JSON', () => {

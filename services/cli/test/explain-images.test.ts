@@ -42,6 +42,47 @@ describe('camflow explain on image files', () => {
     expect(doc.stats.peak.x).toBeLessThanOrEqual(1);
   });
 
+  test("--align receptive-field draws each cell on its receptive field; a card's align is the default", async () => {
+    const img = join(tmp, 'align.png');
+    const pixels = Buffer.alloc(256 * 256);
+    for (let i = 0; i < pixels.length; i++) pixels[i] = (i * 13) % 241;
+    writeFileSync(
+      img,
+      await sharp(pixels, { raw: { width: 256, height: 256, channels: 1 } })
+        .png()
+        .toBuffer(),
+    );
+    const explain = async (out: string, ...extra: string[]) => {
+      const r = await runCli(['explain', img, '--out', join(tmp, out), ...extra]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      return JSON.parse(readFileSync(join(tmp, out, 'align.json'), 'utf8'));
+    };
+    const xray = join(goldens, 'xray/model.onnx');
+    const plain = await explain('resize', '--model', xray);
+    const aligned = await explain('rf', '--model', xray, '--align', 'receptive-field');
+    expect(plain.cam.grid).toBeUndefined();
+    expect(aligned.cam.grid).toEqual({ origin: [0, 0], stride: [32, 32] });
+    expect(aligned.cam.data).toEqual(plain.cam.data);
+    // Same CAM, drawn 15.5 px further up and left (the peak moves with it unless it is clamped
+    // at the image edge).
+    const dx = (plain.stats.peak.x - aligned.stats.peak.x) * 256;
+    const dy = (plain.stats.peak.y - aligned.stats.peak.y) * 256;
+    expect(dx).toBeGreaterThanOrEqual(0);
+    expect(dy).toBeGreaterThanOrEqual(0);
+    expect(dx + dy).toBeGreaterThan(0);
+    // The reference models' cards ask for receptive-field alignment on resnet_blocks.3.
+    const clean = join(import.meta.dirname, '../../../test/fixtures/models/xray-clean');
+    const card = await explain('card', '--model', clean);
+    expect(card.cam.grid).toEqual({ origin: [0, 0], stride: [16, 16] });
+    expect((await explain('card-off', '--model', clean, '--align', 'resize')).cam.grid).toBe(
+      undefined,
+    );
+    const bad = await runCli(['explain', img, '--model', xray, '--align', 'centre']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--align must be one of resize, receptive-field; got "centre"/);
+  });
+
   test('a corrupt image is one clear line and exit code 2', async () => {
     const bad = join(tmp, 'broken.png');
     writeFileSync(bad, Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0]));

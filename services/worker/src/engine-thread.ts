@@ -30,6 +30,7 @@ serveThread<EngineRequest>(async (req) => {
         targets: r.targets,
         layer: r.layer,
         cams: { data: transferable(r.cams.data), dims: r.cams.dims },
+        ...(r.grid && { grid: r.grid }),
       };
       return {
         value,

@@ -7,6 +7,7 @@
 import { availableParallelism } from 'node:os';
 import { TransientError } from '@camflow/contracts';
 import {
+  type CellGrid,
   type DecodedImage,
   decodeImage,
   type Explanation,
@@ -32,6 +33,8 @@ export interface Cam {
   data: Float32Array;
   width: number;
   height: number;
+  /** Present when the card draws the CAM on the layer's receptive fields. */
+  grid?: CellGrid;
 }
 
 export type Priority = 'realtime' | 'bulk';

@@ -4,7 +4,7 @@
  * A group runs when it holds `batchSize` images or its oldest image has waited `maxWaitMs`.
  * Realtime images go first, both inside a group and when choosing which ready group runs next.
  */
-import type { CamMethod } from '@camflow/engine';
+import type { CamMethod, CellGrid } from '@camflow/engine';
 import { toJobError } from './job-errors.js';
 
 /** What the engine (or a fake in tests) must offer the batcher: one call per batch. */
@@ -33,6 +33,8 @@ export interface ExplainOutput {
   layer: string;
   /** [N, h, w] */
   cams: { data: Float32Array; dims: number[] };
+  /** The layer's receptive-field grid, where the graph gives one. */
+  grid?: CellGrid;
 }
 
 /** Which images may share a batch (besides their tensor shape). */
@@ -63,6 +65,8 @@ export interface ItemResult {
   target: number;
   layer: string;
   cam: { data: Float32Array; width: number; height: number };
+  /** The layer's receptive-field grid (engine), for cards that draw CAMs on it. */
+  grid?: CellGrid;
   /** How many images ran in the same engine call. */
   batchSize: number;
   /** Time from submit to the batch starting, and the engine call itself (ms). */
@@ -261,6 +265,7 @@ export class MicroBatcher {
         target: out.targets[i],
         layer: out.layer,
         cam: { data: out.cams.data.slice(i * area, (i + 1) * area), width, height },
+        grid: out.grid,
         batchSize: batch.length,
         waitMs: startedAt - p.submittedAt,
         runMs,

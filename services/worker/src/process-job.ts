@@ -14,9 +14,10 @@ import {
   PermanentError,
   type TransientError,
 } from '@camflow/contracts';
+import { alignCam } from '@camflow/imaging';
 import type { ObjectStore } from '@camflow/storage';
 import type { Logger } from '@camflow/telemetry';
-import type { ImageWork } from './image-work.js';
+import type { Cam, ImageWork } from './image-work.js';
 import { toJobError } from './job-errors.js';
 import type { MicroBatcher } from './micro-batcher.js';
 import type { LoadedModel } from './model-registry.js';
@@ -115,8 +116,10 @@ export async function processJob(
     clock.set('queue', cam.waitMs);
     clock.set('explain', performance.now() - submitted - cam.waitMs);
 
+    // The card decides whether the map is drawn on the layer's receptive fields.
+    const drawn: Cam = alignCam(cam.cam, card.align, cam.grid);
     const rendered = await clock.time('render', () =>
-      deps.images.render(pre.image, pre.geometry, cam.cam, job.priority),
+      deps.images.render(pre.image, pre.geometry, drawn, job.priority),
     );
     const outputs = outputKeys(source.bucket, source.key, job.id);
     await clock.time('upload', () =>
@@ -144,7 +147,12 @@ export async function processJob(
     await clock.time('publish', async () => {
       const result = {
         ...event,
-        cam: { layer: cam.layer, width: cam.cam.width, height: cam.cam.height },
+        cam: {
+          layer: cam.layer,
+          width: cam.cam.width,
+          height: cam.cam.height,
+          align: drawn.grid ? 'receptive-field' : 'resize',
+        },
         batchSize: cam.batchSize,
       };
       await deps.store.put(

@@ -25,10 +25,15 @@ import { expect } from 'vitest';
 
 const MODEL = new URL('../../../test/fixtures/goldens/xray/model.onnx', import.meta.url);
 
-/** Pushes the seed model as `xray@1` the way `camflow models push` lays it out. */
-export async function pushSeedModel(store: ObjectStore, bucket: string): Promise<void> {
-  const keys = modelKeys({ name: 'xray', version: '1' });
-  const card = { ...seedCardJson, name: 'xray', version: '1', layer: 'resnet_blocks.4' };
+/** Pushes the seed model as `xray@<version>` the way `camflow models push` lays it out. */
+export async function pushSeedModel(
+  store: ObjectStore,
+  bucket: string,
+  version = '1',
+  cardFields: Record<string, unknown> = {},
+): Promise<void> {
+  const keys = modelKeys({ name: 'xray', version });
+  const card = { ...seedCardJson, name: 'xray', version, layer: 'resnet_blocks.4', ...cardFields };
   await store.put(bucket, keys.onnx, await readFile(MODEL), 'application/octet-stream');
   await store.put(bucket, keys.card, JSON.stringify(card), 'application/json');
 }

@@ -141,7 +141,12 @@ describe('worker (real Redis and S3)', () => {
         jobId: job.id,
         prediction: e.prediction,
       });
-      expect(result.cam).toEqual({ layer: 'resnet_blocks.4', width: 8, height: 8 });
+      expect(result.cam).toEqual({
+        layer: 'resnet_blocks.4',
+        width: 8,
+        height: 8,
+        align: 'resize',
+      });
     }
 
     const failed = (id: string) => byId.get(id) as FailedEvent;
@@ -187,6 +192,39 @@ describe('worker (real Redis and S3)', () => {
 
     await worker.close();
     await worker.close(); // safe twice
+  });
+
+  it("draws the CAM on the layer's receptive fields when the card says align: receptive-field", async () => {
+    await pushSeedModel(svc.store, svc.config.CAMFLOW_MODEL_BUCKET, '2', {
+      align: 'receptive-field',
+    });
+    // target 0 (the only class) gives new job ids: the first test already ran 'predicted'.
+    const plain = explainJob(DATA, good[0], { model: 'xray@1', target: 0 }, 'run-align');
+    const aligned = explainJob(DATA, good[0], { model: 'xray@2', target: 0 }, 'run-align');
+    await addJobs(realtime, [plain, aligned]);
+    const worker = await start();
+    const { events } = await readEvents(redis, (evs) =>
+      [plain, aligned].every((j) => evs.some((e) => e.jobId === j.id)),
+    );
+    const out = svc.config.CAMFLOW_OUTPUT_BUCKET;
+    const read = async (id: string) => {
+      const e = events.find((x) => x.jobId === id) as CompletedEvent;
+      expect(e.type).toBe('job.completed');
+      const result = JSON.parse(
+        Buffer.from((await svc.store.get(out, e.outputs.resultKey)).body).toString('utf8'),
+      );
+      const heat = await decodeImage((await svc.store.get(out, e.outputs.heatmapKey)).body);
+      return { e, result, heat };
+    };
+    const a = await read(plain.id);
+    const b = await read(aligned.id);
+    expect(a.result.cam.align).toBe('resize');
+    expect(b.result.cam.align).toBe('receptive-field');
+    // Same model and image: the same scores, the map drawn 15.5 tensor pixels up and left.
+    expect(b.e.prediction.scores).toEqual(a.e.prediction.scores);
+    expect(Buffer.from(b.heat.data).equals(Buffer.from(a.heat.data))).toBe(false);
+    expect(b.e.stats.peak?.x ?? 1).toBeLessThanOrEqual(a.e.stats.peak?.x ?? 0);
+    await worker.close();
   });
 
   it('close() during work lets in-flight jobs finish, and nothing is lost', async () => {

@@ -10,7 +10,13 @@ import {
   type ScoreMode,
   type Target,
 } from '@camflow/engine';
-import { renderExplanation } from '@camflow/imaging';
+import {
+  alignCam,
+  CAM_ALIGNMENTS,
+  type CamAlignment,
+  type CellGrid,
+  renderExplanation,
+} from '@camflow/imaging';
 import { oneOf, usage } from '../args.js';
 import { groupByShape, type InputItem, loadInputs, stack } from '../inputs.js';
 import { loadModelSource } from '../model-source.js';
@@ -24,7 +30,7 @@ interface Item {
   image?: InputItem['image'];
   scores: number[];
   target: number;
-  cam: { height: number; width: number; data: number[] };
+  cam: { height: number; width: number; data: number[]; grid?: CellGrid };
 }
 
 /** `camflow explain`: CAMs for image files or preprocessed .npy arrays. */
@@ -38,6 +44,7 @@ export async function explainCommand(argv: string[], config: Config): Promise<nu
         card: { type: 'string' },
         layer: { type: 'string' },
         method: { type: 'string' },
+        align: { type: 'string' },
         target: { type: 'string' },
         score: { type: 'string' },
         out: { type: 'string' },
@@ -52,6 +59,12 @@ export async function explainCommand(argv: string[], config: Config): Promise<nu
     CAM_METHODS,
     'gradcam',
   ) as CamMethod;
+  const align = oneOf(
+    values.align ?? source.card?.align,
+    'align',
+    CAM_ALIGNMENTS,
+    'resize',
+  ) as CamAlignment;
   const score = oneOf(values.score, 'score', ['output', 'logit'] as const, 'output') as ScoreMode;
   const target = parseTarget(values.target);
   const items = await loadInputs(positionals, source.card);
@@ -63,7 +76,7 @@ export async function explainCommand(argv: string[], config: Config): Promise<nu
     for (const group of groupByShape(items)) {
       const r = await engine.explain(stack(group), { layer, method, target, score });
       layerName = r.layer;
-      results.push(...toItems(group, r));
+      results.push(...toItems(group, r, align));
     }
     results.sort(
       (a, b) =>
@@ -88,7 +101,7 @@ function parseTarget(v: string | undefined): Target {
   return n;
 }
 
-function toItems(group: InputItem[], r: ExplainResult): Item[] {
+function toItems(group: InputItem[], r: ExplainResult, align: CamAlignment): Item[] {
   const [, h, w] = r.cams.dims;
   return group.map((it, i) => ({
     input: it.input,
@@ -97,11 +110,12 @@ function toItems(group: InputItem[], r: ExplainResult): Item[] {
     image: it.image,
     scores: Array.from(r.scores.subarray(i * r.numClasses, (i + 1) * r.numClasses)),
     target: r.targets[i],
-    cam: {
-      height: h,
-      width: w,
-      data: Array.from(r.cams.data.subarray(i * h * w, (i + 1) * h * w)),
-    },
+    // `grid` appears only where the CAM is drawn on the receptive fields (see the card's align).
+    cam: alignCam(
+      { height: h, width: w, data: Array.from(r.cams.data.subarray(i * h * w, (i + 1) * h * w)) },
+      align,
+      r.grid,
+    ) as Item['cam'],
   }));
 }
 
@@ -126,8 +140,7 @@ async function writeOutputs(dir: string, items: Item[]): Promise<void> {
     const stem = basename(it.input, extname(it.input)) + (it.count > 1 ? `_${it.index}` : '');
     let extra = {};
     if (it.image) {
-      const cam = { width: it.cam.width, height: it.cam.height, data: it.cam.data };
-      const x = await renderExplanation(it.image.bytes, it.image.geometry, cam);
+      const x = await renderExplanation(it.image.bytes, it.image.geometry, it.cam);
       await writeFile(join(dir, `${stem}.overlay.png`), x.overlay);
       await writeFile(join(dir, `${stem}.heatmap.png`), x.heatmap);
       extra = { image: { width: x.width, height: x.height }, stats: x.stats };
