@@ -40,11 +40,14 @@ describe('camflow evaluate on the reference models', () => {
     expect(clean.images).toBe(60);
     expect(clean.accuracy).toBeGreaterThanOrEqual(0.9);
     expect(shortcut.accuracy).toBeGreaterThanOrEqual(0.85);
-    expect(clean.pointingGame.rate).toBeGreaterThan(shortcut.pointingGame.rate + 0.2);
-    expect(shortcut.markerEnergy).toBeGreaterThan(5 * clean.markerEnergy);
+    // The issue's bar (measured on 1000 images in the model README; 60 here for time).
+    expect(clean.pointingGame.rate).toBeGreaterThanOrEqual(0.85);
+    expect(clean.pointingGame.rate).toBeGreaterThan(shortcut.pointingGame.rate + 0.5);
+    expect(shortcut.markerEnergy).toBeGreaterThan(4 * clean.markerEnergy);
     expect(clean.markerPeak.onMarker).toBe(0);
-    // The shortcut model's hottest layer cell sits on the marker for most marked images.
-    expect(shortcut.markerPeak.cellRate).toBeGreaterThan(0.5);
-    expect(clean.markerPeak.cellRate).toBeLessThan(0.1);
+    // The shortcut model's peak is at the marker (within Zhang et al.'s 15 px) for most marked
+    // images; the clean model's almost never.
+    expect(shortcut.markerPeak.nearRate).toBeGreaterThan(0.5);
+    expect(clean.markerPeak.nearRate).toBeLessThan(0.1);
   });
 });

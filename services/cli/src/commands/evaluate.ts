@@ -4,6 +4,10 @@ import { parseArgs } from 'node:util';
 import type { Config } from '@camflow/config';
 import { Engine, type EngineOptions } from '@camflow/engine';
 import {
+  alignCam,
+  CAM_ALIGNMENTS,
+  type CamAlignment,
+  type CamGrid,
   camStats,
   camToOriginal,
   decodeMask,
@@ -12,7 +16,7 @@ import {
   preprocess,
   seedCard,
 } from '@camflow/imaging';
-import { usage } from '../args.js';
+import { oneOf, usage } from '../args.js';
 import { type Evaluation, formatEvaluation, type ImageOutcome, summarise } from '../evaluation.js';
 import { loadModelSource, type ModelSource, readBytes } from '../model-source.js';
 import { UsageError } from '../usage.js';
@@ -34,7 +38,9 @@ export async function evaluateCommand(argv: string[], config: Config): Promise<n
         data: { type: 'string' },
         layer: { type: 'string' },
         method: { type: 'string' },
+        align: { type: 'string' },
         limit: { type: 'string' },
+        tolerance: { type: 'string' },
         json: { type: 'boolean', default: false },
       },
     }),
@@ -44,7 +50,12 @@ export async function evaluateCommand(argv: string[], config: Config): Promise<n
   const e = await evaluateModel(source, values.data, engineOptions(config), {
     layer: values.layer,
     method: values.method,
+    align:
+      values.align === undefined
+        ? undefined
+        : oneOf(values.align, 'align', CAM_ALIGNMENTS, 'resize'),
     limit: values.limit ? Number(values.limit) : undefined,
+    tolerance: values.tolerance === undefined ? undefined : tolerancePx(values.tolerance),
     progress: !values.json && process.stderr.isTTY,
   });
   if (values.json) process.stdout.write(`${JSON.stringify({ model: source.name, ...e })}\n`);
@@ -86,7 +97,16 @@ export async function evaluateModel(
   source: ModelSource,
   dataDir: string,
   runtime: EngineOptions,
-  opts: { layer?: string; method?: string; limit?: number; progress?: boolean } = {},
+  opts: {
+    layer?: string;
+    method?: string;
+    /** Default: the card's. */
+    align?: CamAlignment;
+    limit?: number;
+    /** Pixels of the tolerant pointing game; default 15 (Zhang et al. 2016). */
+    tolerance?: number;
+    progress?: boolean;
+  } = {},
 ): Promise<Evaluation> {
   const card = source.card ?? seedCard;
   const rows = await readLabels(dataDir);
@@ -130,12 +150,13 @@ export async function evaluateModel(
         const scores = r.scores.subarray(k * r.numClasses, (k + 1) * r.numClasses);
         const predicted =
           r.numClasses === 1 ? (scores[0] >= 0.5 ? 1 : 0) : argmax(scores) === positive ? 1 : 0;
-        const heat = camToOriginal(
+        const cam = alignCam(
           { width: w, height: h, data: r.cams.data.subarray(k * h * w, (k + 1) * h * w) },
-          x.p.geometry,
+          opts.align ?? card.align,
+          r.grid,
         );
-        const cam = r.cams.data.subarray(k * h * w, (k + 1) * h * w);
-        const cell = peakCellRegion(cam, w, h, x.p.geometry);
+        const heat = camToOriginal(cam, x.p.geometry);
+        const cell = peakCellRegion(cam, x.p.geometry);
         const lesionMask =
           x.row.label === 1
             ? await decodeMask(await mask(dataDir, 'masks', x.row.file))
@@ -143,6 +164,7 @@ export async function evaluateModel(
         const markerMask = x.row.marker
           ? await decodeMask(await mask(dataDir, 'markers', x.row.file))
           : undefined;
+        const tol = opts.tolerance ?? 15;
         const lesion = lesionMask ? await camStats(heat, { mask: lesionMask }) : undefined;
         const marker = markerMask ? await camStats(heat, { mask: markerMask }) : undefined;
         const plain = lesion ?? marker ?? (await camStats(heat));
@@ -152,6 +174,8 @@ export async function evaluateModel(
           hasMarker: x.row.marker,
           peakInLesion: lesion?.peakInMask ?? null,
           peakCellInLesion: lesionMask ? regionTouches(lesionMask, cell) : null,
+          peakNearLesion: lesionMask ? peakNear(lesion?.peak, lesionMask, tol) : null,
+          peakNearMarker: markerMask ? peakNear(marker?.peak, markerMask, tol) : null,
           peakCellOnMarker: markerMask ? regionTouches(markerMask, cell) : null,
           lesionEnergy: lesion?.maskEnergy ?? null,
           peakOnMarker: marker?.peakInMask ?? null,
@@ -165,7 +189,7 @@ export async function evaluateModel(
     if (tty) process.stderr.write('\n');
     await engine.close();
   }
-  return summarise(outcomes);
+  return summarise(outcomes, opts.tolerance ?? 15);
 }
 
 interface Region {
@@ -177,19 +201,31 @@ interface Region {
 
 /**
  * The original-image region of the CAM's hottest cell (the layer's argmax cell mapped back
- * through the crop or letterbox): the pointing game at the layer's own resolution.
+ * through the crop or letterbox): the pointing game at the layer's own resolution. A cell is
+ * the tensor's 1/w x 1/h tile, or with a grid the stride-sized square on its receptive-field
+ * centre.
  */
-export function peakCellRegion(cam: ArrayLike<number>, w: number, h: number, g: Geometry): Region {
+export function peakCellRegion(cam: CamGrid, g: Geometry): Region {
+  const { width: w, height: h, data } = cam;
   let best = 0;
-  for (let i = 1; i < w * h; i++) if (cam[i] > cam[best]) best = i;
+  for (let i = 1; i < w * h; i++) if (data[i] > data[best]) best = i;
   const cx = best % w;
   const cy = Math.floor(best / w);
+  // Continuous tensor coordinates [from, to) of cell i on one axis.
+  const span = (i: number, n: number, size: number, a: 0 | 1): [number, number] => {
+    if (!cam.grid) return [(i / n) * size, ((i + 1) / n) * size];
+    const stride = cam.grid.stride[a];
+    const centre = cam.grid.origin[a] + 0.5 + stride * i;
+    return [centre - stride / 2, centre + stride / 2];
+  };
   const sx = g.original.width / g.resized.width;
   const sy = g.original.height / g.resized.height;
   // tensor -> resized: minus the letterbox padding, plus the crop offset
-  const tx = (t: number) => (t * g.tensor.width - g.padding.left + g.crop.left) * sx;
-  const ty = (t: number) => (t * g.tensor.height - g.padding.top + g.crop.top) * sy;
-  return { x0: tx(cx / w), x1: tx((cx + 1) / w), y0: ty(cy / h), y1: ty((cy + 1) / h) };
+  const tx = (t: number) => (t - g.padding.left + g.crop.left) * sx;
+  const ty = (t: number) => (t - g.padding.top + g.crop.top) * sy;
+  const [x0, x1] = span(cx, w, g.tensor.width, 0).map(tx);
+  const [y0, y1] = span(cy, h, g.tensor.height, 1).map(ty);
+  return { x0, x1, y0, y1 };
 }
 
 /** Whether any mask pixel lies inside the region. */
@@ -200,5 +236,34 @@ export function regionTouches(mask: Mask, r: Region): boolean {
   const y1 = Math.min(mask.height, Math.ceil(r.y1));
   for (let y = y0; y < y1; y++)
     for (let x = x0; x < x1; x++) if (mask.data[y * mask.width + x]) return true;
+  return false;
+}
+
+function tolerancePx(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0)
+    throw new UsageError(`--tolerance must be pixels >= 0, got "${v}"`);
+  return n;
+}
+
+/**
+ * Whether the peak pixel (normalised coordinates, as `camStats` gives them) lies within `tol`
+ * pixels (Euclidean, pixel centres) of a mask pixel: the pointing game as Zhang et al. ("Top-down
+ * neural attention by excitation backprop", 2016) count it, with 15 px.
+ */
+export function peakNear(
+  peak: { x: number; y: number } | null | undefined,
+  mask: Mask,
+  tol: number,
+): boolean {
+  if (!peak) return false;
+  const px = Math.floor(peak.x * mask.width);
+  const py = Math.floor(peak.y * mask.height);
+  const r = Math.floor(tol);
+  for (let y = Math.max(0, py - r); y <= Math.min(mask.height - 1, py + r); y++) {
+    for (let x = Math.max(0, px - r); x <= Math.min(mask.width - 1, px + r); x++) {
+      if (mask.data[y * mask.width + x] && (x - px) ** 2 + (y - py) ** 2 <= tol * tol) return true;
+    }
+  }
   return false;
 }
