@@ -8,10 +8,12 @@ export const HELP = `camflow: Grad-CAM explanations for image classifiers
 Usage:
   camflow explain <input...> --model <model.onnx|dir> [--card <model.json>] [--layer <name>]
                   [--method gradcam|gradcam++|xgradcam|hirescam|layercam|eigencam]
-                  [--target predicted|<int>] [--score output|logit] [--out <dir>] [--json]
+                  [--target predicted|<int>] [--score output|logit] [--align resize|receptive-field]
+                  [--out <dir>] [--json]
   camflow bench --model <model.onnx> [--batch <B>] [--seconds <S>] [--layer <name>] [--json]
   camflow synth --out <dir> --count <N> --seed <S> [--size 256] [--shortcut <rate>]
-  camflow evaluate --model <dir> --data <synth dir> [--layer <name>] [--method <m>] [--json]
+  camflow evaluate --model <dir> --data <synth dir> [--layer <name>] [--method <m>]
+                   [--align resize|receptive-field] [--tolerance <px>] [--limit <N>] [--json]
   camflow demo [--dir camflow-demo] [--count 120] [--exit]
   camflow serve ingest|worker|results
   camflow models push <model.onnx> --card <model.json> --name <n> --version <v>
@@ -22,7 +24,8 @@ Usage:
 
 Inputs are image files (png, jpg, webp, tiff) preprocessed as the model card says (default:
 the seed's Resize(256), CenterCrop(256), Normalize(0.5, 0.5)), or .npy float32 arrays
-[N, C, H, W] that are already preprocessed.
+[N, C, H, W] that are already preprocessed. --align: draw the CAM resized like an image (the
+seed) or with each cell on its receptive field's centre (default: the card's align).
 Environment: EXECUTION_PROVIDER (cpu|cuda|webgpu), CAMFLOW_INTRA_OP_THREADS; for runs:
 CAMFLOW_INGEST_URL, CAMFLOW_RESULTS_URL, CAMFLOW_TOKEN.
 `;
