@@ -12,6 +12,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { Config } from '@camflow/config';
 import { PermanentError } from '@camflow/contracts';
 import type { ObjectInfo, ObjectStore } from './object-store.js';
+import { Presigner } from './presigner.js';
 
 export type S3Settings = Pick<
   Config,
@@ -46,7 +47,11 @@ const info = (key: string, etag?: string, size?: number, versionId?: string): Ob
 
 /** ObjectStore over the AWS SDK v3. */
 export class S3Store implements ObjectStore {
-  constructor(readonly client: S3Client) {}
+  private readonly presigner: Presigner;
+
+  constructor(readonly client: S3Client) {
+    this.presigner = new Presigner(client);
+  }
 
   static fromConfig(s: S3Settings): S3Store {
     return new S3Store(createS3Client(s));
@@ -114,7 +119,10 @@ export class S3Store implements ObjectStore {
     };
   }
 
-  presign(bucket: string, key: string, expiresSeconds: number): Promise<string> {
+  /** A presigned GET; signed here (fast) where the addressing is known, else by the SDK. */
+  async presign(bucket: string, key: string, expiresSeconds: number): Promise<string> {
+    const fast = await this.presigner.presign(bucket, key, expiresSeconds);
+    if (fast) return fast;
     return getSignedUrl(this.client, new GetObjectCommand({ Bucket: bucket, Key: key }), {
       expiresIn: expiresSeconds,
     });
