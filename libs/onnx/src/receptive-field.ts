@@ -115,7 +115,8 @@ function propagate(
     return windowed(index, node, first);
   }
   if (op === 'Pad') return padded(index, node, first);
-  if (op === 'Concat' && attrInt(node, 'axis', 0) !== 1) return null;
+  // Concat over channels (axis 1, or -3 of NCHW) keeps space; over any other axis it does not.
+  if (op === 'Concat' && ![1, -3].includes(attrInt(node, 'axis', 0))) return null;
   if (!POINTWISE.has(op) && op !== 'Concat') return null;
   return inputs.every((g) => same(g as Geo, first)) ? first : null;
 }

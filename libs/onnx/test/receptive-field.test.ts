@@ -128,6 +128,20 @@ describe('cellGrid', () => {
     expect(r.grid()).toEqual({ origin: [0, 0], stride: [2, 2] });
   });
 
+  test('channel concatenation keeps the geometry; concatenating along space loses it', () => {
+    for (const [axis, kept] of [
+      [1, true],
+      [-3, true],
+      [2, false],
+    ] as const) {
+      const n = net();
+      const a = n.conv(3, { pads: [1, 1, 1, 1] });
+      const b = n.conv(3, { pads: [1, 1, 1, 1] }, 'x');
+      n.op('Concat', { axis }, [a, b]);
+      expect(n.grid()).toEqual(kept ? { origin: [0, 0], stride: [1, 1] } : undefined);
+    }
+  });
+
   test('undefined where the geometry is lost or ambiguous', () => {
     const resize = net();
     resize.conv(3, { pads: [1, 1, 1, 1] });
