@@ -88,13 +88,24 @@ export function summarise(outcomes: ImageOutcome[], tolerance = 15): Evaluation 
   };
 }
 
+/** What `evaluate` ran with: the layer and how its CAM was drawn (`--json` carries both). */
+export interface EvaluationSettings {
+  layer: string;
+  align: { requested: 'resize' | 'receptive-field'; applied: 'resize' | 'receptive-field' };
+}
+
 /** The same figures as text. */
-export function formatEvaluation(model: string, e: Evaluation): string {
+export function formatEvaluation(
+  model: string,
+  e: Evaluation,
+  settings?: EvaluationSettings,
+): string {
   const pct = (x: number) => (Number.isNaN(x) ? 'n/a' : `${(100 * x).toFixed(1)}%`);
   const f = (x: number) => (Number.isNaN(x) ? 'n/a' : x.toFixed(3));
   const { tp, fp, fn, tn } = e.confusion;
   return [
-    `model ${model}: ${e.images} images`,
+    `model ${model}: ${e.images} images` +
+      (settings ? `, layer ${settings.layer}, CAM drawn with align ${settings.align.applied}` : ''),
     `  accuracy          ${pct(e.accuracy)}   (TP ${tp}, FP ${fp}, FN ${fn}, TN ${tn})`,
     `  pointing game     ${pct(e.pointingGame.rate)}   (CAM peak inside the lesion on ${e.pointingGame.hits} of ${e.pointingGame.positives} positives; hottest layer cell on it: ${pct(e.pointingGame.cellRate)}; peak within ${e.tolerance} px: ${pct(e.pointingGame.nearRate)})`,
     `  lesion energy     ${f(e.lesionEnergy)}   (mean CAM energy inside the lesion, positives)`,

@@ -38,6 +38,10 @@ describe('camflow evaluate on the reference models', () => {
     const clean = await run('xray-clean');
     const shortcut = await run('xray-shortcut');
     expect(clean.images).toBe(60);
+    // The cards' settings, and what was applied.
+    expect(clean.layer).toBe('resnet_blocks.3');
+    expect(clean.align).toEqual({ requested: 'receptive-field', applied: 'receptive-field' });
+    expect(shortcut.align.applied).toBe('receptive-field');
     expect(clean.accuracy).toBeGreaterThanOrEqual(0.9);
     expect(shortcut.accuracy).toBeGreaterThanOrEqual(0.85);
     // The issue's bar (measured on 1000 images in the model README; 60 here for time).
@@ -49,5 +53,24 @@ describe('camflow evaluate on the reference models', () => {
     // images; the clean model's almost never.
     expect(shortcut.markerPeak.nearRate).toBeGreaterThan(0.5);
     expect(clean.markerPeak.nearRate).toBeLessThan(0.1);
+  });
+
+  test('bad --align and --tolerance values are one clear line and exit code 2', async () => {
+    for (const [flag, value, message] of [
+      ['--align', 'middle', /--align must be one of resize, receptive-field; got "middle"/],
+      ['--tolerance', 'wide', /--tolerance must be pixels >= 0, got "wide"/],
+    ] as const) {
+      const r = await runCli([
+        'evaluate',
+        '--model',
+        join(models, 'xray-clean'),
+        '--data',
+        data,
+        flag,
+        value,
+      ]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(message);
+    }
   });
 });

@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { encodeModel, floatTensor, makeAttributes, makeModel, valueInfo } from '@camflow/onnx';
 import sharp from 'sharp';
 import { describe, expect, test } from 'vitest';
 import { runCli } from './run-cli.js';
@@ -81,6 +82,76 @@ describe('camflow explain on image files', () => {
     const bad = await runCli(['explain', img, '--model', xray, '--align', 'centre']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--align must be one of resize, receptive-field; got "centre"/);
+  });
+
+  test('--align receptive-field on a layer behind a Resize warns once and draws it resized', async () => {
+    // input -> Resize(1/2) -> Conv 3x3 (the layer) -> Relu -> global pool -> MatMul: the Resize
+    // hides where the conv's cells sit on the input.
+    const w = (name: string, dims: number[]) =>
+      floatTensor(
+        name,
+        dims,
+        Array.from({ length: dims.reduce((a, b) => a * b, 1) }, (_, i) => ((i * 7) % 5) / 5 - 0.3),
+      );
+    const model = makeModel({
+      inputs: [valueInfo('input', ['N', 3, 256, 256])],
+      outputs: [valueInfo('output', ['N', 1])],
+      initializers: [
+        floatTensor('scales', [4], [1, 1, 0.5, 0.5]),
+        w('w', [4, 3, 3, 3]),
+        w('fc', [4, 1]),
+      ],
+      nodes: [
+        { name: 'down', opType: 'Resize', input: ['input', '', 'scales'], output: ['small'] },
+        {
+          name: 'conv',
+          opType: 'Conv',
+          input: ['small', 'w'],
+          output: ['feat'],
+          attribute: makeAttributes({ kernel_shape: [3, 3], pads: [1, 1, 1, 1] }),
+        },
+        { name: 'relu', opType: 'Relu', input: ['feat'], output: ['act'] },
+        { name: 'gap', opType: 'GlobalAveragePool', input: ['act'], output: ['gap'] },
+        {
+          name: 'flat',
+          opType: 'Flatten',
+          input: ['gap'],
+          output: ['flat'],
+          attribute: makeAttributes({ axis: 1 }),
+        },
+        { name: 'head', opType: 'MatMul', input: ['flat', 'fc'], output: ['output'] },
+      ],
+    });
+    const path = join(tmp, 'resized.onnx');
+    writeFileSync(path, encodeModel(model));
+    const img = join(tmp, 'plain.png');
+    writeFileSync(
+      img,
+      await sharp({ create: { width: 64, height: 64, channels: 3, background: '#808080' } })
+        .png()
+        .toBuffer(),
+    );
+    const r = await runCli([
+      'explain',
+      img,
+      '--model',
+      path,
+      '--layer',
+      'relu',
+      '--align',
+      'receptive-field',
+      '--out',
+      join(tmp, 'resized'),
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(
+        /^camflow: warning: the graph does not give layer "relu"'s receptive fields/,
+      ),
+    ]);
+    const doc = JSON.parse(readFileSync(join(tmp, 'resized', 'plain.json'), 'utf8'));
+    expect(doc.cam.width).toBe(128);
+    expect(doc.cam.grid).toBeUndefined();
   });
 
   test('a corrupt image is one clear line and exit code 2', async () => {

@@ -17,9 +17,16 @@ import {
   seedCard,
 } from '@camflow/imaging';
 import { oneOf, usage } from '../args.js';
-import { type Evaluation, formatEvaluation, type ImageOutcome, summarise } from '../evaluation.js';
+import {
+  type Evaluation,
+  type EvaluationSettings,
+  formatEvaluation,
+  type ImageOutcome,
+  summarise,
+} from '../evaluation.js';
 import { loadModelSource, type ModelSource, readBytes } from '../model-source.js';
 import { UsageError } from '../usage.js';
+import { noGrid } from './explain.js';
 import { engineOptions } from './runtime-options.js';
 
 const BATCH = 16;
@@ -58,8 +65,11 @@ export async function evaluateCommand(argv: string[], config: Config): Promise<n
     tolerance: values.tolerance === undefined ? undefined : tolerancePx(values.tolerance),
     progress: !values.json && process.stderr.isTTY,
   });
+  if (e.align.requested === 'receptive-field' && e.align.applied !== 'receptive-field') {
+    process.stderr.write(`camflow: warning: ${noGrid(e.layer)}\n`);
+  }
   if (values.json) process.stdout.write(`${JSON.stringify({ model: source.name, ...e })}\n`);
-  else process.stdout.write(`${formatEvaluation(source.name, e)}\n`);
+  else process.stdout.write(`${formatEvaluation(source.name, e, e)}\n`);
   return 0;
 }
 
@@ -107,8 +117,11 @@ export async function evaluateModel(
     tolerance?: number;
     progress?: boolean;
   } = {},
-): Promise<Evaluation> {
+): Promise<Evaluation & EvaluationSettings> {
   const card = source.card ?? seedCard;
+  const align = opts.align ?? card.align;
+  let applied: CamAlignment = align;
+  let layer = opts.layer ?? card.layer ?? '';
   const rows = await readLabels(dataDir);
   const limit = opts.limit ?? rows.length;
   const selected = rows.slice(0, limit);
@@ -150,11 +163,13 @@ export async function evaluateModel(
         const scores = r.scores.subarray(k * r.numClasses, (k + 1) * r.numClasses);
         const predicted =
           r.numClasses === 1 ? (scores[0] >= 0.5 ? 1 : 0) : argmax(scores) === positive ? 1 : 0;
-        const cam = alignCam(
+        const cam: CamGrid = alignCam(
           { width: w, height: h, data: r.cams.data.subarray(k * h * w, (k + 1) * h * w) },
-          opts.align ?? card.align,
+          align,
           r.grid,
         );
+        if (!cam.grid) applied = 'resize';
+        layer = r.layer;
         const heat = camToOriginal(cam, x.p.geometry);
         const cell = peakCellRegion(cam, x.p.geometry);
         const lesionMask =
@@ -189,7 +204,11 @@ export async function evaluateModel(
     if (tty) process.stderr.write('\n');
     await engine.close();
   }
-  return summarise(outcomes, opts.tolerance ?? 15);
+  return {
+    ...summarise(outcomes, opts.tolerance ?? 15),
+    layer,
+    align: { requested: align, applied },
+  };
 }
 
 interface Region {

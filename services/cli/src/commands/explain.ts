@@ -78,6 +78,9 @@ export async function explainCommand(argv: string[], config: Config): Promise<nu
       layerName = r.layer;
       results.push(...toItems(group, r, align));
     }
+    if (align === 'receptive-field' && results.some((it) => !it.cam.grid)) {
+      process.stderr.write(`camflow: warning: ${noGrid(layerName)}\n`);
+    }
     results.sort(
       (a, b) =>
         items.findIndex((i) => i.input === a.input) - items.findIndex((i) => i.input === b.input) ||
@@ -91,6 +94,14 @@ export async function explainCommand(argv: string[], config: Config): Promise<nu
   } finally {
     await engine.close();
   }
+}
+
+/** Why `--align receptive-field` fell back to resizing (shared with evaluate). */
+export function noGrid(layer: string): string {
+  return (
+    `the graph does not give layer "${layer}"'s receptive fields (an op on the way resamples ` +
+    'or reshapes space, or branches disagree): the CAM is drawn resized like an image'
+  );
 }
 
 function parseTarget(v: string | undefined): Target {

@@ -124,7 +124,7 @@ export async function demoCommand(
       audits.push({ model: m, e: await evaluateModel(source, dataDir, engineOptions(config)) });
     }
     say('');
-    for (const a of audits) say(formatEvaluation(`${a.model}@1`, a.e));
+    for (const a of audits) say(formatEvaluation(`${a.model}@1`, a.e, a.e));
     say('');
     say(auditVerdict(audits));
     say('');
