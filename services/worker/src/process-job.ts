@@ -118,6 +118,8 @@ export async function processJob(
 
     // The card decides whether the map is drawn on the layer's receptive fields.
     const drawn: Cam = alignCam(cam.cam, card.align, cam.grid);
+    if (card.align === 'receptive-field' && !drawn.grid)
+      warnNoGrid(deps.logger, model.ref, cam.layer);
     const rendered = await clock.time('render', () =>
       deps.images.render(pre.image, pre.geometry, drawn, job.priority),
     );
@@ -238,4 +240,17 @@ class StageClock {
   snapshot(): StageTimings {
     return { ...this.stages, total: Math.round((performance.now() - this.started) * 10) / 10 };
   }
+}
+
+const warnedNoGrid = new Set<string>();
+
+/** Once per model and layer: the card asked for receptive-field drawing the graph cannot give. */
+function warnNoGrid(logger: Logger | undefined, model: string, layer: string): void {
+  const key = `${model} ${layer}`;
+  if (warnedNoGrid.has(key)) return;
+  warnedNoGrid.add(key);
+  logger?.warn(
+    { model, layer },
+    "the card asks for align receptive-field but the graph does not give this layer's receptive fields: CAMs are drawn resized",
+  );
 }
