@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import { camMethodSchema } from './jobs.js';
+import { camAlignSchema, camMethodSchema } from './jobs.js';
 import { modelRefSchema } from './model-ref.js';
 
 export const SCOPES = ['runs:write', 'results:read', 'events:write', 'admin'] as const;
@@ -86,6 +86,7 @@ export const eventRulesSchema = z.array(
       model: modelRefSchema,
       layer: z.string().min(1).optional(),
       method: camMethodSchema.optional(),
+      align: camAlignSchema.optional(),
     })
     .strict(),
 );

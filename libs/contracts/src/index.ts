@@ -25,8 +25,11 @@ export {
   predictionSchema,
 } from './events.js';
 export {
+  CAM_ALIGNMENTS,
   CAM_METHODS,
+  type CamAlignment,
   type CamMethod,
+  camAlignSchema,
   camMethodSchema,
   type ExpandRunJob,
   type ExplainJob,

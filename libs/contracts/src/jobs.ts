@@ -12,6 +12,14 @@ export const CAM_METHODS = [
 ] as const;
 export type CamMethod = (typeof CAM_METHODS)[number];
 export const camMethodSchema = z.enum(CAM_METHODS);
+
+/**
+ * How a CAM is laid over the image: `resize` scales the map like an image (the seed);
+ * `receptive-field` centres each cell on its receptive field (see the model card's `align`).
+ */
+export const CAM_ALIGNMENTS = ['resize', 'receptive-field'] as const;
+export type CamAlignment = (typeof CAM_ALIGNMENTS)[number];
+export const camAlignSchema = z.enum(CAM_ALIGNMENTS);
 export const targetSchema = z.union([z.literal('predicted'), z.number().int().min(0)]);
 export const prioritySchema = z.enum(['bulk', 'realtime']);
 
@@ -34,6 +42,8 @@ export const explainSettingsSchema = z
     layer: z.string().min(1).optional(),
     method: camMethodSchema.default('gradcam'),
     target: targetSchema.default('predicted'),
+    /** Empty = the model card's align. */
+    align: camAlignSchema.optional(),
   })
   .strict();
 export type ExplainSettings = z.infer<typeof explainSettingsSchema>;
@@ -84,6 +94,8 @@ export function explainJobId(source: SourceObject, settings: ExplainSettings): s
     settings.layer ?? '',
     settings.method,
     String(settings.target),
+    // Only when given, so that ids of jobs without it stay what they were.
+    ...(settings.align ? [settings.align] : []),
   ];
   return `x${createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 40)}`;
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { camMethodSchema, prioritySchema, targetSchema } from './jobs.js';
+import { camAlignSchema, camMethodSchema, prioritySchema, targetSchema } from './jobs.js';
 import { modelRefSchema } from './model-ref.js';
 
 /** `POST /v1/runs` body (ARCHITECTURE.md contract). */
@@ -21,6 +21,7 @@ export const createRunRequestSchema = z
     layer: z.string().min(1).optional(),
     method: camMethodSchema.optional(),
     target: targetSchema.optional(),
+    align: camAlignSchema.optional(),
     priority: prioritySchema.optional(),
   })
   .strict();
@@ -34,6 +35,7 @@ export const createJobRequestSchema = z
     layer: z.string().min(1).optional(),
     method: camMethodSchema.optional(),
     target: targetSchema.optional(),
+    align: camAlignSchema.optional(),
   })
   .strict();
 
@@ -48,6 +50,8 @@ export const runRecordSchema = z.object({
   layer: z.string().optional(),
   method: camMethodSchema,
   target: targetSchema,
+  /** Absent: the model card's. */
+  align: camAlignSchema.optional(),
   priority: prioritySchema,
   source: z.object({
     bucket: z.string(),

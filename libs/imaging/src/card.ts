@@ -2,20 +2,17 @@
  * The model card: `model.json` next to `model.onnx`, saying how images become the model's input
  * tensor and what its output means. Documented field by field in libs/imaging/README.md.
  */
-import { CAM_METHODS, type CamMethod } from '@camflow/contracts';
+import { CAM_ALIGNMENTS, CAM_METHODS, type CamAlignment, type CamMethod } from '@camflow/contracts';
 import { z } from 'zod';
 
-/** Methods the engine implements (the names are the contracts'). */
-export { CAM_METHODS, type CamMethod };
-
 /**
- * How the CAM is laid over the image: `resize` scales the map like an image (the seed, every
- * common Grad-CAM tool); `receptive-field` centres each cell on its receptive field, as the
- * graph gives it (see `CellGrid`): the heat lands where the layer looks. Falls back to `resize`
- * where the graph does not say (an op that resamples space on the way to the layer).
+ * Methods the engine implements, and how a CAM is laid over the image (the names are the
+ * contracts'): `resize` scales the map like an image (the seed, every common Grad-CAM tool);
+ * `receptive-field` centres each cell on its receptive field as the graph gives it (see
+ * `CellGrid`), so the heat lands where the layer looks; it falls back to `resize` where the graph
+ * does not say (an op that resamples space on the way to the layer).
  */
-export const CAM_ALIGNMENTS = ['resize', 'receptive-field'] as const;
-export type CamAlignment = (typeof CAM_ALIGNMENTS)[number];
+export { CAM_ALIGNMENTS, CAM_METHODS, type CamAlignment, type CamMethod };
 
 const positiveInt = z.number().int().positive();
 const perChannel = z.union([z.number(), z.array(z.number()).min(1)]);

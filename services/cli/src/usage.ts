@@ -17,7 +17,8 @@ Usage:
   camflow demo [--dir camflow-demo] [--count 120] [--exit]
   camflow serve ingest|worker|results
   camflow models push <model.onnx> --card <model.json> --name <n> --version <v>
-  camflow runs create s3://<bucket>/<prefix> --model <name>@<version> [--manifest <key>] [--watch]
+  camflow runs create s3://<bucket>/<prefix> --model <name>@<version> [--manifest <key>]
+                      [--layer <name>] [--method <m>] [--target <t>] [--align <a>] [--priority <p>] [--watch]
   camflow runs status|results|report <runId>
   camflow make-model xray --out <model.onnx> [--nf 64] [--size 256] [--seed 1]
   camflow help

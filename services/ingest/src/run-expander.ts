@@ -150,6 +150,7 @@ export class RunExpander {
 export function settingsOf(record: RunRecord): ExplainSettings {
   const s: ExplainSettings = { model: record.model, method: record.method, target: record.target };
   if (record.layer) s.layer = record.layer;
+  if (record.align) s.align = record.align;
   return s;
 }
 

@@ -146,7 +146,7 @@ describe('POST /v1/runs and /v1/jobs', () => {
   test('a run is recorded, indexed and its expansion queued; 202 at once', async () => {
     const r = await api.post(
       '/v1/runs',
-      { ...run, method: 'gradcam++', target: 0, priority: 'realtime' },
+      { ...run, method: 'gradcam++', target: 0, align: 'receptive-field', priority: 'realtime' },
       TOKENS.writer,
     );
     expect(r.status).toBe(202);
@@ -160,6 +160,7 @@ describe('POST /v1/runs and /v1/jobs', () => {
       owner: tokenId(TOKENS.writer),
       method: 'gradcam++',
       target: 0,
+      align: 'receptive-field',
       priority: 'realtime',
       listingDone: false,
       source: { bucket: 'data', prefix: 'scans/' },
@@ -201,6 +202,27 @@ describe('POST /v1/runs and /v1/jobs', () => {
     );
     expect(missing.status).toBe(404);
     expect(missing.body.error).toBe('not_found');
+
+    // A drawing override is part of what is computed: its own job id, carried to the worker.
+    const aligned = await api.post(
+      '/v1/jobs',
+      {
+        model: 'xray@1',
+        source: { bucket: 'data', key: 'scans/one.png' },
+        align: 'receptive-field',
+      },
+      TOKENS.writer,
+    );
+    expect(aligned.status).toBe(202);
+    expect(aligned.body.jobId).not.toBe(jobId);
+    const alignedJob = await env.queues.realtime.getJob(aligned.body.jobId);
+    expect(alignedJob?.data.settings).toMatchObject({ model: 'xray@1', align: 'receptive-field' });
+    const bad = await api.post(
+      '/v1/jobs',
+      { model: 'xray@1', source: { bucket: 'data', key: 'scans/one.png' }, align: 'centre' },
+      TOKENS.writer,
+    );
+    expect(bad.status).toBe(400);
   });
 
   test('metrics count what was created', async () => {

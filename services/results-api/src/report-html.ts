@@ -49,6 +49,7 @@ function summary(d: ReportData): string {
     ['status', r.status + (r.error ? ` (${r.error})` : '')],
     ['model', r.model],
     ['layer', r.layer ?? 'model card default'],
+    ['CAM drawn', r.align ?? 'as the model card says'],
     ['method', r.method],
     ['target', String(r.target)],
     ['source', `s3://${r.source.bucket}/${r.source.prefix ?? r.source.manifest ?? ''}`],

@@ -66,6 +66,7 @@ export function runView(run: StoredRun, c: RunCounts, now: number) {
     createdAt: r.createdAt,
     model: r.model,
     layer: r.layer ?? null,
+    align: r.align ?? null,
     method: r.method,
     target: r.target,
     priority: r.priority,

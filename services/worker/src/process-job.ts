@@ -116,10 +116,10 @@ export async function processJob(
     clock.set('queue', cam.waitMs);
     clock.set('explain', performance.now() - submitted - cam.waitMs);
 
-    // The card decides whether the map is drawn on the layer's receptive fields.
-    const drawn: Cam = alignCam(cam.cam, card.align, cam.grid);
-    if (card.align === 'receptive-field' && !drawn.grid)
-      warnNoGrid(deps.logger, model.ref, cam.layer);
+    // The job, else the card, decides whether the map is drawn on the layer's receptive fields.
+    const align = settings.align ?? card.align;
+    const drawn: Cam = alignCam(cam.cam, align, cam.grid);
+    if (align === 'receptive-field' && !drawn.grid) warnNoGrid(deps.logger, model.ref, cam.layer);
     const rendered = await clock.time('render', () =>
       deps.images.render(pre.image, pre.geometry, drawn, job.priority),
     );
@@ -244,13 +244,13 @@ class StageClock {
 
 const warnedNoGrid = new Set<string>();
 
-/** Once per model and layer: the card asked for receptive-field drawing the graph cannot give. */
+/** Once per model and layer: receptive-field drawing was asked for but the graph cannot give it. */
 function warnNoGrid(logger: Logger | undefined, model: string, layer: string): void {
   const key = `${model} ${layer}`;
   if (warnedNoGrid.has(key)) return;
   warnedNoGrid.add(key);
   logger?.warn(
     { model, layer },
-    "the card asks for align receptive-field but the graph does not give this layer's receptive fields: CAMs are drawn resized",
+    "align receptive-field was asked for but the graph does not give this layer's receptive fields: CAMs are drawn resized",
   );
 }

@@ -220,6 +220,30 @@ describe('worker (real Redis and S3)', () => {
     const b = await read(aligned.id);
     expect(a.result.cam.align).toBe('resize');
     expect(b.result.cam.align).toBe('receptive-field');
+    // A job's own align overrides the card, both ways.
+    const byJob = explainJob(
+      DATA,
+      good[0],
+      { model: 'xray@1', target: 0, align: 'receptive-field' },
+      'run-align',
+    );
+    const backToResize = explainJob(
+      DATA,
+      good[0],
+      { model: 'xray@2', target: 0, align: 'resize' },
+      'run-align',
+    );
+    await addJobs(realtime, [byJob, backToResize]);
+    const more = await readEvents(redis, (evs) =>
+      [byJob, backToResize].every((j) => evs.some((e) => e.jobId === j.id)),
+    );
+    events.push(...more.events);
+    const c = await read(byJob.id);
+    const d = await read(backToResize.id);
+    expect(c.result.cam.align).toBe('receptive-field');
+    expect(d.result.cam.align).toBe('resize');
+    expect(Buffer.from(c.heat.data).equals(Buffer.from(b.heat.data))).toBe(true);
+    expect(Buffer.from(d.heat.data).equals(Buffer.from(a.heat.data))).toBe(true);
     // Same model and image: the same scores, the map drawn 15.5 tensor pixels up and left.
     expect(b.e.prediction.scores).toEqual(a.e.prediction.scores);
     expect(Buffer.from(b.heat.data).equals(Buffer.from(a.heat.data))).toBe(false);

@@ -50,6 +50,7 @@ async function create(api: ApiClient, argv: string[]): Promise<number> {
         layer: { type: 'string' },
         method: { type: 'string' },
         target: { type: 'string' },
+        align: { type: 'string' },
         manifest: { type: 'string' },
         priority: { type: 'string' },
         watch: { type: 'boolean', default: false },
@@ -73,6 +74,7 @@ async function create(api: ApiClient, argv: string[]): Promise<number> {
     ...(values.layer ? { layer: values.layer } : {}),
     ...(values.method ? { method: values.method } : {}),
     ...(target !== undefined ? { target } : {}),
+    ...(values.align ? { align: values.align } : {}),
     ...(values.priority ? { priority: values.priority } : {}),
   };
   const { runId } = await api.request<{ runId: string }>('ingest', 'POST', '/v1/runs', body);

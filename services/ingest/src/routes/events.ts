@@ -103,6 +103,7 @@ function settingsOf(rule: EventRule): ExplainSettings {
     target: 'predicted',
   };
   if (rule.layer) s.layer = rule.layer;
+  if (rule.align) s.align = rule.align;
   return s;
 }
 
@@ -119,6 +120,7 @@ async function ensureEventsRun(
     layer: settings.layer,
     method: settings.method,
     target: settings.target,
+    ...(settings.align && { align: settings.align }),
     priority: 'realtime',
     source: { bucket: g.rule.bucket, prefix: g.rule.prefix },
     owner,

@@ -32,6 +32,7 @@ export function registerJobRoutes(app: FastifyInstance, deps: IngestDeps, guards
       target: body.target ?? 'predicted',
     };
     if (body.layer) settings.layer = body.layer;
+    if (body.align) settings.align = body.align;
     const record: RunRecord = {
       runId: newRunId('job'),
       kind: 'job',
@@ -39,6 +40,7 @@ export function registerJobRoutes(app: FastifyInstance, deps: IngestDeps, guards
       layer: body.layer,
       method: settings.method,
       target: settings.target,
+      ...(settings.align && { align: settings.align }),
       priority: 'realtime',
       source: { bucket, keys: [key] },
       owner: principal.id,

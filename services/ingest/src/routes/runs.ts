@@ -30,6 +30,7 @@ export function registerRunRoutes(app: FastifyInstance, deps: IngestDeps, guards
       layer: body.layer,
       method: body.method ?? 'gradcam',
       target: body.target ?? 'predicted',
+      ...(body.align && { align: body.align }),
       priority: body.priority ?? 'bulk',
       source: body.source,
       owner: principal.id,
