@@ -16,6 +16,7 @@ import {
   preprocess,
   seedCard,
 } from '@camflow/imaging';
+import { noGrid } from '../align.js';
 import { oneOf, usage } from '../args.js';
 import {
   type Evaluation,
@@ -26,7 +27,6 @@ import {
 } from '../evaluation.js';
 import { loadModelSource, type ModelSource, readBytes } from '../model-source.js';
 import { UsageError } from '../usage.js';
-import { noGrid } from './explain.js';
 import { engineOptions } from './runtime-options.js';
 
 const BATCH = 16;

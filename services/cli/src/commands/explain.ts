@@ -17,6 +17,7 @@ import {
   type CellGrid,
   renderExplanation,
 } from '@camflow/imaging';
+import { noGrid } from '../align.js';
 import { oneOf, usage } from '../args.js';
 import { groupByShape, type InputItem, loadInputs, stack } from '../inputs.js';
 import { loadModelSource } from '../model-source.js';
@@ -94,14 +95,6 @@ export async function explainCommand(argv: string[], config: Config): Promise<nu
   } finally {
     await engine.close();
   }
-}
-
-/** Why `--align receptive-field` fell back to resizing (shared with evaluate). */
-export function noGrid(layer: string): string {
-  return (
-    `the graph does not give layer "${layer}"'s receptive fields (an op on the way resamples ` +
-    'or reshapes space, or branches disagree): the CAM is drawn resized like an image'
-  );
 }
 
 function parseTarget(v: string | undefined): Target {
