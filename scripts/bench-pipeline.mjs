@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '@camflow/config';
 import { parseCard, seedCardJson } from '@camflow/imaging';
 import { pushModel } from '@camflow/ingest';
-import { S3Store } from '@camflow/storage';
+import { embeddedS3Env, S3Store } from '@camflow/storage';
 import { Redis } from 'ioredis';
 import {
   md5,
@@ -167,11 +167,7 @@ async function main() {
   const ports = { ingest: await freePort(), results: await freePort(), metrics: await freePort() };
   const env = {
     REDIS_URL: redisServer.url,
-    S3_ENDPOINT: s3.endpoint,
-    S3_REGION: 'us-east-1',
-    S3_ACCESS_KEY_ID: s3.accessKeyId,
-    S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
-    S3_FORCE_PATH_STYLE: 'true',
+    ...embeddedS3Env(s3.endpoint),
     CAMFLOW_OUTPUT_BUCKET: defaults.CAMFLOW_OUTPUT_BUCKET,
     CAMFLOW_MODEL_BUCKET: defaults.CAMFLOW_MODEL_BUCKET,
     INGEST_PORT: String(ports.ingest),

@@ -6,7 +6,13 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadConfig } from '@camflow/config';
 import { seedCardJson } from '@camflow/imaging';
-import { freePort, S3Store, startEmbeddedS3, startRedisServer } from '@camflow/storage';
+import {
+  embeddedS3Env,
+  freePort,
+  S3Store,
+  startEmbeddedS3,
+  startRedisServer,
+} from '@camflow/storage';
 import {
   CAMFLOW_BIN,
   startServiceProcess,
@@ -44,11 +50,7 @@ export async function startBackends(dir, cleanups, { nf, size }) {
   const ports = { ingest: await freePort(), results: await freePort() };
   const env = {
     REDIS_URL: redis.url,
-    S3_ENDPOINT: s3.endpoint,
-    S3_REGION: 'us-east-1',
-    S3_ACCESS_KEY_ID: s3.accessKeyId,
-    S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
-    S3_FORCE_PATH_STYLE: 'true',
+    ...embeddedS3Env(s3.endpoint),
     CAMFLOW_OUTPUT_BUCKET: 'camflow-outputs',
     CAMFLOW_MODEL_BUCKET: 'camflow-models',
     INGEST_PORT: String(ports.ingest),

@@ -10,6 +10,7 @@ import { loadConfig } from '@camflow/config';
 import {
   type EmbeddedRedis,
   type EmbeddedS3,
+  embeddedS3Env,
   S3Store,
   startEmbeddedS3,
   startRedisServer,
@@ -59,11 +60,7 @@ async function finish(
 ): Promise<TestServices> {
   const env: Record<string, string> = {
     REDIS_URL: redis.url,
-    S3_ENDPOINT: s3.endpoint,
-    S3_REGION: 'us-east-1',
-    S3_ACCESS_KEY_ID: s3.accessKeyId,
-    S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
-    S3_FORCE_PATH_STYLE: 'true',
+    ...embeddedS3Env(s3.endpoint),
     CAMFLOW_OUTPUT_BUCKET: 'camflow-outputs',
     CAMFLOW_MODEL_BUCKET: 'camflow-models',
     ...extraEnv,

@@ -3,6 +3,23 @@ import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { freePort } from './embedded-redis.js';
 
+/** s3rver's built-in account. */
+const S3RVER_KEY = 'S3RVER';
+
+/**
+ * The S3 settings (environment names of libs/config) that reach an embedded s3rver at
+ * `endpoint`: what the demo, the tests and the benchmarks hand to the services they start.
+ */
+export function embeddedS3Env(endpoint: string): Record<string, string> {
+  return {
+    S3_ENDPOINT: endpoint,
+    S3_REGION: 'us-east-1',
+    S3_ACCESS_KEY_ID: S3RVER_KEY,
+    S3_SECRET_ACCESS_KEY: S3RVER_KEY,
+    S3_FORCE_PATH_STYLE: 'true',
+  };
+}
+
 export interface EmbeddedS3 {
   /** http://127.0.0.1:<port> */
   endpoint: string;
@@ -66,8 +83,8 @@ export async function startEmbeddedS3(opts: {
     endpoint,
     port,
     directory: opts.directory,
-    accessKeyId: 'S3RVER',
-    secretAccessKey: 'S3RVER',
+    accessKeyId: S3RVER_KEY,
+    secretAccessKey: S3RVER_KEY,
     process: child,
     close: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;

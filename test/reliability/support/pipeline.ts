@@ -12,6 +12,7 @@ import { pushModel } from '@camflow/ingest';
 import {
   type EmbeddedRedis,
   type EmbeddedS3,
+  embeddedS3Env,
   freePort,
   S3Store,
   startEmbeddedS3,
@@ -89,11 +90,7 @@ export class Pipeline {
     ];
     const env: Record<string, string> = {
       REDIS_URL: `redis://127.0.0.1:${redisPort}`,
-      S3_ENDPOINT: `http://127.0.0.1:${s3Port}`,
-      S3_REGION: 'us-east-1',
-      S3_ACCESS_KEY_ID: 'S3RVER',
-      S3_SECRET_ACCESS_KEY: 'S3RVER',
-      S3_FORCE_PATH_STYLE: 'true',
+      ...embeddedS3Env(`http://127.0.0.1:${s3Port}`),
       CAMFLOW_OUTPUT_BUCKET: 'camflow-outputs',
       CAMFLOW_MODEL_BUCKET: 'camflow-models',
       CAMFLOW_CACHE_DIR: join(dir, 'model-cache'),

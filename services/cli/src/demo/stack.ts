@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { type Config, loadConfig } from '@camflow/config';
 import {
   type EmbeddedRedis,
+  embeddedS3Env,
   freePort,
   resolveRedis,
   S3Store,
@@ -60,12 +61,7 @@ export async function startDemoStack(
     } else {
       const s3 = await startEmbeddedS3({ directory: join(dir, 's3') });
       cleanups.push(() => s3.close());
-      s3env = {
-        S3_ENDPOINT: s3.endpoint,
-        S3_ACCESS_KEY_ID: s3.accessKeyId,
-        S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
-        S3_FORCE_PATH_STYLE: 'true',
-      };
+      s3env = embeddedS3Env(s3.endpoint);
       notes.push(`S3: s3rver at ${s3.endpoint} over ${join(dir, 's3')}`);
     }
     const token = `demo-${randomBytes(16).toString('hex')}`;
