@@ -10,12 +10,12 @@ import {
   finishRun,
   secondsBetween,
   startRun,
+  waitForActiveJobs,
   waitForProgress,
 } from '../support/fault-run.js';
 import { recordFigures } from '../support/figures.js';
-import { metricSum } from '../support/metrics.js';
 import { outcomeFigures } from '../support/outcomes.js';
-import { Pipeline, until } from '../support/pipeline.js';
+import { Pipeline } from '../support/pipeline.js';
 
 const N = 240;
 const LOCK_MS = 8000;
@@ -38,11 +38,7 @@ test('a worker killed mid-run: its jobs run again on the survivor, each once', a
   await waitForProgress(p, run, 0.2);
   // Kill while the victim is visibly working on jobs.
   const victim = p.workers[1];
-  await until(
-    'victim has active jobs',
-    async () => metricSum(await p.workerMetrics(1), 'camflow_worker_active_jobs') > 0,
-    30_000,
-  );
+  await waitForActiveJobs(p, 1);
   const killedAt = Date.now();
   await victim.service.stop('SIGKILL');
   const atKill = await p.api.status(run.runId);

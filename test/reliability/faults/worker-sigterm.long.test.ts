@@ -8,12 +8,12 @@ import {
   finishRun,
   secondsBetween,
   startRun,
+  waitForActiveJobs,
   waitForProgress,
 } from '../support/fault-run.js';
 import { recordFigures } from '../support/figures.js';
-import { metricSum } from '../support/metrics.js';
 import { outcomeFigures } from '../support/outcomes.js';
-import { Pipeline, until } from '../support/pipeline.js';
+import { Pipeline } from '../support/pipeline.js';
 
 const N = 240;
 const GRACE_SECONDS = 60;
@@ -31,12 +31,7 @@ test('a worker told to stop finishes its jobs and exits within the grace period'
   const run = await startRun(p, 'sigterm/', N);
   await waitForProgress(p, run, 0.2);
   const victim = p.workers[1];
-  await until(
-    'victim has active jobs',
-    async () => metricSum(await p.workerMetrics(1), 'camflow_worker_active_jobs') > 0,
-    30_000,
-  );
-  const activeAtSignal = metricSum(await p.workerMetrics(1), 'camflow_worker_active_jobs');
+  const activeAtSignal = await waitForActiveJobs(p, 1);
   const signalledAt = Date.now();
   const exit = await victim.service.stop('SIGTERM');
   const exitSeconds = secondsBetween(signalledAt, exit.at);

@@ -4,8 +4,9 @@
 import { EVENT_FIELD, EVENTS_STREAM } from '@camflow/contracts';
 import type { RunStatus } from './api.js';
 import { uploadImages } from './images.js';
+import { metricSum } from './metrics.js';
 import { countOutcomes, type Outcomes, type ResultItem } from './outcomes.js';
-import { DATA_BUCKET, MODEL, type Pipeline } from './pipeline.js';
+import { DATA_BUCKET, MODEL, type Pipeline, until } from './pipeline.js';
 
 /** A run under way. */
 export interface StartedRun {
@@ -133,4 +134,11 @@ export async function eventsPerJob(p: Pipeline, jobIds: string[]): Promise<Map<s
     start = `(${entries[entries.length - 1][0]}`;
   }
   throw new Error('events stream: more than 1000 pages');
+}
+
+/** Waits until worker `i` holds active jobs (so a signal hits it mid-work); returns how many. */
+export async function waitForActiveJobs(p: Pipeline, i: number): Promise<number> {
+  const active = async () => metricSum(await p.workerMetrics(i), 'camflow_worker_active_jobs');
+  await until('victim has active jobs', async () => (await active()) > 0, 30_000);
+  return active();
 }
