@@ -85,10 +85,7 @@ export async function toMask(mask: Mask | Uint8Array, size: Size): Promise<Mask>
 /** Statistics of a heatmap (values >= 0, e.g. from `camToOriginal`). */
 export async function camStats(heat: Heatmap, options: CamStatsOptions = {}): Promise<CamStats> {
   const { width, height, data } = heat;
-  const border = options.border ?? 0.1;
-  if (!(border >= 0 && border <= 0.5))
-    throw new RangeError(`border must be in [0, 0.5], got ${border}`);
-  const mask = options.mask ? await toMask(options.mask, { width, height }) : undefined;
+  const { border, mask } = await resolveOptions(options, { width, height });
 
   let total = 0;
   let inBorder = 0;
@@ -127,6 +124,40 @@ export async function camStats(heat: Heatmap, options: CamStatsOptions = {}): Pr
       }
     }
   }
+  return statsFrom({
+    width,
+    height,
+    total,
+    inBorder,
+    borderPixels,
+    inMask,
+    maskPixels,
+    peak,
+    peakValue: peak < 0 ? 0 : data[peak],
+    entropy,
+    mask,
+  });
+}
+
+/** The sums both `camStats` and `StatsRows` accumulate over a map. */
+interface Sums {
+  width: number;
+  height: number;
+  total: number;
+  inBorder: number;
+  borderPixels: number;
+  inMask: number;
+  maskPixels: number;
+  /** Index of the peak pixel, -1 for an all-zero map. */
+  peak: number;
+  peakValue: number;
+  entropy: number | null;
+  mask: Mask | undefined;
+}
+
+/** The reported figures from the sums. */
+function statsFrom(s: Sums): CamStats {
+  const { width, height, total, peak, entropy, mask } = s;
   const n = width * height;
   const stats: CamStats = {
     peak:
@@ -135,19 +166,30 @@ export async function camStats(heat: Heatmap, options: CamStatsOptions = {}): Pr
         : {
             x: ((peak % width) + 0.5) / width,
             y: (Math.floor(peak / width) + 0.5) / height,
-            value: data[peak],
+            value: s.peakValue,
           },
     entropy,
     normalizedEntropy: entropy === null ? null : n > 1 ? entropy / Math.log2(n) : 0,
-    borderEnergy: total > 0 ? inBorder / total : null,
-    borderArea: n > 0 ? borderPixels / n : 0,
+    borderEnergy: total > 0 ? s.inBorder / total : null,
+    borderArea: n > 0 ? s.borderPixels / n : 0,
   };
   if (mask) {
-    stats.maskEnergy = total > 0 ? inMask / total : null;
-    stats.maskArea = n > 0 ? maskPixels / n : 0;
+    stats.maskEnergy = total > 0 ? s.inMask / total : null;
+    stats.maskArea = n > 0 ? s.maskPixels / n : 0;
     stats.peakInMask = peak < 0 ? null : mask.data[peak] !== 0;
   }
   return stats;
+}
+
+/** The border band (checked) and the mask at the map's size. */
+async function resolveOptions(
+  options: CamStatsOptions,
+  size: Size,
+): Promise<{ border: number; mask: Mask | undefined }> {
+  const border = options.border ?? 0.1;
+  if (!(border >= 0 && border <= 0.5))
+    throw new RangeError(`border must be in [0, 0.5], got ${border}`);
+  return { border, mask: options.mask ? await toMask(options.mask, size) : undefined };
 }
 
 /** log2(1 + j / 2048), j = 0 .. 2048, for `fastLog2`. */
@@ -255,38 +297,25 @@ export class StatsRows {
 
   /** The statistics of the rows seen (all of them, normally). */
   result(): CamStats {
-    const { width, height, total, peak } = this;
-    const n = width * height;
-    let entropy: number | null = null;
-    if (total > 0) entropy = Math.max(0, Math.log2(total) - this.vLogV / total);
-    const stats: CamStats = {
-      peak:
-        peak < 0
-          ? null
-          : {
-              x: ((peak % width) + 0.5) / width,
-              y: (Math.floor(peak / width) + 0.5) / height,
-              value: this.peakRaw,
-            },
-      entropy,
-      normalizedEntropy: entropy === null ? null : n > 1 ? entropy / Math.log2(n) : 0,
-      borderEnergy: total > 0 ? this.inBorder / total : null,
-      borderArea: n > 0 ? this.borderPixels / n : 0,
-    };
-    if (this.mask) {
-      stats.maskEnergy = total > 0 ? this.inMask / total : null;
-      stats.maskArea = n > 0 ? this.maskPixels / n : 0;
-      stats.peakInMask = peak < 0 ? null : this.mask.data[peak] !== 0;
-    }
-    return stats;
+    const { total } = this;
+    return statsFrom({
+      width: this.width,
+      height: this.height,
+      total,
+      inBorder: this.inBorder,
+      borderPixels: this.borderPixels,
+      inMask: this.inMask,
+      maskPixels: this.maskPixels,
+      peak: this.peak,
+      peakValue: this.peakRaw,
+      entropy: total > 0 ? Math.max(0, Math.log2(total) - this.vLogV / total) : null,
+      mask: this.mask,
+    });
   }
 }
 
 /** A row-by-row accumulator of `camStats` for a map of `size` (see `StatsRows`). */
 export async function statsRows(size: Size, options: CamStatsOptions = {}): Promise<StatsRows> {
-  const border = options.border ?? 0.1;
-  if (!(border >= 0 && border <= 0.5))
-    throw new RangeError(`border must be in [0, 0.5], got ${border}`);
-  const mask = options.mask ? await toMask(options.mask, size) : undefined;
+  const { border, mask } = await resolveOptions(options, size);
   return new StatsRows(size, border, mask);
 }
