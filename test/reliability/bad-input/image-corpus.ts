@@ -4,6 +4,7 @@ import { deflateSync } from 'node:zlib';
 import { encodeSamplePngs, synthesizeSample } from '@camflow/imaging';
 import sharp from 'sharp';
 import { SYNTAX, writeDicom } from '../../../libs/imaging/test/helpers/dicom-writer.js';
+import { pngFile } from '../../../libs/imaging/test/helpers/pixels.js';
 
 /** Success: an overlay at the source's resolution. Failure: a permanent reason after 1 attempt. */
 export type Expected =
@@ -192,29 +193,6 @@ function garble(png: Buffer): Uint8Array {
     at += 12 + len;
   }
   return pngFile(chunks);
-}
-
-/** Assembles PNG chunks with their lengths and CRCs. */
-function pngFile(chunks: [string, Buffer][]): Uint8Array {
-  const parts = [Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])];
-  for (const [type, data] of chunks) {
-    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-    const head = Buffer.alloc(4);
-    head.writeUInt32BE(data.length);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(body));
-    parts.push(head, body, crc);
-  }
-  return Buffer.concat(parts);
-}
-
-function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (const b of bytes) {
-    c ^= b;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  }
-  return (c ^ 0xffffffff) >>> 0;
 }
 
 /** The same DICOM file cut just before its pixel data element (7FE0,0010), its last element. */
