@@ -6,19 +6,9 @@ import { renderExplanation, renderTensorOverlay } from '../src/explain.js';
 import { computeGeometry } from '../src/geometry.js';
 import { overlayPixels, renderHeatmap16 } from '../src/overlay.js';
 import { preprocess, tensorPixels } from '../src/preprocess.js';
-import { type CamStats, camStats } from '../src/stats.js';
+import { camStats } from '../src/stats.js';
 import { picture, png } from './helpers/pixels.js';
-
-/** Streamed statistics equal camStats', the entropy within 1e-6 bits (a table-based log2). */
-function expectSameStats(got: CamStats, want: CamStats) {
-  const { entropy, normalizedEntropy, ...rest } = got;
-  const { entropy: e, normalizedEntropy: ne, ...wantRest } = want;
-  expect(rest).toEqual(wantRest);
-  if (e === null) expect(entropy).toBeNull();
-  else expect(Math.abs(entropy! - e)).toBeLessThan(1e-6);
-  if (ne === null) expect(normalizedEntropy).toBeNull();
-  else expect(Math.abs(normalizedEntropy! - ne)).toBeLessThan(1e-7);
-}
+import { expectSameStats } from './helpers/stats.js';
 
 const cam = {
   width: 8,
