@@ -9,6 +9,7 @@
  * original it is the same field seen through the crop and resize. Values are clamped to [0, 1]
  * (bicubic overshoots slightly; the seed then squares negatives into heat).
  */
+import type { CamAlignment } from './card.js';
 import type { Geometry, Rect, Size } from './geometry.js';
 import { resampleFloat, type Taps, tapsAt } from './resample.js';
 
@@ -42,7 +43,7 @@ export interface CamGrid {
  */
 export function alignCam<T extends CamGrid>(
   cam: T,
-  align: 'resize' | 'receptive-field',
+  align: CamAlignment,
   grid: CellGrid | undefined,
 ): T {
   const { grid: _, ...rest } = cam;

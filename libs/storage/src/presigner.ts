@@ -50,7 +50,18 @@ function amzDate(d: Date): string {
 /** DNS-compatible bucket names without dots can be virtual-hosted over HTTPS. */
 const VIRTUAL_HOSTABLE = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
 
+/** The client settings that decide addressing; fixed for a client's life, read once. */
+interface Addressing {
+  region: string;
+  /** A custom endpoint (MinIO, s3rver), else AWS. */
+  endpoint?: { protocol: string; host: string; base: string };
+  forcePathStyle: boolean;
+  /** FIPS, dual-stack or accelerate endpoints: left to the SDK. */
+  special: boolean;
+}
+
 export class Presigner {
+  private addressing?: Promise<Addressing>;
   private creds?: Creds;
   private keyCache?: { scope: string; key: Buffer; accessKeyId: string };
 
@@ -67,8 +78,15 @@ export class Presigner {
     expiresSeconds: number,
     now = new Date(),
   ): Promise<string | undefined> {
-    const region = await this.client.config.region();
-    const target = await this.target(bucket, region);
+    if (!this.addressing) {
+      this.addressing = this.readAddressing();
+      this.addressing.catch(() => {
+        this.addressing = undefined; // read again next time
+      });
+    }
+    const a = await this.addressing;
+    const { region } = a;
+    const target = targetOf(a, bucket);
     if (!target) return undefined;
     const creds = await this.credentials();
     const date = amzDate(now);
@@ -134,34 +152,54 @@ export class Presigner {
     return key;
   }
 
-  private async target(bucket: string, region: string): Promise<Target | undefined> {
+  private async readAddressing(): Promise<Addressing> {
     const config = this.client.config as unknown as {
+      region: () => Promise<string>;
       endpoint?: () => Promise<{ protocol: string; hostname: string; port?: number; path: string }>;
       forcePathStyle?: boolean;
       useFipsEndpoint?: () => Promise<boolean>;
       useDualstackEndpoint?: () => Promise<boolean>;
       useAccelerateEndpoint?: boolean;
     };
-    if (config.useAccelerateEndpoint) return undefined;
-    if ((await config.useFipsEndpoint?.()) || (await config.useDualstackEndpoint?.())) {
-      return undefined;
-    }
-    if (config.endpoint) {
-      const e = await config.endpoint();
-      const base = e.path.replace(/\/+$/, '');
-      const host = e.port ? `${e.hostname}:${e.port}` : e.hostname;
-      const origin = `${e.protocol.replace(/:?$/, ':')}//${host}`;
-      if (config.forcePathStyle) return { origin, host, prefix: `${base}/${encode(bucket)}` };
-      if (!VIRTUAL_HOSTABLE.test(bucket)) return undefined;
-      const vhost = `${bucket}.${host}`;
-      return { origin: `${e.protocol.replace(/:?$/, ':')}//${vhost}`, host: vhost, prefix: base };
-    }
-    // AWS itself, standard partition only (China, GovCloud and ISO regions differ in host).
-    if (config.forcePathStyle || !VIRTUAL_HOSTABLE.test(bucket)) return undefined;
-    if (!/^[a-z]{2}-[a-z]+-\d$/.test(region) || /^(cn|us-gov|us-iso)/.test(region)) {
-      return undefined;
-    }
-    const host = `${bucket}.s3.${region}.amazonaws.com`;
-    return { origin: `https://${host}`, host, prefix: '' };
+    const special =
+      Boolean(config.useAccelerateEndpoint) ||
+      Boolean(await config.useFipsEndpoint?.()) ||
+      Boolean(await config.useDualstackEndpoint?.());
+    const e = config.endpoint ? await config.endpoint() : undefined;
+    return {
+      region: await config.region(),
+      endpoint: e && {
+        protocol: e.protocol.replace(/:?$/, ':'),
+        host: e.port ? `${e.hostname}:${e.port}` : e.hostname,
+        base: e.path.replace(/\/+$/, ''),
+      },
+      forcePathStyle: Boolean(config.forcePathStyle),
+      special,
+    };
   }
+}
+
+/** Where `bucket`'s objects are addressed, or undefined where the SDK should sign. */
+function targetOf(a: Addressing, bucket: string): Target | undefined {
+  if (a.special) return undefined;
+  const e = a.endpoint;
+  if (e) {
+    if (a.forcePathStyle) {
+      return {
+        origin: `${e.protocol}//${e.host}`,
+        host: e.host,
+        prefix: `${e.base}/${encode(bucket)}`,
+      };
+    }
+    if (!VIRTUAL_HOSTABLE.test(bucket)) return undefined;
+    const host = `${bucket}.${e.host}`;
+    return { origin: `${e.protocol}//${host}`, host, prefix: e.base };
+  }
+  // AWS itself, standard partition only (China, GovCloud and ISO regions differ in host).
+  if (a.forcePathStyle || !VIRTUAL_HOSTABLE.test(bucket)) return undefined;
+  if (!/^[a-z]{2}-[a-z]+-\d$/.test(a.region) || /^(cn|us-gov|us-iso)/.test(a.region)) {
+    return undefined;
+  }
+  const host = `${bucket}.s3.${a.region}.amazonaws.com`;
+  return { origin: `https://${host}`, host, prefix: '' };
 }

@@ -1,3 +1,4 @@
+import type { CamAlignment } from '@camflow/imaging';
 /** Audit figures for a model on a synthetic data set with ground truth (`camflow evaluate`). */
 export interface ImageOutcome {
   label: 0 | 1;
@@ -91,7 +92,7 @@ export function summarise(outcomes: ImageOutcome[], tolerance = 15): Evaluation 
 /** What `evaluate` ran with: the layer and how its CAM was drawn (`--json` carries both). */
 export interface EvaluationSettings {
   layer: string;
-  align: { requested: 'resize' | 'receptive-field'; applied: 'resize' | 'receptive-field' };
+  align: { requested: CamAlignment; applied: CamAlignment };
 }
 
 /** The same figures as text. */

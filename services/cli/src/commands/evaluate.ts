@@ -120,6 +120,7 @@ export async function evaluateModel(
 ): Promise<Evaluation & EvaluationSettings> {
   const card = source.card ?? seedCard;
   const align = opts.align ?? card.align;
+  const tolerance = opts.tolerance ?? 15;
   let applied: CamAlignment = align;
   let layer = opts.layer ?? card.layer ?? '';
   const rows = await readLabels(dataDir);
@@ -159,6 +160,8 @@ export async function evaluateModel(
         },
       );
       const [, h, w] = r.cams.dims;
+      layer = r.layer;
+      if (align === 'receptive-field' && !r.grid) applied = 'resize';
       for (const [k, x] of pre.entries()) {
         const scores = r.scores.subarray(k * r.numClasses, (k + 1) * r.numClasses);
         const predicted =
@@ -168,8 +171,6 @@ export async function evaluateModel(
           align,
           r.grid,
         );
-        if (!cam.grid) applied = 'resize';
-        layer = r.layer;
         const heat = camToOriginal(cam, x.p.geometry);
         const cell = peakCellRegion(cam, x.p.geometry);
         const lesionMask =
@@ -179,7 +180,6 @@ export async function evaluateModel(
         const markerMask = x.row.marker
           ? await decodeMask(await mask(dataDir, 'markers', x.row.file))
           : undefined;
-        const tol = opts.tolerance ?? 15;
         const lesion = lesionMask ? await camStats(heat, { mask: lesionMask }) : undefined;
         const marker = markerMask ? await camStats(heat, { mask: markerMask }) : undefined;
         const plain = lesion ?? marker ?? (await camStats(heat));
@@ -189,8 +189,8 @@ export async function evaluateModel(
           hasMarker: x.row.marker,
           peakInLesion: lesion?.peakInMask ?? null,
           peakCellInLesion: lesionMask ? regionTouches(lesionMask, cell) : null,
-          peakNearLesion: lesionMask ? peakNear(lesion?.peak, lesionMask, tol) : null,
-          peakNearMarker: markerMask ? peakNear(marker?.peak, markerMask, tol) : null,
+          peakNearLesion: lesionMask ? peakNear(lesion?.peak, lesionMask, tolerance) : null,
+          peakNearMarker: markerMask ? peakNear(marker?.peak, markerMask, tolerance) : null,
           peakCellOnMarker: markerMask ? regionTouches(markerMask, cell) : null,
           lesionEnergy: lesion?.maskEnergy ?? null,
           peakOnMarker: marker?.peakInMask ?? null,
@@ -205,7 +205,7 @@ export async function evaluateModel(
     await engine.close();
   }
   return {
-    ...summarise(outcomes, opts.tolerance ?? 15),
+    ...summarise(outcomes, tolerance),
     layer,
     align: { requested: align, applied },
   };

@@ -115,11 +115,11 @@ function toItems(group: InputItem[], r: ExplainResult, align: CamAlignment): Ite
     scores: Array.from(r.scores.subarray(i * r.numClasses, (i + 1) * r.numClasses)),
     target: r.targets[i],
     // `grid` appears only where the CAM is drawn on the receptive fields (see the card's align).
-    cam: alignCam(
+    cam: alignCam<Item['cam']>(
       { height: h, width: w, data: Array.from(r.cams.data.subarray(i * h * w, (i + 1) * h * w)) },
       align,
       r.grid,
-    ) as Item['cam'],
+    ),
   }));
 }
 
