@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { camAlignSchema, camMethodSchema } from './jobs.js';
 import { modelRefSchema } from './model-ref.js';
+import { bucketNameSchema, keyPrefixSchema } from './object-keys.js';
 
 export const SCOPES = ['runs:write', 'results:read', 'events:write', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
@@ -80,8 +81,8 @@ export function canUseBucket(p: Principal, bucket: string): boolean {
 export const eventRulesSchema = z.array(
   z
     .object({
-      bucket: z.string().min(1),
-      prefix: z.string().optional(),
+      bucket: bucketNameSchema,
+      prefix: keyPrefixSchema.optional(),
       suffix: z.string().optional(),
       model: modelRefSchema,
       layer: z.string().min(1).optional(),

@@ -57,6 +57,19 @@ export {
   QUEUES,
   RESULTS_GROUP,
 } from './names.js';
+export {
+  bucketNameSchema,
+  bucketViolation,
+  checkObjectKey,
+  KEY_RULES,
+  type KeyRule,
+  type KeyViolation,
+  keyPrefixSchema,
+  keyViolation,
+  MAX_KEY_BYTES,
+  objectKeySchema,
+  UnsafeKeyError,
+} from './object-keys.js';
 export { redisKeys } from './redis-keys.js';
 export {
   type CreateRunRequest,

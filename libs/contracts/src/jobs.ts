@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { modelRefSchema } from './model-ref.js';
+import { bucketNameSchema, objectKeySchema } from './object-keys.js';
 
 export const CAM_METHODS = [
   'gradcam',
@@ -26,8 +27,8 @@ export const prioritySchema = z.enum(['bulk', 'realtime']);
 /** An object to explain. `etag` or `versionId` pins the content (part of the job id). */
 export const sourceObjectSchema = z
   .object({
-    bucket: z.string().min(1),
-    key: z.string().min(1).max(1024),
+    bucket: bucketNameSchema,
+    key: objectKeySchema,
     etag: z.string().optional(),
     versionId: z.string().optional(),
   })

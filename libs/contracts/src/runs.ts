@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { camAlignSchema, camMethodSchema, prioritySchema, targetSchema } from './jobs.js';
 import { modelRefSchema } from './model-ref.js';
+import { bucketNameSchema, keyPrefixSchema, objectKeySchema } from './object-keys.js';
 
 /** `POST /v1/runs` body (ARCHITECTURE.md contract). */
 export const createRunRequestSchema = z
@@ -8,11 +9,11 @@ export const createRunRequestSchema = z
     model: modelRefSchema,
     source: z
       .object({
-        bucket: z.string().min(1),
-        prefix: z.string().optional(),
-        keys: z.array(z.string().min(1).max(1024)).max(10_000).optional(),
+        bucket: bucketNameSchema,
+        prefix: keyPrefixSchema.optional(),
+        keys: z.array(objectKeySchema).max(10_000).optional(),
         /** An object of keys: CSV (`key[,label]`, header optional) or JSONL (`{"key", "label"?}`). */
-        manifest: z.string().min(1).optional(),
+        manifest: objectKeySchema.optional(),
       })
       .strict()
       .refine((s) => [s.prefix, s.keys, s.manifest].filter((x) => x !== undefined).length <= 1, {
@@ -31,7 +32,7 @@ export type CreateRunRequest = z.infer<typeof createRunRequestSchema>;
 export const createJobRequestSchema = z
   .object({
     model: modelRefSchema,
-    source: z.object({ bucket: z.string().min(1), key: z.string().min(1).max(1024) }).strict(),
+    source: z.object({ bucket: bucketNameSchema, key: objectKeySchema }).strict(),
     layer: z.string().min(1).optional(),
     method: camMethodSchema.optional(),
     target: targetSchema.optional(),

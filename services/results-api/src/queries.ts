@@ -16,6 +16,8 @@ export interface StoredRun {
   record: RunRecord;
   /** Keys enqueued so far (ingest's `listed` field), when known. */
   listed?: number;
+  /** Keys and manifest lines skipped while listing (unreadable, or breaking the key policy). */
+  skipped: number;
 }
 
 /**
@@ -37,7 +39,12 @@ export async function loadRun(redis: Redis, runId: string): Promise<StoredRun | 
   const parsed = runRecordSchema.safeParse(raw);
   if (!parsed.success) return undefined;
   const listed = h.listed === undefined ? undefined : Number(h.listed);
-  return { record: parsed.data, listed: Number.isFinite(listed) ? listed : undefined };
+  const skipped = Number(h.invalid ?? 0);
+  return {
+    record: parsed.data,
+    listed: Number.isFinite(listed) ? listed : undefined,
+    skipped: Number.isFinite(skipped) ? skipped : 0,
+  };
 }
 
 function jsonOrString(v: string): unknown {

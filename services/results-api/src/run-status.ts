@@ -62,6 +62,8 @@ export function runView(run: StoredRun, c: RunCounts, now: number) {
     failed: c.failed,
     pending: remaining,
     listed: run.listed ?? null,
+    /** Keys and manifest lines skipped while listing: unreadable, or unsafe keys. */
+    skipped: run.skipped,
     listingDone: r.listingDone,
     createdAt: r.createdAt,
     model: r.model,

@@ -269,16 +269,16 @@ describe('requests', () => {
     expect(pass).toBe(true);
   });
 
-  test('S3 event keys with ../, unicode, spaces and + decode, and outputs stay under the prefix', async () => {
+  test('S3 event keys with unicode, spaces and + decode and complete; keys with ../ are skipped', async () => {
     const png = corpus.find((c) => c.file === 'grey.png')!.bytes;
     // AWS URL-encodes notification keys with '+' for a space; a real '+' is %2B.
     const keys: [encoded: string, decoded: string][] = [
-      ['../escape.png', '../escape.png'],
       ['ward+3/%C3%A9+%E8%83%B8%E9%83%A8.png', 'ward 3/é 胸部.png'],
       ['scan+1.png', 'scan 1.png'],
       ['x%2By.png', 'x+y.png'],
-      ['a/..%2F..%2Fb.png', 'a/../../b.png'],
     ];
+    // Keys that break the key policy once decoded: never stored, never explained.
+    const unsafe = ['../escape.png', 'a/..%2F..%2Fb.png'];
     const records = [];
     for (const [encoded, key] of keys) {
       await p.svc.store.put('scanner', key, png, 'image/png');
@@ -288,12 +288,24 @@ describe('requests', () => {
         s3: { bucket: { name: 'scanner' }, object: { key: encoded, eTag: head?.etag } },
       });
     }
-    const r = await call<{ jobs: { jobId: string; key: string }[] }>(
+    for (const encoded of unsafe)
+      records.push({
+        eventName: 'ObjectCreated:Put',
+        s3: { bucket: { name: 'scanner' }, object: { key: encoded } },
+      });
+    const r = await call<{ jobs: { jobId: string; key: string }[]; ignored: number }>(
       `${p.ingest}/v1/events/s3`,
       ADMIN,
       { method: 'POST', json: { Records: records } },
     );
     expect(r.status).toBe(202);
+    outcomes.record(
+      'S3 event keys ../escape.png, a/..%2F..%2Fb.png',
+      'skipped (unsafe-key): 2 ignored, no job',
+      `${r.body.ignored} ignored, ${r.body.jobs.length - keys.length} extra jobs`,
+      r.body.ignored === 2 && r.body.jobs.length === keys.length,
+    );
+    expect(r.body.ignored).toBe(2);
     expect(r.body.jobs.map((j) => j.key)).toEqual(keys.map(([, k]) => k));
     for (const [i, job] of r.body.jobs.entries()) {
       const item = await waitForJob(p, ADMIN, job.jobId);

@@ -1,8 +1,10 @@
 import {
+  bucketViolation,
   canUseBucket,
   type EventRule,
   type ExplainSettings,
   explainJobId,
+  keyViolation,
   matchEventRule,
   type RunRecord,
 } from '@camflow/contracts';
@@ -52,6 +54,16 @@ export function registerEventRoutes(app: FastifyInstance, deps: IngestDeps, guar
         }
         if (r.key.endsWith('/')) {
           ignore('folder');
+          continue;
+        }
+        // The key policy after URL-decoding: one hostile record is skipped, not the batch.
+        const unsafe = bucketViolation(r.bucket) ?? keyViolation(r.key)?.message;
+        if (unsafe) {
+          req.log.warn(
+            { bucket: r.bucket, reason: unsafe },
+            'notification record skipped: unsafe key',
+          );
+          ignore('unsafe-key');
           continue;
         }
         const rule = matchEventRule(deps.eventRules, r.bucket, r.key);

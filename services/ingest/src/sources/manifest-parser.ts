@@ -1,3 +1,5 @@
+import { keyViolation } from '@camflow/contracts';
+
 /** One manifest entry. */
 export interface ManifestEntry {
   key: string;
@@ -73,7 +75,8 @@ export class ManifestParser {
       if (uri[1] !== this.bucket) return { invalid: `key in another bucket (${uri[1]})` };
       key = uri[2];
     }
-    if (key === '' || key.length > 1024) return { invalid: 'key empty or longer than 1024' };
+    const unsafe = keyViolation(key);
+    if (unsafe) return { invalid: unsafe.message };
     return { entry: label === undefined || label === '' ? { key } : { key, label } };
   }
 }

@@ -1,4 +1,4 @@
-import type { RunRecord } from '@camflow/contracts';
+import { keyViolation, type RunRecord } from '@camflow/contracts';
 import type { ObjectStore } from '@camflow/storage';
 import { type ExplainItem, pinnedSource } from '../enqueue.js';
 import { readLines } from './lines.js';
@@ -51,11 +51,12 @@ async function* prefixPages(
   do {
     const page = await store.list(bucket, prefix, next, opts.pageSize);
     next = page.next;
-    const items = page.objects
-      // "Folder" placeholder objects are not images.
-      .filter((o) => !o.key.endsWith('/'))
-      .map((o) => ({ source: pinnedSource(bucket, o.key, o.etag, o.versionId) }));
-    yield { items, cursor: next ?? LISTING_END, invalid: 0 };
+    // "Folder" placeholder objects are not images.
+    const objects = page.objects.filter((o) => !o.key.endsWith('/'));
+    // A listed key can break the key policy too (written to the server directly): skipped, counted.
+    const safe = objects.filter((o) => keyViolation(o.key) === undefined);
+    const items = safe.map((o) => ({ source: pinnedSource(bucket, o.key, o.etag, o.versionId) }));
+    yield { items, cursor: next ?? LISTING_END, invalid: objects.length - safe.length };
   } while (next);
 }
 
