@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /**
  * Output layout in the output bucket, per source object and per job (the job id hashes the
  * model, layer, method, target and the object's version), so outputs of different buckets or
@@ -10,7 +12,42 @@
  * path outside the prefix (s3rver and MinIO map keys onto a file system).
  */
 export function outputPrefix(bucket: string, key: string, jobId: string): string {
-  return `explanations/${safeSegment(bucket)}/${key.split('/').map(safeSegment).join('/')}/${jobId}`;
+  return `explanations/${safeSegment(bucket)}/${keyPart(key)}/${jobId}`;
+}
+
+/** File systems behind s3rver/MinIO cap a name at 255 bytes; percent-encoding can triple one. */
+const MAX_SEGMENT = 200;
+/**
+ * What the encoded source key may take of S3's 1024 bytes: the rest is `explanations/`, a
+ * bucket (<= 63), the job id (41), a file name (<= 40 reserved) and the slashes between.
+ */
+const MAX_KEY_PART = 1024 - 13 - 63 - 41 - 40 - 3;
+
+/**
+ * The source key as output path segments, each percent-encoded; a long segment keeps a
+ * readable prefix and gets a hash of itself, and a key whose encoding would still not fit
+ * becomes one such segment, so no valid source key gives an invalid output key. (The job id
+ * already makes the prefix unique; the hashes keep different long keys apart for readers.)
+ */
+function keyPart(key: string): string {
+  const joined = key
+    .split('/')
+    .map((s) => bounded(safeSegment(s), s, MAX_SEGMENT))
+    .join('/');
+  return joined.length <= MAX_KEY_PART ? joined : bounded(safeSegment(key), key, MAX_SEGMENT);
+}
+
+function bounded(encoded: string, raw: string, max: number): string {
+  if (encoded.length <= max) return encoded;
+  const hash = createHash('sha256').update(raw).digest('hex').slice(0, 16);
+  // A readable prefix cut between characters, never inside one's escapes.
+  let head = '';
+  for (const ch of raw) {
+    const next = head + safeSegment(ch);
+    if (next.length > max - hash.length - 1) break;
+    head = next;
+  }
+  return `${head}~${hash}`;
 }
 
 export function outputKeys(bucket: string, key: string, jobId: string) {
