@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
-import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { freePort } from './embedded-redis.js';
 
 /** s3rver's built-in account. */
@@ -33,7 +33,8 @@ export interface EmbeddedS3 {
 
 /**
  * A real S3 HTTP server (s3rver) over a local folder, in its own process, for the demo and tests
- * where no MinIO or AWS is configured. s3rver makes listing continuation tokens with DES, which
+ * where no MinIO or AWS is configured; development only. It listens on 127.0.0.1 alone and
+ * refuses keys that would leave its folder (s3rver-guard.ts). s3rver makes listing continuation tokens with DES, which
  * OpenSSL 3 only has in its legacy provider, hence the flag. The same directory and port can be
  * started again after a stop (fault tests).
  */
@@ -43,20 +44,11 @@ export async function startEmbeddedS3(opts: {
 }): Promise<EmbeddedS3> {
   await mkdir(opts.directory, { recursive: true });
   const port = opts.port ?? (await freePort());
-  const bin = createRequire(import.meta.url).resolve('s3rver/bin/s3rver.js');
+  // The compiled entry, whether this module runs from dist/ or (under vitest) from src/.
+  const main = fileURLToPath(new URL('../dist/s3rver-main.js', import.meta.url));
   const child = spawn(
     process.execPath,
-    [
-      '--openssl-legacy-provider',
-      bin,
-      '-d',
-      opts.directory,
-      '-a',
-      '127.0.0.1',
-      '-p',
-      String(port),
-      '--silent',
-    ],
+    ['--openssl-legacy-provider', main, opts.directory, String(port)],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';

@@ -3,7 +3,7 @@
 // presigned URLs that expire. The services run as processes (LOG_LEVEL=debug, output captured);
 // an extra in-process ingest and results API take the options a test needs (a small rate limit,
 // a 2 s URL expiry) over the same Redis and S3.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { authenticate, outputKeys, parseApiTokens, tokenId } from '@camflow/contracts';
 import { encodeSamplePngs, synthesizeSample } from '@camflow/imaging';
@@ -454,11 +454,15 @@ describe('output keys never leave the run prefix', () => {
     );
   });
 
-  test('a hostile key through the pipeline: its outputs land under explanations/<bucket>/', async () => {
+  test('a hostile key cannot enter: the embedded S3 refuses it, an event naming it is skipped', async () => {
+    // Before the key policy this key was stored, explained, and its outputs encoded into the
+    // output prefix; now no door lets it in (traversal.test.ts covers every door).
     const key = 'x/../../hostile.png';
-    await p.svc.store.put('bucket-a', key, png, 'image/png');
-    const head = await p.svc.store.head('bucket-a', key);
-    const r = await call<{ jobs: { jobId: string; key: string }[] }>(
+    const stored = await p.svc.store.put('bucket-a', key, png, 'image/png').then(
+      () => 'stored',
+      (err: Error) => `refused (${err.name})`,
+    );
+    const r = await call<{ jobs: unknown[]; ignored: number }>(
       `${p.ingest}/v1/events/s3`,
       T.events,
       {
@@ -467,38 +471,14 @@ describe('output keys never leave the run prefix', () => {
           Records: [
             {
               eventName: 'ObjectCreated:Put',
-              s3: {
-                bucket: { name: 'bucket-a' },
-                object: { key: 'x/..%2F..%2Fhostile.png', eTag: head?.etag },
-              },
+              s3: { bucket: { name: 'bucket-a' }, object: { key: 'x/..%2F..%2Fhostile.png' } },
             },
           ],
         },
       },
     );
-    expect(r.status).toBe(202);
-    expect(r.body.jobs[0].key).toBe(key);
-    const item = await waitForJob(p, T.admin, r.body.jobs[0].jobId);
-    // On disk too: s3rver maps keys to files, so an escaping key would write outside the bucket.
-    const s3Dir = join(p.svc.dir, 's3');
-    const files = readdirSync(s3Dir, { recursive: true, encoding: 'utf8' }).filter(
-      (f) => f.includes(item.jobId) && f.endsWith('._S3rver_object'),
-    );
-    const prefix = `${p.svc.config.CAMFLOW_OUTPUT_BUCKET}/explanations/bucket-a/`;
-    const inside = files.length === 3 && files.every((f) => f.startsWith(prefix));
-    const observed = `${item.status}; overlay ${item.outputs?.overlayKey}; ${files.length} files, all under ${prefix}: ${inside}`;
-    const pass =
-      item.status === 'completed' &&
-      /^explanations\/bucket-a\/x\/%2E%2E\/%2E%2E\/hostile\.png\//.test(
-        item.outputs?.overlayKey ?? '',
-      ) &&
-      inside;
-    check(
-      'hostile key x/../../hostile.png through the pipeline',
-      'completed; overlay under explanations/bucket-a/x/%2E%2E/%2E%2E/; files inside the output bucket',
-      observed,
-      pass,
-    );
+    const observed = `${stored.startsWith('refused') ? 'refused' : stored}; event ${r.status}, ${r.body.jobs.length} jobs, ${r.body.ignored} ignored`;
+    check('hostile key x/../../hostile.png', 'refused; event 202, 0 jobs, 1 ignored', observed);
   }, 60_000);
 });
 
