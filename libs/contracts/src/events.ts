@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { camMethodSchema, sourceObjectSchema, targetSchema } from './jobs.js';
+import { camMethodSchema, targetSchema } from './jobs.js';
 
 /** Per-image CAM statistics (at source resolution), as imaging computes them. */
 export const camStatsSchema = z
@@ -27,10 +27,21 @@ export const outputsSchema = z.object({
   resultKey: z.string(),
 });
 
+/**
+ * The source as the job named it. Not the key policy's schema: a job whose payload broke the
+ * policy still ends with a job.failed event that names what it was given.
+ */
+const eventSourceSchema = z.object({
+  bucket: z.string(),
+  key: z.string(),
+  etag: z.string().optional(),
+  versionId: z.string().optional(),
+});
+
 const common = {
   jobId: z.string(),
   runId: z.string(),
-  source: sourceObjectSchema,
+  source: eventSourceSchema,
   model: z.string(),
   layer: z.string().optional(),
   method: camMethodSchema,

@@ -9,6 +9,7 @@ import {
   type CompletionEvent,
   type ExplainJob,
   explainJobSchema,
+  explainSettingsSchema,
   type FailedEvent,
   outputKeys,
   PermanentError,
@@ -188,6 +189,41 @@ export function failedEvent(
       ...(err instanceof PermanentError ? {} : { retryable: true }),
     },
   };
+}
+
+/**
+ * job.failed for a payload that does not parse (e.g. a key over 1024 bytes queued by an older
+ * ingest): no job may end without an event, so whatever is readable is reported, as long as the
+ * run id is (without it no run could count the job). Undefined when even that is unreadable.
+ */
+export function unreadablePayloadEvent(
+  data: unknown,
+  job: Pick<JobInput, 'id' | 'attempt'> & { timestamp?: number },
+  err: PermanentError | TransientError,
+  workerId: string,
+): FailedEvent | undefined {
+  const d = (typeof data === 'object' && data !== null ? data : {}) as Record<string, unknown>;
+  if (typeof d.runId !== 'string' || d.runId === '' || job.id === '') return undefined;
+  const src = (typeof d.source === 'object' && d.source !== null ? d.source : {}) as Record<
+    string,
+    unknown
+  >;
+  const settings = explainSettingsSchema.safeParse(d.settings);
+  const text = (v: unknown) => (typeof v === 'string' ? v.slice(0, 2048) : '');
+  const payload: ExplainJob = {
+    runId: d.runId,
+    source: { bucket: text(src.bucket), key: text(src.key) },
+    settings: settings.success
+      ? settings.data
+      : {
+          model: text((d.settings as { model?: unknown } | undefined)?.model),
+          method: 'gradcam',
+          target: 'predicted',
+        },
+    submittedAt:
+      typeof d.submittedAt === 'number' ? Math.trunc(d.submittedAt) : (job.timestamp ?? Date.now()),
+  };
+  return failedEvent(payload, job, err, workerId);
 }
 
 function common(payload: ExplainJob, job: Pick<JobInput, 'id' | 'attempt'>, workerId: string) {

@@ -28,6 +28,7 @@ import {
   type JobDeps,
   parsePayload,
   processJob,
+  unreadablePayloadEvent,
 } from './process-job.js';
 import { eventPublisher } from './publisher.js';
 import { watchStalledFailures } from './stall-watch.js';
@@ -159,11 +160,14 @@ export async function startWorker(
     metrics.jobs.inc({ queue, outcome: final ? 'failed' : 'retried' });
     log.warn({ reason: err.reason, err: err.message, attempt, final }, 'job attempt failed');
     if (final) {
+      const ids = { id: job.id ?? '', attempt, timestamp: job.timestamp };
       let event: CompletionEvent | undefined;
       try {
-        event = failedEvent(parsePayload(job.data), { id: job.id ?? '', attempt }, err, workerId);
+        event = failedEvent(parsePayload(job.data), ids, err, workerId);
       } catch {
-        log.error('invalid payload: no job.failed event can describe it');
+        event = unreadablePayloadEvent(job.data, ids, err, workerId);
+        if (!event)
+          log.error('invalid payload without a run id: no job.failed event can describe it');
       }
       // If this publish fails, BullMQ retries the job (when attempts remain) and it fails again.
       if (event) await publish(event);

@@ -338,4 +338,32 @@ describe('worker (real Redis and S3)', () => {
     );
     await worker.close();
   });
+
+  it('a payload that does not parse (a 1100-byte key) fails at once and still ends with job.failed', async () => {
+    const worker = await start();
+    const from = (await redis.xrevrange(EVENTS_STREAM, '+', '-', 'COUNT', 1))[0]?.[0] ?? '0';
+    const key = `chest/${'k'.repeat(1100)}.png`;
+    const job = explainJob(DATA, { key }, {}, 'run-unreadable');
+    await addJobs(realtime, [{ id: 'x-unreadable-payload', data: job.data }]);
+    const { events } = await readEvents(
+      redis,
+      (evs) => evs.some((e) => e.jobId === 'x-unreadable-payload'),
+      30_000,
+      from,
+    );
+    const e = events.find((x) => x.jobId === 'x-unreadable-payload') as FailedEvent;
+    expect(e).toMatchObject({
+      type: 'job.failed',
+      runId: 'run-unreadable',
+      attempts: 1,
+      model: 'xray@1',
+      source: { bucket: DATA, key },
+    });
+    expect(e.error.reason).toBe('invalid-payload');
+    expect(e.error.message).toMatch(/source\.key: key ".*": keys are at most 1024 bytes/);
+    expect(e.error.retryable).toBeUndefined();
+    const j = await jobInState(realtime, 'x-unreadable-payload', 'failed');
+    expect(j.attemptsMade).toBe(1);
+    await worker.close();
+  });
 });
