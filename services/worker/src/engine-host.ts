@@ -6,7 +6,12 @@
  */
 import type { EngineOptions } from '@camflow/engine';
 import { Engine } from '@camflow/engine';
-import type { BatchExplainer, ExplainBatchOptions, ExplainOutput } from './micro-batcher.js';
+import type {
+  BatchExplainer,
+  ExplainBatchOptions,
+  ExplainOutput,
+  PredictOutput,
+} from './micro-batcher.js';
 import { ThreadClient, transferable } from './thread-rpc.js';
 
 /** Loads model bytes into something that explains batches. */
@@ -28,6 +33,7 @@ export type EngineRequest = { id: number } & (
       dims: number[];
       options: ExplainBatchOptions;
     }
+  | { type: 'predict'; model: string; data: ArrayBuffer; dims: number[] }
   | { type: 'close' }
 );
 
@@ -52,6 +58,12 @@ export class ThreadedRuntime implements ModelRuntime {
           { type: 'explain', model, data, dims: batch.dims, options: opts },
           [data],
         );
+      },
+      predict: (batch) => {
+        const data = transferable(batch.data).buffer as ArrayBuffer;
+        return this.thread.call<PredictOutput>({ type: 'predict', model, data, dims: batch.dims }, [
+          data,
+        ]);
       },
     };
   }

@@ -1,10 +1,10 @@
 /**
- * The engine thread (see engine-host.ts): one Engine per model@version; answers load, explain
- * and close. Results go back as transferred buffers.
+ * The engine thread (see engine-host.ts): one Engine per model@version; answers load, explain,
+ * predict and close. Results go back as transferred buffers.
  */
 import { Engine } from '@camflow/engine';
 import type { EngineRequest } from './engine-host.js';
-import type { ExplainOutput } from './micro-batcher.js';
+import type { ExplainOutput, PredictOutput } from './micro-batcher.js';
 import { serveThread, transferable } from './thread-rpc.js';
 
 const engines = new Map<string, Engine>();
@@ -36,6 +36,13 @@ serveThread<EngineRequest>(async (req) => {
         value,
         transfer: [value.scores.buffer as ArrayBuffer, value.cams.data.buffer as ArrayBuffer],
       };
+    }
+    case 'predict': {
+      const engine = engines.get(req.model);
+      if (!engine) throw new Error(`model ${req.model} is not loaded in the engine thread`);
+      const r = await engine.predict({ data: new Float32Array(req.data), dims: req.dims });
+      const value: PredictOutput = { scores: transferable(r.scores), numClasses: r.numClasses };
+      return { value, transfer: [value.scores.buffer as ArrayBuffer] };
     }
     case 'close': {
       await Promise.all([...engines.values()].map((e) => e.close()));

@@ -13,6 +13,15 @@ export interface BatchExplainer {
     batch: { data: Float32Array; dims: number[] },
     opts: ExplainBatchOptions,
   ): Promise<ExplainOutput>;
+  /** The plain model's outputs (no gradients), [N, K]: the audit's occlusion passes. */
+  predict(batch: { data: Float32Array; dims: number[] }): Promise<PredictOutput>;
+}
+
+/** The plain model's answer for a batch of N images with K outputs. */
+export interface PredictOutput {
+  /** [N, K] */
+  scores: Float32Array;
+  numClasses: number;
 }
 
 export interface ExplainBatchOptions {

@@ -32,6 +32,13 @@ class FakeExplainer implements BatchExplainer {
       cams: { data: cams, dims: [n, 2, 3] },
     };
   }
+
+  async predict(batch: { data: Float32Array; dims: number[] }) {
+    const [n] = batch.dims;
+    const per = batch.data.length / n;
+    const ids = Array.from({ length: n }, (_, i) => batch.data[i * per]);
+    return { scores: new Float32Array(ids.flatMap((x) => [x, 1 - x])), numClasses: 2 };
+  }
 }
 
 const item = (explainer: BatchExplainer, id: number, over: Partial<BatchItem> = {}): BatchItem => ({
