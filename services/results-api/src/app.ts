@@ -3,15 +3,15 @@ import swagger from '@fastify/swagger';
 import type { Queue } from 'bullmq';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import { registerAuth } from './auth.js';
-import { registerBullBoard } from './bull-board.js';
 import type { RouteContext } from './context.js';
-import { registerEventRoutes, type SseHub } from './events-sse.js';
-import { registerOpsRoutes } from './health.js';
 import { HttpError } from './http-errors.js';
-import { registerJobRoutes } from './jobs.js';
 import type { ResultsMetrics } from './metrics.js';
-import { registerReportRoute } from './report.js';
-import { registerRunRoutes } from './runs.js';
+import { registerBullBoard } from './routes/bull-board.js';
+import { registerEventRoutes, type SseHub } from './routes/events-sse.js';
+import { registerOpsRoutes } from './routes/health.js';
+import { registerJobRoutes } from './routes/jobs.js';
+import { registerReportRoute } from './routes/report.js';
+import { registerRunRoutes } from './routes/runs.js';
 
 /** What the HTTP app is built from. */
 export interface AppDeps {

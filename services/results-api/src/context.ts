@@ -1,7 +1,7 @@
 import type { ObjectStore } from '@camflow/storage';
 import type { Logger } from '@camflow/telemetry';
 import type { Redis } from 'ioredis';
-import type { FlagOptions } from './flags.js';
+import type { FlagOptions } from './report/flags.js';
 
 /** What the route modules share. */
 export interface RouteContext {

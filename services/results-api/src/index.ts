@@ -1,9 +1,9 @@
+export { ensureGroup, Indexer, type IndexerOptions } from './indexer/consumer.js';
 export {
   FLAG_DEFAULTS,
   type FlagOptions,
   type FlagReason,
   flagOptions,
   flagReasons,
-} from './flags.js';
-export { ensureGroup, Indexer, type IndexerOptions } from './indexer.js';
-export { type ResultsOptions, type ResultsService, startResults } from './results.js';
+} from './report/flags.js';
+export { type ResultsOptions, type ResultsService, startResults } from './service.js';

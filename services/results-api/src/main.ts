@@ -1,6 +1,6 @@
 import { loadConfig } from '@camflow/config';
 import { createLogger } from '@camflow/telemetry';
-import { startResults } from './results.js';
+import { startResults } from './service.js';
 
 const logger = createLogger('results-api');
 const service = await startResults(loadConfig(), { logger });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FLAG_DEFAULTS, flagOptions, flagReasons } from '../src/flags.js';
+import { FLAG_DEFAULTS, flagOptions, flagReasons } from '../src/report/flags.js';
 
 describe('flagReasons', () => {
   const centre = { x: 0.5, y: 0.5 };

@@ -1,8 +1,8 @@
 import type { CompletedEvent } from '@camflow/contracts';
 import { describe, expect, it } from 'vitest';
-import { esc } from '../src/html.js';
-import { classNames, evaluate, labelIndex, outcomeOf } from '../src/labels.js';
-import { histogramSvg } from '../src/svg.js';
+import { esc } from '../src/report/html.js';
+import { histogramSvg } from '../src/report/svg.js';
+import { classNames, evaluate, labelIndex, outcomeOf } from '../src/store/labels.js';
 import { completed } from './helpers.js';
 
 const withLabel = (score: number, label: number | string, classes?: string[]): CompletedEvent => {

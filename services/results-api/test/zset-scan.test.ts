@@ -1,7 +1,7 @@
 import { type EmbeddedRedis, startRedisServer } from '@camflow/storage';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scanZset } from '../src/zset-scan.js';
+import { scanZset } from '../src/store/zset-scan.js';
 
 let server: EmbeddedRedis;
 let redis: Redis;

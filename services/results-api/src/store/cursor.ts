@@ -1,4 +1,4 @@
-import { badRequest } from './http-errors.js';
+import { badRequest } from '../http-errors.js';
 import type { ZPosition } from './zset-scan.js';
 
 /** An opaque page cursor: the last (score, member) of the previous page. */

@@ -9,9 +9,9 @@ import {
 import type { Logger } from '@camflow/telemetry';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
-import type { RouteContext } from './context.js';
-import { canSeeRun, jobRunIds, loadRun } from './queries.js';
-import { resultView } from './result-view.js';
+import type { RouteContext } from '../context.js';
+import { canSeeRun, jobRunIds, loadRun } from '../store/queries.js';
+import { resultView } from '../store/result-view.js';
 
 interface Client {
   res: ServerResponse;

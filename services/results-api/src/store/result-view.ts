@@ -1,5 +1,5 @@
 import type { CompletionEvent } from '@camflow/contracts';
-import { type FlagOptions, type FlagReason, flagReasons } from './flags.js';
+import { type FlagOptions, type FlagReason, flagReasons } from '../report/flags.js';
 
 /** The score a result is judged by: the explained target's score. */
 export function targetScore(e: CompletionEvent): number | undefined {

@@ -1,7 +1,7 @@
+import { classNames, predictedIndex } from '../store/labels.js';
+import { resultFlags } from '../store/result-view.js';
+import type { GalleryItem, ReportData } from './data.js';
 import { esc, fmt } from './html.js';
-import { classNames, predictedIndex } from './labels.js';
-import type { GalleryItem, ReportData } from './report-data.js';
-import { resultFlags } from './result-view.js';
 import { histogramSvg, scatterSvg } from './svg.js';
 
 const CSS = `

@@ -1,11 +1,11 @@
 import type { CompletedEvent, FailedEvent } from '@camflow/contracts';
-import type { RouteContext } from './context.js';
+import type { RouteContext } from '../context.js';
+import { type Evaluation, evaluate, type Outcome, outcomeOf } from '../store/labels.js';
+import { overlayUrls } from '../store/presign.js';
+import { runStatus, type StoredRun, scanResults } from '../store/queries.js';
+import { resultFlags } from '../store/result-view.js';
+import type { RunView } from '../store/run-status.js';
 import type { FlagReason } from './flags.js';
-import { type Evaluation, evaluate, type Outcome, outcomeOf } from './labels.js';
-import { overlayUrls } from './presign.js';
-import { runStatus, type StoredRun, scanResults } from './queries.js';
-import { resultFlags } from './result-view.js';
-import type { RunView } from './run-status.js';
 
 /** One gallery card. */
 export interface GalleryItem {

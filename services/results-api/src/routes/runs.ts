@@ -1,12 +1,12 @@
 import { redisKeys } from '@camflow/contracts';
 import type { FastifyInstance } from 'fastify';
-import type { RouteContext } from './context.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
-import { notFound } from './http-errors.js';
-import { overlayUrls } from './presign.js';
-import { canSeeRun, loadRun, runStatus, scanResults, visibleRun } from './queries.js';
-import { type ResultFilter, resultFilter, resultView } from './result-view.js';
-import { scanZset, type ZPosition } from './zset-scan.js';
+import type { RouteContext } from '../context.js';
+import { notFound } from '../http-errors.js';
+import { decodeCursor, encodeCursor } from '../store/cursor.js';
+import { overlayUrls } from '../store/presign.js';
+import { canSeeRun, loadRun, runStatus, scanResults, visibleRun } from '../store/queries.js';
+import { type ResultFilter, resultFilter, resultView } from '../store/result-view.js';
+import { scanZset, type ZPosition } from '../store/zset-scan.js';
 
 const runIdParams = {
   type: 'object',

@@ -6,10 +6,10 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { buildApp } from './app.js';
 import type { RouteContext } from './context.js';
-import { SseHub } from './events-sse.js';
-import { type FlagOptions, flagOptions } from './flags.js';
-import { Indexer, type IndexerOptions } from './indexer.js';
+import { Indexer, type IndexerOptions } from './indexer/consumer.js';
 import { createMetrics } from './metrics.js';
+import { type FlagOptions, flagOptions } from './report/flags.js';
+import { SseHub } from './routes/events-sse.js';
 
 /** Options of `startResults` (all optional; tests and the demo use a few). */
 export interface ResultsOptions {

@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import type { RouteContext } from './context.js';
-import { notFound } from './http-errors.js';
-import { overlayUrls } from './presign.js';
-import { jobRunIds, loadResult, visibleRun } from './queries.js';
-import { resultView } from './result-view.js';
+import type { RouteContext } from '../context.js';
+import { notFound } from '../http-errors.js';
+import { overlayUrls } from '../store/presign.js';
+import { jobRunIds, loadResult, visibleRun } from '../store/queries.js';
+import { resultView } from '../store/result-view.js';
 
 /** `GET /v1/jobs/:jobId`: a job's result, if the token may see a run that contains it. */
 export function registerJobRoutes(app: FastifyInstance, ctx: RouteContext): void {

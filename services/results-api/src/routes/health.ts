@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
-import type { ResultsMetrics } from './metrics.js';
+import type { ResultsMetrics } from '../metrics.js';
 
 /** `/healthz` (public: the process answers), `/readyz` (Redis answers), `/metrics`, `/openapi.json`. */
 export function registerOpsRoutes(

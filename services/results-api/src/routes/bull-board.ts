@@ -3,7 +3,7 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import type { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
-import { requireScope } from './auth.js';
+import { requireScope } from '../auth.js';
 
 const BASE = '/admin/queues';
 

@@ -1,6 +1,6 @@
 import { type CompletionEvent, redisKeys } from '@camflow/contracts';
 import type { Redis } from 'ioredis';
-import { runLabelsKey } from './run-labels.js';
+import { runLabelsKey } from '../store/run-labels.js';
 
 // Compare-and-set of the job's result: an event replaces the stored one only when it finished
 // at the same time or later, so redelivered or reclaimed events arriving out of order never

@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import type { RouteContext } from './context.js';
-import { notFound } from './http-errors.js';
-import { visibleRun } from './queries.js';
-import { gatherReport } from './report-data.js';
-import { renderReport } from './report-html.js';
+import type { RouteContext } from '../context.js';
+import { notFound } from '../http-errors.js';
+import { gatherReport } from '../report/data.js';
+import { renderReport } from '../report/page.js';
+import { visibleRun } from '../store/queries.js';
 
 /**
  * The page runs no script and loads nothing but overlay images, so a strict policy costs

@@ -7,8 +7,8 @@ import {
 } from '@camflow/contracts';
 import type { Logger } from '@camflow/telemetry';
 import type { Redis } from 'ioredis';
-import { indexEvent } from './index-event.js';
-import type { ResultsMetrics } from './metrics.js';
+import type { ResultsMetrics } from '../metrics.js';
+import { indexEvent } from './apply-event.js';
 
 export interface IndexerOptions {
   /** This process's name in the consumer group (unique per process). */
