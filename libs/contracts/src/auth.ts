@@ -4,7 +4,14 @@ import { camAlignSchema, camMethodSchema } from './jobs.js';
 import { modelRefSchema } from './model-ref.js';
 import { bucketNameSchema, keyPrefixSchema } from './object-keys.js';
 
-export const SCOPES = ['runs:write', 'results:read', 'events:write', 'admin'] as const;
+export const SCOPES = [
+  'runs:write',
+  'results:read',
+  'events:write',
+  'admin',
+  /** STOW-RS uploads (`POST /dicomweb/studies`). */
+  'dicom:write',
+] as const;
 export type Scope = (typeof SCOPES)[number];
 
 /** `CAMFLOW_API_TOKENS`: `{"<token>": {"scopes": [...], "buckets": ["<bucket>" | "*"]}}`. */

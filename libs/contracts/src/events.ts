@@ -25,6 +25,8 @@ export const outputsSchema = z.object({
   overlayKey: z.string(),
   heatmapKey: z.string(),
   resultKey: z.string(),
+  /** DICOM sources: the Secondary Capture (DICOM Part 10) in the output bucket. */
+  dicomKey: z.string().optional(),
 });
 
 /**

@@ -13,6 +13,30 @@ export {
   type Scope,
   tokenId,
 } from './auth.js';
+export {
+  aeTitleSchema,
+  type DicomDestination,
+  type DicomDestinations,
+  type DicomRouteInput,
+  type DicomRule,
+  dicomDestinationSchema,
+  dicomDestinationsSchema,
+  dicomRuleSchema,
+  matchDicomRule,
+  parseDicomDestinations,
+  parseDicomRules,
+  SECONDARY_CAPTURE_SOP_CLASS,
+} from './dicom.js';
+export {
+  type DicomIdentity,
+  type DicomJob,
+  dicomIdentitySchema,
+  dicomJobSchema,
+  dicomStorageKey,
+  dicomUidSchema,
+  InvalidUidError,
+  isDicomUid,
+} from './dicom-ids.js';
 export { classifyError, PermanentError, TransientError } from './errors.js';
 export {
   type CompletedEvent,

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { dicomIdentitySchema, dicomJobSchema } from './dicom-ids.js';
 import { modelRefSchema } from './model-ref.js';
 import { bucketNameSchema, objectKeySchema } from './object-keys.js';
 
@@ -31,6 +32,8 @@ export const sourceObjectSchema = z
     key: objectKeySchema,
     etag: z.string().optional(),
     versionId: z.string().optional(),
+    /** A DICOM instance's UIDs (DICOM intake), kept into results; never part of the job id. */
+    dicom: dicomIdentitySchema.optional(),
   })
   .strict();
 export type SourceObject = z.infer<typeof sourceObjectSchema>;
@@ -45,6 +48,8 @@ export const explainSettingsSchema = z
     target: targetSchema.default('predicted'),
     /** Empty = the model card's align. */
     align: camAlignSchema.optional(),
+    /** DICOM sources: the frame to explain and where the Secondary Capture goes. */
+    dicom: dicomJobSchema.optional(),
   })
   .strict();
 export type ExplainSettings = z.infer<typeof explainSettingsSchema>;
@@ -97,6 +102,9 @@ export function explainJobId(source: SourceObject, settings: ExplainSettings): s
     String(settings.target),
     // Only when given, so that ids of jobs without it stay what they were.
     ...(settings.align ? [settings.align] : []),
+    ...(settings.dicom
+      ? [`dicom:${settings.dicom.frame ?? 0}:${settings.dicom.destination ?? ''}`]
+      : []),
   ];
   return `x${createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 40)}`;
 }
