@@ -71,7 +71,7 @@ export {
   sourceObjectSchema,
   targetSchema,
 } from './jobs.js';
-export { outputKeys, outputPrefix, safeSegment } from './layout.js';
+export { type OverlayExtension, outputKeys, outputPrefix, safeSegment } from './layout.js';
 export { type ModelRef, modelKeys, modelRefSchema, parseModelRef } from './model-ref.js';
 export {
   EVENTS_STREAM,

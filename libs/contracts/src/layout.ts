@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
  * settings never collide and a retry overwrites its own files:
  *
  *   explanations/<source bucket>/<source key, each segment percent-encoded>/<jobId>/
- *     overlay.png  heatmap.png  result.json
+ *     overlay.<jpg|png|webp>  heatmap.png  result.json
  *
  * Encoding each key segment keeps `..`, empty segments, spaces and unicode from ever forming a
  * path outside the prefix (s3rver and MinIO map keys onto a file system).
@@ -50,10 +50,18 @@ function bounded(encoded: string, raw: string, max: number): string {
   return `${head}~${hash}`;
 }
 
-export function outputKeys(bucket: string, key: string, jobId: string) {
+/** The overlay's file name extension follows its format (the worker's default is JPEG). */
+export type OverlayExtension = 'png' | 'jpg' | 'webp';
+
+export function outputKeys(
+  bucket: string,
+  key: string,
+  jobId: string,
+  overlay: OverlayExtension = 'png',
+) {
   const p = outputPrefix(bucket, key, jobId);
   return {
-    overlayKey: `${p}/overlay.png`,
+    overlayKey: `${p}/overlay.${overlay}`,
     heatmapKey: `${p}/heatmap.png`,
     resultKey: `${p}/result.json`,
   };
