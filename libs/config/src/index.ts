@@ -1,1 +1,2 @@
 export { type Config, ConfigError, envSchema, loadConfig } from './env.js';
+export { isPlaceholder } from './placeholders.js';
