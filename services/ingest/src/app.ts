@@ -3,14 +3,17 @@ import type { IngestDeps } from './deps.js';
 import { HttpError } from './http-error.js';
 import { registerEventRoutes } from './routes/events.js';
 import { createGuards } from './routes/guards.js';
-import { registerHealthRoutes } from './routes/health.js';
+import { ingestReadiness, registerHealthRoutes } from './routes/health.js';
 import { registerJobRoutes } from './routes/jobs.js';
 import { registerRunRoutes } from './routes/runs.js';
 
 const QUIET_ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
 
-/** The ingest HTTP app (routes in ARCHITECTURE.md); not listening yet. */
-export function buildIngestApp(deps: IngestDeps): FastifyInstance {
+/** The ingest HTTP app (routes in ARCHITECTURE.md); not listening yet. `ready`: its readiness. */
+export function buildIngestApp(
+  deps: IngestDeps,
+  ready = ingestReadiness(deps, () => false),
+): FastifyInstance {
   const app = Fastify({
     bodyLimit: deps.bodyLimit ?? 1024 * 1024,
     // Request lines may carry `?token=`: we log our own line, without the query string.
@@ -38,7 +41,7 @@ export function buildIngestApp(deps: IngestDeps): FastifyInstance {
   );
 
   const guards = createGuards(deps.tokens, deps.rateLimit ?? { max: 1200, windowMs: 60_000 });
-  registerHealthRoutes(app, deps, guards);
+  registerHealthRoutes(app, deps, guards, ready);
   registerRunRoutes(app, deps, guards);
   registerJobRoutes(app, deps, guards);
   registerEventRoutes(app, deps, guards);

@@ -1,7 +1,13 @@
 import type { Config } from '@camflow/config';
 import { parseApiTokens, parseEventRules } from '@camflow/contracts';
 import { type ObjectStore, S3Store } from '@camflow/storage';
-import { createLogger, createRegistry, type Logger } from '@camflow/telemetry';
+import {
+  createLogger,
+  createRegistry,
+  type Logger,
+  type OpsServer,
+  startOpsServer,
+} from '@camflow/telemetry';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { buildIngestApp } from './app.js';
@@ -14,13 +20,16 @@ import {
 import { createIngestMetrics } from './metrics.js';
 import { ModelCatalog } from './models.js';
 import { closeQueues, createQueues } from './queues.js';
+import { ingestReadiness } from './routes/health.js';
 
 /** `startIngest` options; everything else comes from the config. */
 export interface IngestOptions {
   /** Overrides INGEST_PORT; 0 = a free port. */
   port?: number;
-  /** Listen address. Default 0.0.0.0. */
+  /** Listen address. Default HOST (127.0.0.1 unless set; 0.0.0.0 in the images). */
   host?: string;
+  /** Internal /metrics, /healthz, /readyz listener without a token; default METRICS_PORT, else none. */
+  metricsPort?: number;
   logger?: Logger;
   /** Defaults to an S3Store from the config. */
   store?: ObjectStore;
@@ -33,6 +42,8 @@ export interface IngestOptions {
 /** A running ingest service. */
 export interface IngestService {
   port: number;
+  /** The internal listener's port, when there is one. */
+  metricsPort?: number;
   app: FastifyInstance;
   /** The expansion worker, unless disabled. */
   expansion?: ExpansionWorker;
@@ -73,7 +84,9 @@ export async function startIngest(
     rateLimit: opts.rateLimit,
     bodyLimit: opts.bodyLimit,
   };
-  const app = buildIngestApp(deps);
+  let stopping = false;
+  const ready = ingestReadiness(deps, () => stopping);
+  const app = buildIngestApp(deps, ready);
   const expansion =
     opts.expansion === false
       ? undefined
@@ -82,26 +95,45 @@ export async function startIngest(
           opts.expansion ?? {},
         );
 
+  let ops: OpsServer | undefined;
   const shutdown = async () => {
+    // Readiness fails first, so load balancers stop sending before the listener closes.
+    stopping = true;
     await app.close();
     await expansion?.close();
     await closeQueues(queues);
     await Promise.all([redis.quit().catch(() => {}), workerRedis.quit().catch(() => {})]);
     if (ownStore) store.close();
+    await ops?.close();
     logger.info('ingest stopped');
   };
   let port: number;
   try {
-    await app.listen({ port: opts.port ?? config.INGEST_PORT, host: opts.host ?? '0.0.0.0' });
+    const host = opts.host ?? config.HOST;
+    const metricsPort = opts.metricsPort ?? config.METRICS_PORT;
+    if (metricsPort !== undefined) {
+      ops = await startOpsServer({
+        registry: metrics.registry,
+        port: metricsPort,
+        host,
+        live: () => ({ ok: true, body: { status: 'ok' } }),
+        ready,
+      });
+    }
+    await app.listen({ port: opts.port ?? config.INGEST_PORT, host });
     port = (app.server.address() as { port: number }).port;
   } catch (err) {
     await shutdown();
     throw err;
   }
-  logger.info({ port, rules: eventRules.length, tokens: tokens.size }, 'ingest listening');
+  logger.info(
+    { port, metricsPort: ops?.port, rules: eventRules.length, tokens: tokens.size },
+    'ingest listening',
+  );
   let closing: Promise<void> | undefined;
   return {
     port,
+    metricsPort: ops?.port,
     app,
     expansion,
     close: () => {

@@ -1,13 +1,7 @@
 import { loadConfig } from '@camflow/config';
+import { runUntilSignal } from '@camflow/telemetry';
 import { startIngest } from './ingest.js';
 
-// Wiring only: config -> start -> signals.
-const service = await startIngest(loadConfig());
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.once(signal, () => {
-    service.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  });
-}
+// Wiring only: signals (from the first moment) -> config -> start -> graceful close.
+const code = await runUntilSignal('ingest', async () => startIngest(loadConfig()));
+process.exit(code);

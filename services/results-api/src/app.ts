@@ -1,4 +1,5 @@
 import type { Principal } from '@camflow/contracts';
+import type { ProbeResult } from '@camflow/telemetry';
 import swagger from '@fastify/swagger';
 import type { Queue } from 'bullmq';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
@@ -20,6 +21,8 @@ export interface AppDeps {
   metrics: ResultsMetrics;
   queues: Queue[];
   hub: SseHub;
+  /** Readiness (routes/health.ts, readiness.ts). */
+  ready: () => Promise<ProbeResult>;
 }
 
 /** Builds the results API's fastify app (routes, auth, errors, OpenAPI, Bull Board). */
@@ -73,7 +76,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     hideUntagged: true,
   });
   registerAuth(app, deps.tokens);
-  registerOpsRoutes(app, ctx.redis, deps.metrics);
+  registerOpsRoutes(app, deps.metrics, deps.ready);
   registerRunRoutes(app, ctx);
   registerJobRoutes(app, ctx);
   registerReportRoute(app, ctx);

@@ -1,21 +1,26 @@
 import type { Config } from '@camflow/config';
 import { parseApiTokens, QUEUES } from '@camflow/contracts';
 import { type ObjectStore, S3Store } from '@camflow/storage';
-import { createLogger, type Logger } from '@camflow/telemetry';
+import { createLogger, type Logger, type OpsServer, startOpsServer } from '@camflow/telemetry';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { buildApp } from './app.js';
 import type { RouteContext } from './context.js';
 import { Indexer, type IndexerOptions } from './indexer/consumer.js';
 import { createMetrics } from './metrics.js';
+import { resultsReadiness } from './readiness.js';
 import { type FlagOptions, flagOptions } from './report/flags.js';
 import { SseHub } from './routes/events-sse.js';
+import { withPublicPresign } from './store/public-presign.js';
 
 /** Options of `startResults` (all optional; tests and the demo use a few). */
 export interface ResultsOptions {
   /** Overrides RESULTS_PORT; 0 picks a free port. */
   port?: number;
+  /** Listen address; default HOST (127.0.0.1 unless set; 0.0.0.0 in the images). */
   host?: string;
+  /** Internal /metrics, /healthz, /readyz listener without a token; default METRICS_PORT, else none. */
+  metricsPort?: number;
   logger?: Logger;
   /** Defaults to an S3Store from the config. */
   store?: ObjectStore;
@@ -36,6 +41,8 @@ export interface ResultsOptions {
 /** A running results API. */
 export interface ResultsService {
   port: number;
+  /** The internal listener's port, when there is one. */
+  metricsPort?: number;
   /** Stops the indexer and the HTTP server and closes connections; safe to call twice. */
   close(): Promise<void>;
 }
@@ -55,7 +62,8 @@ export async function startResults(
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3 });
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
   const ownStore = !opts.store;
-  const store = opts.store ?? S3Store.fromConfig(config);
+  const internalStore = opts.store ?? S3Store.fromConfig(config);
+  const store = withPublicPresign(internalStore, config);
   const queues = Object.values(QUEUES).map((name) => new Queue(name, { connection: redis }));
   const metrics = createMetrics(redis, queues);
   const ctx: RouteContext = {
@@ -71,8 +79,16 @@ export async function startResults(
   const hub = new SseHub(ctx, { heartbeatMs: opts.heartbeatMs ?? 15_000, blockMs: 5000 });
   let indexer: Indexer | undefined;
   let app: Awaited<ReturnType<typeof buildApp>> | undefined;
+  let ops: OpsServer | undefined;
 
   let closing: Promise<void> | undefined;
+  const ready = resultsReadiness(
+    redis,
+    internalStore,
+    config.CAMFLOW_OUTPUT_BUCKET,
+    logger,
+    () => closing !== undefined,
+  );
   const close = () => {
     closing ??= (async () => {
       await indexer?.close();
@@ -85,6 +101,7 @@ export async function startResults(
       await Promise.all(queues.map((q) => q.close().catch(() => {})));
       await redis.quit().catch(() => redis.disconnect());
       if (ownStore) store.close();
+      await ops?.close();
     })();
     return closing;
   };
@@ -99,14 +116,25 @@ export async function startResults(
       });
       await indexer.start();
     }
-    app = await buildApp({ ctx, tokens, metrics, queues, hub });
-    await app.listen({ port: opts.port ?? config.RESULTS_PORT, host: opts.host ?? '0.0.0.0' });
+    const host = opts.host ?? config.HOST;
+    const metricsPort = opts.metricsPort ?? config.METRICS_PORT;
+    if (metricsPort !== undefined) {
+      ops = await startOpsServer({
+        registry: metrics.registry,
+        port: metricsPort,
+        host,
+        live: () => ({ ok: true, body: { ok: true } }),
+        ready,
+      });
+    }
+    app = await buildApp({ ctx, tokens, metrics, queues, hub, ready });
+    await app.listen({ port: opts.port ?? config.RESULTS_PORT, host });
   } catch (err) {
     await close();
     throw err;
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
-  logger.info({ port }, 'results API listening');
-  return { port, close };
+  logger.info({ port, metricsPort: ops?.port }, 'results API listening');
+  return { port, metricsPort: ops?.port, close };
 }

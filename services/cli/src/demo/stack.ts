@@ -69,6 +69,8 @@ export async function startDemoStack(
     const env: Record<string, string> = {
       ...s3env,
       REDIS_URL: redis.url,
+      // The demo's services listen on loopback only, whatever HOST the shell has.
+      HOST: '127.0.0.1',
       INGEST_PORT: String(ports.ingest),
       RESULTS_PORT: String(ports.results),
       CAMFLOW_CACHE_DIR: join(dir, 'model-cache'),

@@ -1,12 +1,16 @@
+import type { ProbeResult } from '@camflow/telemetry';
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
 import type { ResultsMetrics } from '../metrics.js';
 
-/** `/healthz` (public: the process answers), `/readyz` (Redis answers), `/metrics`, `/openapi.json`. */
+/**
+ * `/healthz` (public: the process answers), `/readyz` (Redis and S3 answer; any token),
+ * `/metrics`, `/openapi.json`. `/healthz`, `/readyz` and `/metrics` are also served without a
+ * token on the internal METRICS_PORT listener, for probes and Prometheus.
+ */
 export function registerOpsRoutes(
   app: FastifyInstance,
-  redis: Redis,
   metrics: ResultsMetrics,
+  ready: () => Promise<ProbeResult>,
 ): void {
   app.get(
     '/healthz',
@@ -15,17 +19,11 @@ export function registerOpsRoutes(
   );
   app.get(
     '/readyz',
-    { schema: { summary: 'Readiness: Redis answers PING', tags: ['ops'] } },
+    { schema: { summary: 'Readiness: Redis answers PING and S3 a HEAD', tags: ['ops'] } },
     async (_req, reply) => {
-      const ok = await Promise.race([
-        redis.ping().then(
-          (r) => r === 'PONG',
-          () => false,
-        ),
-        new Promise<boolean>((r) => setTimeout(() => r(false), 2000).unref()),
-      ]);
-      if (!ok) reply.code(503);
-      return ok ? { ok: true } : { error: 'not-ready', message: 'Redis does not answer' };
+      const r = await ready();
+      if (!r.ok) reply.code(503);
+      return r.body;
     },
   );
   app.get(
