@@ -1,16 +1,8 @@
-// The worker service process: configuration, start, graceful shutdown on SIGTERM/SIGINT.
+// The worker service process: signals (from the first moment, so a worker still waiting for
+// Redis stops on SIGTERM), configuration, start, graceful shutdown.
 import { loadConfig } from '@camflow/config';
+import { runUntilSignal } from '@camflow/telemetry';
 import { startWorker } from './worker.js';
 
-const worker = await startWorker(loadConfig());
-const stop = () => {
-  void worker.close().then(
-    () => process.exit(0),
-    (err) => {
-      process.stderr.write(`camflow worker: ${String(err)}\n`);
-      process.exit(1);
-    },
-  );
-};
-process.once('SIGTERM', stop);
-process.once('SIGINT', stop);
+const code = await runUntilSignal('worker', async () => startWorker(loadConfig()));
+process.exit(code);

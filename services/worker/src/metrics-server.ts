@@ -1,48 +1,43 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { Registry } from '@camflow/telemetry';
+import type { Gauge, OpsServer, Registry } from '@camflow/telemetry';
+import { startOpsServer } from '@camflow/telemetry';
+import type { ProviderStatus } from './provider-check.js';
 
-/** A tiny HTTP listener: `GET /metrics` (Prometheus text) and `GET /healthz` (200 or 503). */
-export async function startMetricsServer(
+/** What the worker's probes look at. */
+export interface WorkerProbes {
+  /** Liveness: the process can work (engine and image threads alive). Not Redis: an outage must not restart every worker at once. */
+  live(): boolean;
+  /** Readiness: connected to Redis, consuming, not shutting down. */
+  ready(): boolean;
+  provider: ProviderStatus;
+}
+
+/**
+ * The worker's internal listener (WORKER_METRICS_PORT): `GET /metrics`, `GET /healthz`
+ * (liveness, with the execution provider in use) and `GET /readyz` (readiness).
+ */
+export function startMetricsServer(
   registry: Registry,
   port: number,
-  healthy: () => boolean,
-): Promise<{ port: number; close(): Promise<void> }> {
-  const server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (req.method === 'GET' && path === '/metrics') {
-      registry.metrics().then(
-        (text) => {
-          res.writeHead(200, { 'content-type': registry.contentType });
-          res.end(text);
-        },
-        () => {
-          res.writeHead(500);
-          res.end();
-        },
-      );
-    } else if (req.method === 'GET' && path === '/healthz') {
-      const ok = healthy();
-      res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ status: ok ? 'ok' : 'unhealthy' }));
-    } else {
-      res.writeHead(404);
-      res.end();
-    }
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, () => resolve());
-  });
-  let closing: Promise<void> | undefined;
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: () => {
-      closing ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      return closing;
+  host: string,
+  probes: WorkerProbes,
+): Promise<OpsServer> {
+  const provider = { requested: probes.provider.requested, active: probes.provider.active };
+  return startOpsServer({
+    registry,
+    port,
+    host,
+    live: () => {
+      const ok = probes.live();
+      return { ok, body: { status: ok ? 'ok' : 'unhealthy', provider } };
     },
-  };
+    ready: () => {
+      const ok = probes.ready();
+      return { ok, body: { status: ok ? 'ok' : 'not-ready' } };
+    },
+  });
+}
+
+/** `camflow_worker_execution_provider{requested, active} 1`: alert when they differ. */
+export function recordProvider(gauge: Gauge<'requested' | 'active'>, p: ProviderStatus): void {
+  gauge.set({ requested: p.requested, active: p.active }, 1);
 }

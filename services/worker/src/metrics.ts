@@ -14,6 +14,8 @@ export interface WorkerMetrics {
   batchSize: Histogram<string>;
   /** Jobs being processed right now. */
   active: Gauge<string>;
+  /** 1 for the execution provider in use, labelled with the one requested. */
+  provider: Gauge<'requested' | 'active'>;
 }
 
 /** Registers the worker's metrics on `registry`. */
@@ -54,6 +56,12 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
     active: new Gauge({
       name: 'camflow_worker_active_jobs',
       help: 'Jobs being processed',
+      registers,
+    }),
+    provider: new Gauge({
+      name: 'camflow_worker_execution_provider',
+      help: 'ONNX Runtime execution provider in use (active) and asked for (requested); they differ after a fallback to cpu',
+      labelNames: ['requested', 'active'],
       registers,
     }),
   };

@@ -16,10 +16,11 @@ import { createLogger, createRegistry, type Logger, type Registry } from '@camfl
 import { type Job, type QueueEvents, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { InProcessRuntime, type ModelRuntime, ThreadedRuntime } from './engine-host.js';
+import { cgroupCpuLimit, imageThreadCount } from './image-threads.js';
 import { ImagePool, type ImageWork, InlineImageWork } from './image-work.js';
 import { toJobError } from './job-errors.js';
 import { createWorkerMetrics, type WorkerMetrics } from './metrics.js';
-import { startMetricsServer } from './metrics-server.js';
+import { recordProvider, startMetricsServer } from './metrics-server.js';
 import { MicroBatcher } from './micro-batcher.js';
 import { ModelRegistry } from './model-registry.js';
 import {
@@ -30,11 +31,15 @@ import {
   processJob,
   unreadablePayloadEvent,
 } from './process-job.js';
+import { checkExecutionProvider } from './provider-check.js';
 import { eventPublisher } from './publisher.js';
 import { watchStalledFailures } from './stall-watch.js';
 
 export interface StartWorkerOptions {
-  /** Serve `/metrics` and `/healthz` on this port (0 = any free port); default WORKER_METRICS_PORT, else none. */
+  /**
+   * Serve `/metrics`, `/healthz` and `/readyz` on this port (0 = any free port); default
+   * WORKER_METRICS_PORT, else METRICS_PORT, else none.
+   */
   metricsPort?: number;
   logger?: Logger;
   /** Longest an image waits for batch companions (ms); default 15. */
@@ -45,7 +50,10 @@ export interface StartWorkerOptions {
   modelDirectory?: string;
   /** Run the engines in a worker thread (default true) so the event loop stays free. */
   engineThread?: boolean;
-  /** Threads for decoding, preprocessing and rendering; default cores - 1 (at least 1); 0 = inline. */
+  /**
+   * Threads for decoding, preprocessing and rendering; default WORKER_IMAGE_THREADS, else the
+   * pod's CPU quota (else cores) - 1, at least 1 (image-threads.ts); 0 = inline.
+   */
   imageThreads?: number;
   /** BullMQ lock per job (ms); default 60 s, renewed every half of it. */
   lockDuration?: number;
@@ -75,9 +83,13 @@ export async function startWorker(
   opts: StartWorkerOptions = {},
 ): Promise<WorkerService> {
   const logger = opts.logger ?? createLogger('worker');
+  // Before any connection: a required provider that is missing stops the start here.
+  const provider = await checkExecutionProvider(config);
+  if (provider.reason) logger.warn({ provider }, 'execution provider unavailable: using cpu');
   const workerId = opts.workerId ?? `${hostname()}:${process.pid}`;
   const registry = createRegistry('worker');
   const metrics = createWorkerMetrics(registry);
+  recordProvider(metrics.provider, provider);
   const store = S3Store.fromConfig(config);
   // BullMQ needs maxRetriesPerRequest: null on connections it blocks on (it duplicates this one).
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
@@ -85,15 +97,19 @@ export async function startWorker(
   const runtime: ModelRuntime =
     opts.engineThread === false ? new InProcessRuntime() : new ThreadedRuntime();
   const images: ImageWork =
-    opts.imageThreads === 0 ? new InlineImageWork() : new ImagePool(opts.imageThreads);
+    opts.imageThreads === 0
+      ? new InlineImageWork()
+      : new ImagePool(opts.imageThreads ?? imageThreadCount(config));
   const models = new ModelRegistry({
     store,
     bucket: config.CAMFLOW_MODEL_BUCKET,
     runtime,
     directory: opts.modelDirectory ?? config.CAMFLOW_CACHE_DIR,
     engineOptions: {
-      executionProvider: config.EXECUTION_PROVIDER,
-      intraOpThreads: config.CAMFLOW_INTRA_OP_THREADS,
+      // What the probe found: a missing provider is not retried (and warned about) per model.
+      executionProvider: provider.active,
+      // ORT sizes its pool to the node's cores otherwise; a CPU quota is the pod's real size.
+      intraOpThreads: config.CAMFLOW_INTRA_OP_THREADS ?? cgroupCpuLimit(),
       maxBatch: config.BATCH_SIZE,
     },
   });
@@ -185,7 +201,8 @@ export async function startWorker(
     // A job whose worker died is taken again once, then fails ('stalled', see stall-watch.ts).
     maxStalledCount: 1,
   };
-  const workers = [QUEUES.realtime, QUEUES.bulk].map((queue) => {
+  const queues = config.WORKER_QUEUES.map((q) => QUEUES[q]);
+  const workers = queues.map((queue) => {
     const worker = new Worker(queue, processor(queue), workerOptions);
     worker.on('error', (err) => logger.error({ queue, err: err.message }, 'worker error'));
     return worker;
@@ -217,14 +234,16 @@ export async function startWorker(
   };
 
   try {
-    const metricsPort = opts.metricsPort ?? config.WORKER_METRICS_PORT;
-    // Listening before Redis is reached: /healthz answers 503 until the worker is ready.
+    const metricsPort = opts.metricsPort ?? config.WORKER_METRICS_PORT ?? config.METRICS_PORT;
+    // Listening before Redis is reached: /readyz answers 503 until the worker consumes; /healthz
+    // (liveness) does not depend on Redis, so an outage does not restart every worker at once.
     if (metricsPort !== undefined) {
-      server = await startMetricsServer(
-        registry,
-        metricsPort,
-        () => ready && !closing && runtime.healthy && images.healthy && redis.status === 'ready',
-      );
+      server = await startMetricsServer(registry, metricsPort, config.HOST, {
+        live: () => runtime.healthy && images.healthy,
+        ready: () =>
+          ready && !closing && runtime.healthy && images.healthy && redis.status === 'ready',
+        provider,
+      });
     }
     await Promise.all(workers.map((w) => w.waitUntilReady()));
     ready = true;
@@ -234,10 +253,10 @@ export async function startWorker(
   }
   logger.info(
     {
-      queues: [QUEUES.realtime, QUEUES.bulk],
+      queues,
       concurrency: config.WORKER_CONCURRENCY,
       batchSize: config.BATCH_SIZE,
-      executionProvider: config.EXECUTION_PROVIDER,
+      executionProvider: provider.active,
       metricsPort: server?.port,
     },
     'worker started',

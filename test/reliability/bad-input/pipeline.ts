@@ -93,7 +93,9 @@ export async function startPipeline(opts: PipelineOptions): Promise<Pipeline> {
     },
   };
   try {
-    for (const n of names) await waitForHttp(`${urls[n]}/healthz`, 60_000);
+    // The worker's /healthz is liveness only; /readyz says it consumes.
+    for (const n of names)
+      await waitForHttp(`${urls[n]}${n === 'worker' ? '/readyz' : '/healthz'}`, 60_000);
   } catch (err) {
     await p.close();
     throw err;

@@ -166,7 +166,7 @@ export class Pipeline {
     await this.s3?.close();
   }
 
-  /** Starts a worker process and waits until its /healthz says ready. */
+  /** Starts a worker process and waits until its /readyz says ready (consuming). */
   async startWorker(): Promise<WorkerProcess> {
     const metricsPort = await freePort();
     const service = this.spawn(
@@ -176,7 +176,7 @@ export class Pipeline {
     );
     const w = { service, metricsPort };
     this.workers.push(w);
-    await waitForHttp(`http://127.0.0.1:${metricsPort}/healthz`, 60_000);
+    await waitForHttp(`http://127.0.0.1:${metricsPort}/readyz`, 60_000);
     return w;
   }
 
