@@ -1,5 +1,5 @@
 export type { CellGrid } from '@camflow/onnx';
-export { gradRules } from './autodiff/rules/index.js';
+export { gradRules, nonDifferentiableOps } from './autodiff/rules/index.js';
 export { CAM_METHODS, type CamMethod } from './cam-graph.js';
 export type { ScoreMode } from './compile.js';
 export {

@@ -1,7 +1,7 @@
 import type { GraphIndex, NodeProto } from '@camflow/onnx';
 import { UnsupportedOpError } from '../errors.js';
 import { type RuleContext, RuleLimitError } from './context.js';
-import { gradRules } from './rules/index.js';
+import { gradRules, nonDifferentiableOps } from './rules/index.js';
 
 export interface DifferentiateRequest {
   /** The tensor whose gradient seeds the backward pass (the score). */
@@ -26,7 +26,7 @@ export function differentiate(
   ctx: RuleContext,
   req: DifferentiateRequest,
 ): Map<string, string> {
-  const down = index.descendants(req.wrt);
+  const down = carriers(index, req);
   const up = index.ancestors([req.y]);
   const onPath = (t: string) => down.has(t) && up.has(t) && req.differentiable(t);
   const nodes = index.nodes.filter(
@@ -63,6 +63,21 @@ export function differentiate(
     if (g) result.set(t, g);
   }
   return result;
+}
+
+/**
+ * Tensors a gradient can flow into from the hooked tensors: float outputs of nodes with such an
+ * input, except nodes whose outputs carry no gradient (Shape, comparisons, Floor, ...).
+ */
+function carriers(index: GraphIndex, req: DifferentiateRequest): Set<string> {
+  const seen = new Set<string>(req.wrt);
+  for (const n of index.nodes) {
+    const op = n.opType ?? '';
+    if ((!n.domain || n.domain === 'ai.onnx') && nonDifferentiableOps.has(op)) continue;
+    if (!(n.input ?? []).some((i) => i && seen.has(i))) continue;
+    for (const o of n.output ?? []) if (o && req.differentiable(o)) seen.add(o);
+  }
+  return seen;
 }
 
 function applyRule(

@@ -23,11 +23,13 @@ async function backwardError(c: Omit<GradCase, 'name'>): Promise<unknown> {
 }
 
 describe('ops the gradient cannot go through', () => {
-  it('Gather after h: UnsupportedOpError naming the op and the node', async () => {
+  it('Gather with indices computed at run time: UnsupportedOpError naming the op and the node', async () => {
     const err = await backwardError({
       shape: [2, 4, 3],
       build: (n) => {
-        const g = n.op('Gather', ['h', n.ints([0, 2])], { axis: 1 });
+        // Indices computed by the graph (a Cast), not stored as a constant.
+        const picked = n.op('Cast', [n.floats([0, 2])], { to: 7 });
+        const g = n.op('Gather', ['h', picked], { axis: 1 });
         n.nameLast('/head/pick/Gather');
         n.output(n.op('Flatten', [g]));
       },
@@ -39,6 +41,7 @@ describe('ops the gradient cannot go through', () => {
     expect(e.message).toMatch(/Gather/);
     expect(e.message).toMatch(/"\/head\/pick\/Gather"/);
     expect(e.message).toMatch(/layer "h"/);
+    expect(e.message).toMatch(/indices computed at run time/);
   });
 
   it('TopK after h', async () => {
@@ -89,16 +92,50 @@ describe('ops the gradient cannot go through', () => {
     );
   });
 
-  it('Slice with step 2', async () => {
+  it('Slice with starts computed at run time', async () => {
     const err = await backwardError({
       opset: 13,
       shape: [2, 6],
       build: (n) => {
-        n.output(n.op('Slice', ['h', n.ints([0]), n.ints([6]), n.ints([1]), n.ints([2])]));
-        n.nameLast('every_other');
+        const start = n.op('Cast', [n.floats([1])], { to: 7 });
+        n.output(n.op('Slice', ['h', start, n.ints([6]), n.ints([1])]));
+        n.nameLast('from_argmax');
       },
     });
     expect(err).toBeInstanceOf(UnsupportedOpError);
-    expect((err as Error).message).toMatch(/Slice \(node "every_other"\).*steps/);
+    expect((err as Error).message).toMatch(/Slice \(node "from_argmax"\).*non-constant starts/);
+  });
+
+  it('GatherElements below opset 16', async () => {
+    const err = await backwardError({
+      opset: 13,
+      shape: [2, 3],
+      build: (n) => {
+        const idx = n.op('ArgMax', [n.op('Mul', ['h', n.rand([3])])], { axis: 1, keepdims: 1 });
+        n.output(n.op('GatherElements', ['h', idx], { axis: 1 }));
+        n.nameLast('pick');
+      },
+    });
+    expect(err).toBeInstanceOf(UnsupportedOpError);
+    expect((err as Error).message).toMatch(/GatherElements \(node "pick"\).*opset >= 16/);
+  });
+
+  it('Resize tf_crop_and_resize', async () => {
+    const err = await backwardError({
+      opset: 13,
+      shape: [2, 1, 3, 3],
+      build: (n) => {
+        const roi = n.floats([0, 0, 0.1, 0.1, 1, 1, 0.9, 0.9]);
+        n.output(
+          n.op('Resize', ['h', roi, n.floats([1, 1, 2, 2])], {
+            mode: 'linear',
+            coordinate_transformation_mode: 'tf_crop_and_resize',
+          }),
+        );
+        n.nameLast('crop');
+      },
+    });
+    expect(err).toBeInstanceOf(UnsupportedOpError);
+    expect((err as Error).message).toMatch(/Resize \(node "crop"\).*tf_crop_and_resize/);
   });
 });

@@ -1,5 +1,5 @@
-import { attrFloat, attrInt } from '@camflow/onnx';
-import { axis } from '../broadcast.js';
+import { attrFloat, attrInt, attrString, type NodeProto } from '@camflow/onnx';
+import { axis, unbroadcast } from '../broadcast.js';
 import { type GradRule, type RuleContext, RuleLimitError } from '../context.js';
 
 /** dY where `mask` holds, else 0. */
@@ -133,7 +133,75 @@ const elu: GradRule = (node, ctx, [dy], needs) => {
   return [b.node('Mul', [dy, local])];
 };
 
+/** dY * local(x), for unary ops whose derivative is a function of their input. */
+function fromX(local: (ctx: RuleContext, x: string, node: NodeProto) => string): GradRule {
+  return (node, ctx, [dy], needs) => {
+    if (!needs[0] || !dy) return [undefined];
+    return [ctx.b.node('Mul', [dy, local(ctx, (node.input ?? [])[0], node)])];
+  };
+}
+
+/**
+ * Gelu (opset 20). Exact: y = x Phi(x), y' = Phi(x) + x phi(x). Tanh approximation: y = x/2
+ * (1 + tanh(u)), u = sqrt(2/pi) (x + 0.044715 x^3), y' = (1 + t)/2 + x/2 (1 - t^2) u'.
+ */
+const gelu = fromX((c, x, node) => {
+  const b = c.b;
+  const f = (v: number) => b.floats([v], []);
+  if (attrString(node, 'approximate', 'none') === 'tanh') {
+    const k = Math.sqrt(2 / Math.PI);
+    const x2 = b.node('Mul', [x, x]);
+    const u = b.node('Mul', [
+      b.node('Mul', [x, b.node('Add', [f(1), b.node('Mul', [x2, f(0.044715)])])]),
+      f(k),
+    ]);
+    const t = b.node('Tanh', [u]);
+    const du = b.node('Mul', [b.node('Add', [f(1), b.node('Mul', [x2, f(3 * 0.044715)])]), f(k)]);
+    const sech2 = b.node('Sub', [f(1), b.node('Mul', [t, t])]);
+    return b.node('Add', [
+      b.node('Mul', [b.node('Add', [f(1), t]), f(0.5)]),
+      b.node('Mul', [b.node('Mul', [b.node('Mul', [x, f(0.5)]), sech2]), du]),
+    ]);
+  }
+  const cdf = b.node('Mul', [
+    b.node('Add', [f(1), b.node('Erf', [b.node('Mul', [x, f(Math.SQRT1_2)])])]),
+    f(0.5),
+  ]);
+  const pdf = b.node('Mul', [
+    b.node('Exp', [b.node('Mul', [b.node('Mul', [x, x]), f(-0.5)])]),
+    f(1 / Math.sqrt(2 * Math.PI)),
+  ]);
+  return b.node('Add', [cdf, b.node('Mul', [x, pdf])]);
+});
+
+/** Softplus: y = log(1 + e^x), y' = sigmoid(x). */
+const softplus = fromX((c, x) => c.b.node('Sigmoid', [x]));
+
+/** Mish: y = x tanh(softplus(x)), y' = t + x sigmoid(x) (1 - t^2) with t = tanh(softplus(x)). */
+const mish = fromX((c, x) => {
+  const b = c.b;
+  const t = b.node('Tanh', [b.node('Softplus', [x])]);
+  const sech2 = b.node('Sub', [b.floats([1], []), b.node('Mul', [t, t])]);
+  return b.node('Add', [t, b.node('Mul', [b.node('Mul', [x, b.node('Sigmoid', [x])]), sech2])]);
+});
+
+/** PRelu: y = x (x > 0), slope * x otherwise; the slope broadcasts to x. */
+const prelu: GradRule = (node, ctx, [dy], needs) => {
+  if (needs[1]) throw new RuleLimitError('a PRelu slope that depends on the hooked layer');
+  if (!needs[0] || !dy) return [undefined, undefined];
+  const b = ctx.b;
+  const [x, slope] = node.input ?? [];
+  const pos = b.node('Greater', [x, b.floats([0], [])]);
+  const g = b.node('Where', [pos, dy, b.node('Mul', [dy, slope])]);
+  // The slope broadcasts to x (unidirectionally), so g has x's shape already.
+  return [unbroadcast(ctx, g, ctx.shape(x), ctx.shape(x)), undefined];
+};
+
 export const activationRules: Record<string, GradRule> = {
+  Gelu: gelu,
+  Softplus: softplus,
+  Mish: mish,
+  PRelu: prelu,
   Relu: relu,
   LeakyRelu: leakyRelu,
   Clip: clip,

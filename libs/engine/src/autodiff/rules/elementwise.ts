@@ -80,7 +80,58 @@ const pow: GradRule = (node, ctx, [dy], needs) => {
 const sum: GradRule = (node, ctx, [dy], needs) =>
   needs.map((n, k) => (n && dy ? toOperand(ctx, node, k, dy) : undefined));
 
+/** Where(cond, a, b): dY goes to a where cond holds, to b elsewhere; cond carries none. */
+const where: GradRule = (node, ctx, [dy], needs) => {
+  const out: (string | undefined)[] = [undefined, undefined, undefined];
+  if (!dy) return out;
+  const b = ctx.b;
+  const cond = (node.input ?? [])[0];
+  const zero = b.floats([0], []);
+  if (needs[1]) out[1] = toOperand(ctx, node, 1, b.node('Where', [cond, dy, zero]));
+  if (needs[2]) out[2] = toOperand(ctx, node, 2, b.node('Where', [cond, zero, dy]));
+  return out;
+};
+
+/**
+ * Max/Min over several broadcast inputs: dY goes to the inputs equal to the result, shared
+ * equally among ties (what torch.maximum does for two).
+ */
+function extremum(kind: 'Max' | 'Min'): GradRule {
+  return (node, ctx, [dy], needs) => {
+    const ins = node.input ?? [];
+    if (!dy) return ins.map(() => undefined);
+    const b = ctx.b;
+    const y = (node.output ?? [])[0];
+    if (ins.length === 1) return [needs[0] ? dy : undefined];
+    // x == y as !(x < y) for Max (x <= y everywhere), !(x > y) for Min: any opset.
+    const hits = ins.map((x) =>
+      b.node('Not', [b.node(kind === 'Max' ? 'Less' : 'Greater', [x, y])]),
+    );
+    const count = b.node(
+      'Sum',
+      hits.map((h) => b.node('Cast', [h], { to: 1 })),
+    );
+    const share = b.node('Div', [dy, count]);
+    const zero = b.floats([0], []);
+    return ins.map((_, k) =>
+      needs[k] ? toOperand(ctx, node, k, b.node('Where', [hits[k], share, zero])) : undefined,
+    );
+  };
+}
+
+/** Mean of several broadcast inputs: dY / n to each. */
+const mean: GradRule = (node, ctx, [dy], needs) => {
+  const ins = node.input ?? [];
+  if (!dy) return ins.map(() => undefined);
+  const share = ctx.b.node('Mul', [dy, ctx.b.floats([1 / ins.length], [])]);
+  return ins.map((_, k) => (needs[k] ? toOperand(ctx, node, k, share) : undefined));
+};
+
 export const elementwiseRules: Record<string, GradRule> = {
+  Where: where,
+  Max: extremum('Max'),
+  Min: extremum('Min'),
+  Mean: mean,
   Add: add,
   Sub: sub,
   Mul: mul,

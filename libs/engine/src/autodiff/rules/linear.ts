@@ -1,7 +1,8 @@
-import { attrFloat, attrInt } from '@camflow/onnx';
+import { attrFloat, attrInt, attrInts, attrString } from '@camflow/onnx';
 import { unbroadcast } from '../broadcast.js';
 import { type GradRule, RuleLimitError } from '../context.js';
 import { spatial, windowGeometry } from './conv-geometry.js';
+import { einsum } from './einsum.js';
 
 /** Conv w.r.t. its input: a ConvTranspose with the same weights, strides, pads and groups. */
 const conv: GradRule = (node, ctx, [dy], needs) => {
@@ -99,9 +100,67 @@ const batchNorm: GradRule = (node, ctx, [dy], needs) => {
   return out;
 };
 
+/**
+ * ConvTranspose w.r.t. its input: a Conv with the same weights, strides, dilations and groups
+ * (the weights' [C_in, C_out/g, k...] layout is what Conv reads as [M, C/g, k...]), with the
+ * transposed convolution's padding. Padding implied by output_shape or auto_pad is split as
+ * the ONNX spec says (SAME_UPPER: the smaller half first).
+ */
+const convTranspose: GradRule = (node, ctx, [dy], needs) => {
+  const ins = node.input ?? [];
+  const out = needs.map(() => undefined as string | undefined);
+  if (needs[1] || needs[2]) throw new RuleLimitError('weights that depend on the hooked layer');
+  if (!needs[0] || !dy) return out;
+  const w = ctx.shape(ins[1]);
+  const kernel = attrInts(node, 'kernel_shape') ?? w.slice(2);
+  const n = kernel.length;
+  const inSp = spatial(ctx.shape(ins[0]), 'ConvTranspose');
+  const outSp = spatial(ctx.shape((node.output ?? [])[0]), 'ConvTranspose');
+  const strides = attrInts(node, 'strides') ?? new Array(n).fill(1);
+  const dilations = attrInts(node, 'dilations') ?? new Array(n).fill(1);
+  const outputPadding = attrInts(node, 'output_padding') ?? new Array(n).fill(0);
+  const autoPad = attrString(node, 'auto_pad', 'NOTSET');
+  let pads = attrInts(node, 'pads') ?? new Array(2 * n).fill(0);
+  if (attrInts(node, 'output_shape') || autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
+    pads = new Array(2 * n).fill(0);
+    for (let i = 0; i < n; i++) {
+      const total =
+        strides[i] * (inSp[i] - 1) +
+        outputPadding[i] +
+        (kernel[i] - 1) * dilations[i] +
+        1 -
+        outSp[i];
+      if (total < 0)
+        throw new RuleLimitError('an output_shape larger than the full transposed window');
+      const half = Math.floor(total / 2);
+      pads[i] = autoPad === 'SAME_UPPER' ? half : total - half;
+      pads[i + n] = total - pads[i];
+    }
+  } else if (autoPad === 'VALID') {
+    pads = new Array(2 * n).fill(0);
+  }
+  for (let i = 0; i < n; i++) {
+    // The Conv must read back exactly the input's size: (out + pads - window) / stride + 1.
+    const span = outSp[i] + pads[i] + pads[i + n] - ((kernel[i] - 1) * dilations[i] + 1);
+    if (span < 0 || Math.floor(span / strides[i]) + 1 !== inSp[i]) {
+      throw new RuleLimitError('ConvTranspose geometry that a Conv cannot invert');
+    }
+  }
+  out[0] = ctx.b.node('Conv', [dy, ins[1]], {
+    strides,
+    pads,
+    dilations,
+    group: attrInt(node, 'group', 1),
+    kernel_shape: kernel,
+  });
+  return out;
+};
+
 export const linearRules: Record<string, GradRule> = {
+  ConvTranspose: convTranspose,
   Conv: conv,
   Gemm: gemm,
   MatMul: matmul,
   BatchNormalization: batchNorm,
+  Einsum: einsum,
 };

@@ -1,6 +1,7 @@
 import { attrInt, attrInts, type NodeProto } from '@camflow/onnx';
 import { axis } from '../broadcast.js';
 import { type GradRule, type RuleContext, RuleLimitError } from '../context.js';
+import { isZero } from '../helpers.js';
 import { spatial, windowGeometry } from './conv-geometry.js';
 
 function xy(node: NodeProto) {
@@ -20,11 +21,13 @@ const globalAveragePool: GradRule = (node, ctx, [dy], needs) => {
 };
 
 /** Max-type reductions: the gradient goes to every element equal to the max (ties share it). */
-function toMaxima(ctx: RuleContext, x: string, yKeep: string, dyKeep: string): string {
+function toMaxima(ctx: RuleContext, x: string, yKeep: string, dyKeep: string, min = false): string {
   const b = ctx.b;
   // x <= max everywhere, so x == max is !(x < max): Equal takes floats only from opset 11.
   const hit =
-    ctx.opset >= 11 ? b.node('Equal', [x, yKeep]) : b.node('Not', [b.node('Less', [x, yKeep])]);
+    ctx.opset >= 11
+      ? b.node('Equal', [x, yKeep])
+      : b.node('Not', [b.node(min ? 'Greater' : 'Less', [x, yKeep])]);
   return b.node('Where', [hit, expandTo(ctx, dyKeep, x), b.floats([0], [])]);
 }
 
@@ -60,7 +63,18 @@ function keepDims(node: NodeProto, ctx: RuleContext, g: string, axes: number[]):
   return attrInt(node, 'keepdims', 1) === 1 || axes.length === 0 ? g : ctx.b.unsqueeze(g, axes);
 }
 
-function reduceRule(kind: 'sum' | 'mean' | 'max', axesAsInputFrom: number): GradRule {
+type ReduceKind =
+  | 'sum'
+  | 'mean'
+  | 'max'
+  | 'min'
+  | 'l1'
+  | 'l2'
+  | 'sumsquare'
+  | 'logsum'
+  | 'logsumexp';
+
+function reduceRule(kind: ReduceKind, axesAsInputFrom: number): GradRule {
   return (node, ctx, [dy], needs) => {
     const out = needs.map(() => undefined as string | undefined);
     if (!needs[0] || !dy) return out;
@@ -70,19 +84,51 @@ function reduceRule(kind: 'sum' | 'mean' | 'max', axesAsInputFrom: number): Grad
       out[0] = dy;
       return out;
     }
+    const b = ctx.b;
     const g = keepDims(node, ctx, dy, axes);
-    if (kind === 'max') {
-      out[0] = toMaxima(ctx, x, keepDims(node, ctx, y, axes), g);
+    const yKeep = () => keepDims(node, ctx, y, axes);
+    if (kind === 'max' || kind === 'min') {
+      out[0] = toMaxima(ctx, x, yKeep(), g, kind === 'min');
       return out;
     }
-    let scaled = g;
-    if (kind === 'mean') {
-      const shape = ctx.shape(x);
-      const count = axes.reduce((acc, a) => acc * shape[a], 1);
-      if (count <= 0) throw new RuleLimitError('ReduceMean over the batch axis');
-      scaled = ctx.b.node('Mul', [g, ctx.b.floats([1 / count], [])]);
+    const spread = expandTo(ctx, g, x);
+    switch (kind) {
+      case 'sum':
+        out[0] = spread;
+        break;
+      case 'mean': {
+        const shape = ctx.shape(x);
+        const count = axes.reduce((acc, a) => acc * shape[a], 1);
+        if (count <= 0) throw new RuleLimitError('ReduceMean over the batch axis');
+        out[0] = expandTo(ctx, b.node('Mul', [g, b.floats([1 / count], [])]), x);
+        break;
+      }
+      case 'l1':
+        out[0] = b.node('Mul', [spread, b.node('Sign', [x])]);
+        break;
+      case 'sumsquare':
+        out[0] = b.node('Mul', [spread, b.node('Mul', [x, b.floats([2], [])])]);
+        break;
+      case 'l2': {
+        // d ||x|| = x / ||x||; 0 where the norm is 0 (the subgradient PyTorch uses).
+        const norm = yKeep();
+        const ratio = b.node('Div', [x, norm]);
+        out[0] = b.node('Where', [
+          isZero(ctx, norm),
+          b.floats([0], []),
+          b.node('Mul', [spread, ratio]),
+        ]);
+        break;
+      }
+      case 'logsum':
+        // y = log(sum x): dx = dy / sum x = dy / e^y
+        out[0] = b.node('Div', [spread, b.node('Exp', [yKeep()])]);
+        break;
+      case 'logsumexp':
+        // y = log(sum e^x): dx = dy e^(x - y), a softmax over the reduced axes
+        out[0] = b.node('Mul', [spread, b.node('Exp', [b.node('Sub', [x, yKeep()])])]);
+        break;
     }
-    out[0] = expandTo(ctx, scaled, x);
     return out;
   };
 }
@@ -185,6 +231,12 @@ export const poolRules: Record<string, GradRule> = {
   ReduceMean: reduceRule('mean', 18),
   ReduceSum: reduceRule('sum', 13),
   ReduceMax: reduceRule('max', 18),
+  ReduceMin: reduceRule('min', 18),
+  ReduceL1: reduceRule('l1', 18),
+  ReduceL2: reduceRule('l2', 18),
+  ReduceSumSquare: reduceRule('sumsquare', 18),
+  ReduceLogSum: reduceRule('logsum', 18),
+  ReduceLogSumExp: reduceRule('logsumexp', 18),
   MaxPool: maxPool,
   AveragePool: averagePool,
 };

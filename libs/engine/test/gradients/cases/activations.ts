@@ -163,4 +163,41 @@ export const activationCases: GradCase[] = [
     sample: awayFromZero(0.05, 2),
     build: (n) => n.output(n.op('Elu', ['h'], { alpha: { float: 0.5 } })),
   },
+  {
+    name: 'Gelu opset 20, exact (erf)',
+    opset: 20,
+    shape: [2, 3, 4],
+    sample: uniform(-3, 3),
+    build: (n) => n.output(n.op('Gelu', ['h'])),
+  },
+  {
+    name: 'Gelu opset 20, tanh approximation',
+    opset: 20,
+    shape: [2, 3, 4],
+    sample: uniform(-3, 3),
+    build: (n) => n.output(n.op('Gelu', ['h'], { approximate: 'tanh' })),
+  },
+  {
+    name: 'Softplus',
+    shape: [2, 3, 4],
+    sample: uniform(-4, 4),
+    build: (n) => n.output(n.op('Softplus', ['h'])),
+  },
+  {
+    name: 'Mish opset 18',
+    opset: 18,
+    shape: [2, 3, 4],
+    sample: uniform(-4, 4),
+    build: (n) => n.output(n.op('Mish', ['h'])),
+  },
+  {
+    name: 'PRelu, slope per channel [C, 1, 1] (torch nn.PReLU(C))',
+    shape: [2, 3, 2, 2],
+    build: (n) => n.output(n.op('PRelu', ['h', n.rand([3, 1, 1], 0.3, 0.1)])),
+  },
+  {
+    name: 'PRelu, one slope',
+    shape: [2, 5],
+    build: (n) => n.output(n.op('PRelu', ['h', n.floats([0.25])])),
+  },
 ];
