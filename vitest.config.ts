@@ -13,6 +13,7 @@ export default defineConfig({
       '@camflow/onnx': lib('onnx'),
       '@camflow/engine': lib('engine'),
       '@camflow/imaging': lib('imaging'),
+      '@camflow/dicom': lib('dicom'),
       '@camflow/config': lib('config'),
       '@camflow/contracts': lib('contracts'),
       '@camflow/storage': lib('storage'),

@@ -25,6 +25,8 @@ export interface DecodeOptions {
   autoOrient?: boolean;
   /** DICOM only: the VOI window to apply instead of the file's (modality units). */
   dicomWindow?: DicomWindow;
+  /** DICOM only: the frame of a multi-frame instance (default 0). */
+  dicomFrame?: number;
 }
 
 /** Default decompression-bomb guard: 100 megapixels. */
@@ -82,7 +84,7 @@ const TRUNCATED =
 
 /**
  * Decodes PNG, JPEG, WebP, TIFF (8 or 16 bit, grey or colour, first page) and DICOM (see
- * dicom.ts: rescale, VOI window, MONOCHROME1) to 8-bit pixels: grey sources (with or without alpha) to 1 channel, colour to 3 (alpha dropped, as
+ * dicom.ts: every common transfer syntax, rescale, VOI window, MONOCHROME1) to 8-bit pixels: grey sources (with or without alpha) to 1 channel, colour to 3 (alpha dropped, as
  * Pillow's `convert('RGB')` does). Embedded ICC profiles are ignored, as Pillow does, so the
  * pixels are the ones the model saw in training. Throws `ImageDecodeError` for bad input.
  */
@@ -99,7 +101,9 @@ export async function decodeImage(
     );
   }
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
-  if (format === 'dicom') return decodeDicom(bytes, { maxPixels, window: options.dicomWindow });
+  if (format === 'dicom') {
+    return decodeDicom(bytes, { maxPixels, window: options.dicomWindow, frame: options.dicomFrame });
+  }
   return decodeWithSharp(bytes, format, maxPixels, options);
 }
 
