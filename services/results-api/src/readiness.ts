@@ -17,13 +17,16 @@ export function resultsReadiness(
   const logDown = (dependency: string) => (err: unknown) =>
     logger.warn({ dependency, err: String(err).split('\n')[0] }, 'readiness check failed');
   return async () => {
+    if (closing()) return { ok: false, body: { error: 'not-ready', message: 'shutting down' } };
     const [redisState, s3] = await Promise.all([
       dependencyState(() => redis.ping(), logDown('redis')),
       dependencyState(() => store.head(outputBucket, '.readyz'), logDown('s3')),
     ]);
     const checks = { redis: redisState, s3 };
-    if (!closing() && redisState === 'ok' && s3 === 'ok') return { ok: true, body: { ok: true } };
-    const message = closing() ? 'shutting down' : 'Redis or S3 does not answer';
-    return { ok: false, body: { error: 'not-ready', message, checks } };
+    if (redisState === 'ok' && s3 === 'ok') return { ok: true, body: { ok: true } };
+    return {
+      ok: false,
+      body: { error: 'not-ready', message: 'Redis or S3 does not answer', checks },
+    };
   };
 }

@@ -15,12 +15,12 @@ export function ingestReadiness(
   const logDown = (dependency: string) => (err: unknown) =>
     deps.logger?.warn({ dependency, err: String(err).split('\n')[0] }, 'readiness check failed');
   return async () => {
+    if (closing()) return { ok: false, body: { status: 'closing' } };
     const [redis, s3] = await Promise.all([
       dependencyState(() => deps.redis.ping(), logDown('redis')),
       dependencyState(() => deps.store.head(deps.modelBucket, 'models/.readyz'), logDown('s3')),
     ]);
     const checks = { redis, s3 };
-    if (closing()) return { ok: false, body: { status: 'closing', checks } };
     return redis === 'ok' && s3 === 'ok'
       ? { ok: true, body: { status: 'ok', checks } }
       : { ok: false, body: { error: 'not_ready', message: 'a dependency is down', checks } };
