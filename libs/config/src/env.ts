@@ -75,6 +75,15 @@ export const envSchema = z.object({
   CAMFLOW_TOKEN: z.string().optional(),
   CAMFLOW_API_TOKENS: z.string().optional(),
   CAMFLOW_EVENT_RULES: z.string().optional(),
+  /** `camflow serve dicom`: the C-STORE SCP's port and AE title, and who may send (JSON array). */
+  DICOM_PORT: int(0).default(11112),
+  DICOM_AE_TITLE: z.string().min(1).max(16).default('CAMFLOW'),
+  DICOM_ALLOWED_AETS: z.string().default('["*"]'),
+  /** JSON routing rules and destinations (contracts: parseDicomRules, parseDicomDestinations). */
+  CAMFLOW_DICOM_RULES: z.string().optional(),
+  CAMFLOW_DICOM_DESTINATIONS: z.string().optional(),
+  /** Where received instances are stored (default: CAMFLOW_OUTPUT_BUCKET). */
+  CAMFLOW_DICOM_BUCKET: z.string().optional(),
 });
 
 export type Config = z.infer<typeof envSchema>;
