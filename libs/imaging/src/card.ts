@@ -45,6 +45,31 @@ const outputSchema = z
   })
   .strict();
 
+const maxSide = z.union([positiveInt, z.literal('source')]);
+
+/**
+ * How the pipeline draws this model's outputs; anything left out takes the worker's defaults
+ * (services/worker/src/outputs.ts): `overlay.format` png, jpeg or webp, `overlay.quality`
+ * (JPEG/WebP), and the longest side of the overlay and of the 16-bit heatmap in pixels, or
+ * `'source'` for the image's own resolution.
+ */
+const renderSchema = z
+  .object({
+    overlay: z
+      .object({
+        format: z.enum(['png', 'jpeg', 'webp']).optional(),
+        quality: z.number().int().min(1).max(100).optional(),
+        maxSide: maxSide.optional(),
+      })
+      .strict()
+      .optional(),
+    heatmap: z.object({ maxSide: maxSide.optional() }).strict().optional(),
+  })
+  .strict();
+
+/** A card's output drawing settings, as written (see `renderSchema`). */
+export type CardRender = z.infer<typeof renderSchema>;
+
 /** The zod schema of `model.json` as written (before defaults are resolved). */
 export const modelCardSchema = z
   .object({
@@ -56,6 +81,7 @@ export const modelCardSchema = z
     layer: z.string().min(1).optional(),
     method: z.enum(CAM_METHODS).optional(),
     align: z.enum(CAM_ALIGNMENTS).default('resize'),
+    render: renderSchema.optional(),
     // Free-form notes (training data, accuracy); never read by the code.
     metadata: z.record(z.unknown()).optional(),
   })
@@ -94,6 +120,8 @@ export interface ModelCard {
   layer?: string;
   method?: CamMethod;
   align: CamAlignment;
+  /** How the pipeline draws the outputs (left out: the worker's defaults). */
+  render?: CardRender;
   metadata?: Record<string, unknown>;
 }
 

@@ -10,7 +10,10 @@ import type { Pixels } from './resample.js';
 
 export type ImageFormat = 'png' | 'jpeg' | 'webp' | 'tiff' | 'dicom';
 
-/** Decoded pixels: 8-bit, row-major, interleaved; 1 channel for grey sources, else 3 (RGB). */
+/**
+ * Decoded pixels: 8-bit, row-major, interleaved; 1 channel for grey sources (and colour ones
+ * whose every pixel is grey), else 3 (RGB).
+ */
 export interface DecodedImage extends Pixels {
   channels: 1 | 3;
   format: ImageFormat;
@@ -102,7 +105,11 @@ export async function decodeImage(
   }
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
   if (format === 'dicom') {
-    return decodeDicom(bytes, { maxPixels, window: options.dicomWindow, frame: options.dicomFrame });
+    return decodeDicom(bytes, {
+      maxPixels,
+      window: options.dicomWindow,
+      frame: options.dicomFrame,
+    });
   }
   return decodeWithSharp(bytes, format, maxPixels, options);
 }
@@ -162,17 +169,36 @@ async function decodeWithSharp(
     if (info.channels !== 1 && info.channels !== 3) {
       throw new Error(`unexpected ${info.channels} channels after conversion`);
     }
+    const pixels = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    const plane = info.channels === 3 ? greyPlane(pixels) : undefined;
     return {
       width: info.width,
       height: info.height,
-      channels: info.channels,
-      data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+      channels: plane ? 1 : info.channels,
+      data: plane ?? pixels,
       format,
       bitDepth: bitsOf(meta.depth),
     };
   } catch (err) {
     throw decodeFailure(name, err, missingEnd(format, bytes));
   }
+}
+
+/**
+ * The one plane of an RGB image whose every pixel is grey (R = G = B: X-rays saved as colour
+ * JPEGs or PNGs), else undefined. Such an image decodes to 1 channel: preprocessing replicates
+ * it into the same tensor and the overlay blends the same values, at a third of the work and
+ * memory. Stops at the first coloured pixel, so colour images cost little more than a glance.
+ */
+function greyPlane(rgb: Uint8Array): Uint8Array | undefined {
+  const n = rgb.length / 3;
+  const out = new Uint8Array(n);
+  for (let i = 0, p = 0; i < n; i++, p += 3) {
+    const r = rgb[p];
+    if (r !== rgb[p + 1] || r !== rgb[p + 2]) return undefined;
+    out[i] = r;
+  }
+  return out;
 }
 
 /**

@@ -4,9 +4,13 @@
  * `preprocess` returned and the engine's CAM. Also the seed's picture on the model's crop.
  *
  * The CAM field is streamed row by row (`camField`) through the overlay blender, the 16-bit
- * heatmap writer and the statistics in one pass: no full-resolution float map, a few table
- * lookups per pixel; then both PNGs compress in parallel on libuv's thread pool.
+ * heatmap writer and the statistics: no full-resolution float map, a few table lookups per
+ * pixel, one pass per output size; then both images compress in parallel on libuv's thread
+ * pool. The statistics are always measured at the image's own resolution; the overlay and the
+ * heatmap may be drawn smaller (`overlayMaxSide`, `heatmapMaxSide`): the same field sampled at
+ * the smaller image's pixel centres, over the image scaled down by libvips.
  */
+import sharp from 'sharp';
 
 import {
   type CamGrid,
@@ -17,7 +21,7 @@ import {
 } from './cammap.js';
 import type { ModelCard } from './card.js';
 import { type DecodedImage, decodeImage } from './decode.js';
-import type { Geometry } from './geometry.js';
+import type { Geometry, Size } from './geometry.js';
 import {
   encodePixels,
   Grey16Rows,
@@ -27,6 +31,7 @@ import {
   renderOverlay,
 } from './overlay.js';
 import { tensorPixels } from './preprocess.js';
+import type { Pixels } from './resample.js';
 import { type CamStats, type CamStatsOptions, camStats, statsRows } from './stats.js';
 
 export interface ExplanationOptions extends OverlayOptions, CamStatsOptions {
@@ -39,6 +44,78 @@ export interface ExplanationOptions extends OverlayOptions, CamStatsOptions {
    * for a fraction of the time and memory.
    */
   exact?: boolean;
+  /**
+   * Longest side of the overlay in pixels: a larger image is drawn scaled down to fit (the whole
+   * image, aspect kept). Default: the image's own size.
+   */
+  overlayMaxSide?: number;
+  /** Longest side of the 16-bit heatmap, likewise. Default: the image's own size. */
+  heatmapMaxSide?: number;
+}
+
+/** `size` scaled down so that its longer side is at most `maxSide` (unchanged when it fits). */
+export function fitWithin(size: Size, maxSide: number | undefined): Size {
+  if (maxSide === undefined) return size;
+  if (!(Number.isInteger(maxSide) && maxSide >= 1))
+    throw new RangeError(`a maximum side must be a whole number >= 1, got ${maxSide}`);
+  const longer = Math.max(size.width, size.height);
+  if (longer <= maxSide) return size;
+  const scale = maxSide / longer;
+  return {
+    width: Math.max(1, Math.round(size.width * scale)),
+    height: Math.max(1, Math.round(size.height * scale)),
+  };
+}
+
+/** Something that takes the field one row at a time (rows in order, top to bottom). */
+type RowSink = (y: number, row: Float32Array, from: number, to: number) => void;
+
+/**
+ * Streams the CAM field over an image of `size` (the original, or a scaled-down copy of it)
+ * into `sinks`: each row holds the field inside the crop region and 0 outside, and says where.
+ */
+function streamField(
+  cam: CamGrid,
+  geometry: Geometry,
+  size: Size,
+  interpolation: CamInterpolation | undefined,
+  sinks: RowSink[],
+): void {
+  const field = camField(cam, { ...geometry, original: size }, { interpolation });
+  const row = new Float32Array(size.width);
+  const { region } = field;
+  const inside = row.subarray(region.left, region.left + region.width);
+  let zero = true;
+  for (let y = 0; y < size.height; y++) {
+    const ry = y - region.top;
+    const inRegion = ry >= 0 && ry < region.height;
+    if (inRegion) field.row(ry, inside);
+    else if (!zero) inside.fill(0);
+    zero = !inRegion;
+    const from = inRegion ? region.left : 0;
+    const to = inRegion ? region.left + region.width : 0;
+    for (const sink of sinks) sink(y, row, from, to);
+  }
+}
+
+/** Pixels scaled to `size` by libvips (Lanczos 3): the picture under a scaled-down overlay. */
+async function scalePixels(pixels: Pixels, size: Size): Promise<Pixels> {
+  const { data, info } = await sharp(pixels.data, {
+    raw: {
+      width: pixels.width,
+      height: pixels.height,
+      channels: pixels.channels as 1 | 2 | 3 | 4,
+    },
+  })
+    .resize(size.width, size.height, { fit: 'fill' })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return {
+    width: info.width,
+    height: info.height,
+    channels: info.channels,
+    data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+  };
 }
 
 export interface Explanation {
@@ -47,8 +124,12 @@ export interface Explanation {
   /** The normalised heatmap as a 16-bit greyscale PNG at the original resolution. */
   heatmap: Uint8Array;
   stats: CamStats;
+  /** The image's own size (the statistics' resolution). */
   width: number;
   height: number;
+  /** The overlay's and the heatmap's sizes (the image's own unless capped). */
+  overlaySize?: Size;
+  heatmapSize?: Size;
 }
 
 /**
@@ -68,43 +149,48 @@ export async function renderExplanation(
       `geometry is for a ${width}x${height} image but this one is ${pixels.width}x${pixels.height}`,
     );
   }
+  const source = { width, height };
+  const overlaySize = fitWithin(source, options.overlayMaxSide);
+  const heatmapSize = fitWithin(source, options.heatmapMaxSide);
+  const same = (a: Size, b: Size) => a.width === b.width && a.height === b.height;
+  const base = same(overlaySize, source) ? pixels : await scalePixels(pixels, overlaySize);
+  const blender = new OverlayRows(base, options);
+  const grey16 = new Grey16Rows(heatmapSize.width, heatmapSize.height);
+  // One pass per distinct size, every writer of that size fed from the same rows.
+  const passes: [Size, RowSink[]][] = [];
+  let stats: () => CamStats | Promise<CamStats>;
   if (options.exact) {
     const heat = camToOriginal(cam, geometry, { interpolation: options.interpolation });
-    const [overlay, stats] = await Promise.all([
-      renderOverlay(pixels, heat, options),
-      camStats(heat, { border: options.border, mask: options.mask }),
-    ]);
-    const heatmap = renderHeatmap16(heat, { compressionLevel: options.compressionLevel });
-    return { overlay, heatmap, stats, width, height };
+    stats = () => camStats(heat, { border: options.border, mask: options.mask });
+  } else {
+    const statsAcc = await statsRows(source, options);
+    passes.push([source, [(y, r, f, t) => statsAcc.row(y, r, f, t)]]);
+    stats = () => statsAcc.result();
   }
-
-  const field = camField(cam, geometry, { interpolation: options.interpolation });
-  const statsAcc = await statsRows({ width, height }, options);
-  const blender = new OverlayRows(pixels, options);
-  const grey16 = new Grey16Rows(width, height);
-  // One row of the map: the field inside the region, 0 outside (the writers are told where).
-  const row = new Float32Array(width);
-  const { region } = field;
-  const inside = row.subarray(region.left, region.left + region.width);
-  let zero = true;
-  // One pass over the rows, then both PNGs compress at once on libuv's thread pool.
-  for (let y = 0; y < height; y++) {
-    const ry = y - region.top;
-    const inRegion = ry >= 0 && ry < region.height;
-    if (inRegion) field.row(ry, inside);
-    else if (!zero) inside.fill(0);
-    zero = !inRegion;
-    const from = inRegion ? region.left : 0;
-    const to = inRegion ? region.left + region.width : 0;
-    blender.row(y, row, from, to);
-    grey16.row(y, row, from, to);
-    statsAcc.row(y, row, from, to);
-  }
+  const at = (size: Size) => {
+    const found = passes.find(([s]) => same(s, size));
+    if (found) return found[1];
+    const sinks: RowSink[] = [];
+    passes.push([size, sinks]);
+    return sinks;
+  };
+  at(overlaySize).push((y, r, f, t) => blender.row(y, r, f, t));
+  at(heatmapSize).push((y, r, f, t) => grey16.row(y, r, f, t));
+  for (const [size, sinks] of passes)
+    streamField(cam, geometry, size, options.interpolation, sinks);
   const [overlayBytes, heatmap] = await Promise.all([
     encodePixels(blender.pixels, options.format, options.quality, options.compressionLevel),
     grey16.png(options.compressionLevel),
   ]);
-  return { overlay: overlayBytes, heatmap, stats: statsAcc.result(), width, height };
+  return {
+    overlay: overlayBytes,
+    heatmap,
+    stats: await stats(),
+    width,
+    height,
+    overlaySize,
+    heatmapSize,
+  };
 }
 
 /**

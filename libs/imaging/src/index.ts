@@ -17,6 +17,7 @@ export {
 export type {
   CamAlignment,
   CamMethod,
+  CardRender,
   Interpolation,
   ModelCard,
   ModelCardInput,
@@ -39,7 +40,7 @@ export type { DicomWindow } from './dicom.js';
 export type { ImageDecodeErrorCode } from './errors.js';
 export { ImageDecodeError } from './errors.js';
 export type { Explanation, ExplanationOptions } from './explain.js';
-export { renderExplanation, renderTensorOverlay } from './explain.js';
+export { fitWithin, renderExplanation, renderTensorOverlay } from './explain.js';
 export type { Geometry, Rect, Size } from './geometry.js';
 export { centerCropOffsets, computeGeometry, shorterSideSize } from './geometry.js';
 export type { NpyArray, NpyData, NpyDtype } from './npy.js';

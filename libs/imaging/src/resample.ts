@@ -121,11 +121,17 @@ function fixedPoint(taps: Taps): Int32Array {
   return out;
 }
 
+/**
+ * Pillow's clip8 of a 32-bit fixed-point sum. The sums below are int32 arithmetic, as Pillow's
+ * (`Math.imul` and `| 0`: V8 keeps them in integer registers), and the same values: no term or
+ * partial sum leaves int32 for 8-bit samples and weights of at most 2^22 in magnitude.
+ */
 function clip8(sum: number): number {
-  if (sum <= 0) return 0;
-  if (sum >= ONE * 256) return 255;
-  return Math.floor(sum / ONE);
+  const v = sum >> PRECISION_BITS;
+  return v < 0 ? 0 : v > 255 ? 255 : v;
 }
+
+const HALF = 1 << (PRECISION_BITS - 1);
 
 /**
  * Resizes an 8-bit image to `outWidth` x `outHeight` exactly as Pillow does, producing only
@@ -185,18 +191,34 @@ export function resizePixels(
   if (!vt) {
     return { width: ow, height: oh, channels, data: temp };
   }
-  const vk = fixedPoint(vt);
-  const stride = ow * channels;
+  verticalPass(temp, ow * channels, rowsFirst, vt, fixedPoint(vt), out);
+  return { width: ow, height: oh, channels, data: out };
+}
+
+/** Row by row: each output row accumulates whole input rows (sequential memory, int32 sums). */
+function verticalPass(
+  temp: Uint8Array,
+  stride: number,
+  rowsFirst: number,
+  vt: Taps,
+  vk: Int32Array,
+  out: Uint8Array,
+): void {
+  const acc = new Int32Array(stride);
+  const oh = vt.start.length;
   for (let y = 0; y < oh; y++) {
+    acc.fill(HALF);
     const k0 = y * vt.ksize;
     const r0 = (vt.start[y] - rowsFirst) * stride;
-    for (let i = 0; i < stride; i++) {
-      let sum = ONE / 2;
-      for (let k = 0; k < vt.count[y]; k++) sum += temp[r0 + k * stride + i] * vk[k0 + k];
-      out[y * stride + i] = clip8(sum);
+    const n = vt.count[y];
+    for (let k = 0; k < n; k++) {
+      const w = vk[k0 + k];
+      const r = r0 + k * stride;
+      for (let i = 0; i < stride; i++) acc[i] = (acc[i] + Math.imul(temp[r + i], w)) | 0;
     }
+    const o = y * stride;
+    for (let i = 0; i < stride; i++) out[o + i] = clip8(acc[i]);
   }
-  return { width: ow, height: oh, channels, data: out };
 }
 
 /** The hot loop of 8-bit resizing; all channels of a pixel are summed together. */
@@ -211,36 +233,37 @@ function horizontalPass(
   out: Uint8Array,
 ): void {
   const ow = ht.start.length;
-  const sums = new Float64Array(channels);
+  const { ksize, start, count } = ht;
+  const sums = new Int32Array(channels);
   for (let y = 0; y < rowsCount; y++) {
     const srcRow = (rowsFirst + y) * width * channels;
     let o = y * ow * channels;
     for (let x = 0; x < ow; x++) {
-      const k0 = x * ht.ksize;
-      const n = ht.count[x];
-      let p = srcRow + ht.start[x] * channels;
+      const k0 = x * ksize;
+      const n = count[x];
+      let p = srcRow + start[x] * channels;
       if (channels === 3) {
-        let s0 = ONE / 2;
-        let s1 = ONE / 2;
-        let s2 = ONE / 2;
+        let s0 = HALF;
+        let s1 = HALF;
+        let s2 = HALF;
         for (let k = 0; k < n; k++, p += 3) {
           const w = hk[k0 + k];
-          s0 += data[p] * w;
-          s1 += data[p + 1] * w;
-          s2 += data[p + 2] * w;
+          s0 = (s0 + Math.imul(data[p], w)) | 0;
+          s1 = (s1 + Math.imul(data[p + 1], w)) | 0;
+          s2 = (s2 + Math.imul(data[p + 2], w)) | 0;
         }
         out[o++] = clip8(s0);
         out[o++] = clip8(s1);
         out[o++] = clip8(s2);
       } else if (channels === 1) {
-        let s0 = ONE / 2;
-        for (let k = 0; k < n; k++) s0 += data[p + k] * hk[k0 + k];
+        let s0 = HALF;
+        for (let k = 0; k < n; k++) s0 = (s0 + Math.imul(data[p + k], hk[k0 + k])) | 0;
         out[o++] = clip8(s0);
       } else {
-        sums.fill(ONE / 2);
+        sums.fill(HALF);
         for (let k = 0; k < n; k++, p += channels) {
           const w = hk[k0 + k];
-          for (let c = 0; c < channels; c++) sums[c] += data[p + c] * w;
+          for (let c = 0; c < channels; c++) sums[c] = (sums[c] + Math.imul(data[p + c], w)) | 0;
         }
         for (let c = 0; c < channels; c++) out[o++] = clip8(sums[c]);
       }

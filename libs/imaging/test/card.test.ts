@@ -91,6 +91,29 @@ describe('parseCard', () => {
   });
 });
 
+describe('parseCard render settings', () => {
+  it('accepts overlay format, quality and sizes, and refuses others', () => {
+    const card = parseCard({
+      ...seedCardJson,
+      render: { overlay: { format: 'png', maxSide: 'source' }, heatmap: { maxSide: 512 } },
+    });
+    expect(card.render).toEqual({
+      overlay: { format: 'png', maxSide: 'source' },
+      heatmap: { maxSide: 512 },
+    });
+    expect(parseCard(seedCardJson).render).toBeUndefined();
+    expect(() => parseCard({ ...seedCardJson, render: { overlay: { format: 'gif' } } })).toThrow(
+      /render\.overlay\.format/,
+    );
+    expect(() => parseCard({ ...seedCardJson, render: { heatmap: { maxSide: 0 } } })).toThrow(
+      /render\.heatmap\.maxSide/,
+    );
+    expect(() => parseCard({ ...seedCardJson, render: { overlay: { quality: 101 } } })).toThrow(
+      ModelCardError,
+    );
+  });
+});
+
 describe('parseCard errors', () => {
   it('names every offending field in one message', () => {
     const err = errorOf({

@@ -1,8 +1,10 @@
 import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
+import { parseCard, seedCardJson } from '../src/card.js';
 import { decodeImage, sniffFormat } from '../src/decode.js';
 import { ImageDecodeError } from '../src/errors.js';
+import { preprocess } from '../src/preprocess.js';
 import { encodePng, floatTiff, picture, png, pngFile } from './helpers/pixels.js';
 
 /** A structurally valid PNG whose header claims any size (pixel data is a few bytes). */
@@ -39,6 +41,28 @@ describe('decodeImage formats', () => {
     const image = await decodeImage(await png(rgb, 40, 30, 3));
     expect(image).toMatchObject({ width: 40, height: 30, channels: 3, format: 'png', bitDepth: 8 });
     expect(image.data).toEqual(rgb);
+  });
+
+  it('decodes a colour image whose pixels are all grey to one channel: the same tensor, a third of the work', async () => {
+    const grey = picture(40, 30, 1);
+    const asRgb = new Uint8Array(40 * 30 * 3).map((_, i) => grey[Math.floor(i / 3)]);
+    const image = await decodeImage(await png(asRgb, 40, 30, 3));
+    expect(image).toMatchObject({ channels: 1, format: 'png' });
+    expect(image.data).toEqual(grey);
+    const card = parseCard({
+      ...seedCardJson,
+      input: { ...seedCardJson.input, size: 24, resizeTo: 24 },
+    });
+    const fromGrey = await preprocess(image, card);
+    const fromRgb = await preprocess({ ...image, channels: 3, data: asRgb }, card);
+    expect(Buffer.from(fromGrey.tensor.buffer).equals(Buffer.from(fromRgb.tensor.buffer))).toBe(
+      true,
+    );
+    // One coloured pixel anywhere keeps all three channels.
+    asRgb[asRgb.length - 2] ^= 1;
+    const colour = await decodeImage(await png(asRgb, 40, 30, 3));
+    expect(colour.channels).toBe(3);
+    expect(colour.data).toEqual(asRgb);
   });
 
   it('keeps grey PNG as one channel and drops alpha (grey+alpha, RGBA)', async () => {

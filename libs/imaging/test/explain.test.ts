@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { camToOriginal, camToTensor } from '../src/cammap.js';
 import { parseCard, seedCard } from '../src/card.js';
 import { decodeImage } from '../src/decode.js';
-import { renderExplanation, renderTensorOverlay } from '../src/explain.js';
+import { fitWithin, renderExplanation, renderTensorOverlay } from '../src/explain.js';
 import { computeGeometry } from '../src/geometry.js';
 import { overlayPixels, renderHeatmap16 } from '../src/overlay.js';
 import { preprocess, tensorPixels } from '../src/preprocess.js';
@@ -92,6 +92,36 @@ describe('renderExplanation', () => {
     await expect(renderExplanation(bytes, geometry, cam, { compressionLevel: 10 })).rejects.toThrow(
       /compressionLevel/,
     );
+  });
+
+  it('draws the overlay and the heatmap smaller when capped; the statistics stay at source resolution', async () => {
+    const bytes = await png(picture(300, 200, 3), 300, 200, 3);
+    const { geometry } = await preprocess(bytes, seedCard);
+    const full = await renderExplanation(bytes, geometry, cam);
+    const capped = await renderExplanation(bytes, geometry, cam, {
+      overlayMaxSide: 150,
+      heatmapMaxSide: 60,
+    });
+    expect(capped.overlaySize).toEqual({ width: 150, height: 100 });
+    expect(capped.heatmapSize).toEqual({ width: 60, height: 40 });
+    expect([capped.width, capped.height]).toEqual([300, 200]);
+    expect(capped.stats).toEqual(full.stats);
+    const overlay = await decodeImage(capped.overlay);
+    expect([overlay.width, overlay.height]).toEqual([150, 100]);
+    // The smaller heatmap is the same field sampled at the smaller image's pixel centres.
+    const small = { ...geometry, original: { width: 60, height: 40 } };
+    expect(
+      Buffer.from(capped.heatmap).equals(Buffer.from(renderHeatmap16(camToOriginal(cam, small)))),
+    ).toBe(true);
+    // A cap at or above the image's size changes nothing.
+    const same = await renderExplanation(bytes, geometry, cam, {
+      overlayMaxSide: 300,
+      heatmapMaxSide: 4000,
+    });
+    expect(Buffer.from(same.overlay).equals(Buffer.from(full.overlay))).toBe(true);
+    expect(Buffer.from(same.heatmap).equals(Buffer.from(full.heatmap))).toBe(true);
+    expect(fitWithin({ width: 2048, height: 2500 }, 1024)).toEqual({ width: 839, height: 1024 });
+    expect(() => fitWithin({ width: 10, height: 10 }, 0)).toThrow(RangeError);
   });
 
   it('refuses a geometry made for another image', async () => {
