@@ -1,22 +1,26 @@
 /**
  * The per-image CPU work around the engine: decode + preprocess before, render (CAM to source
- * resolution, overlay, 16-bit heatmap, statistics) after. For a 1024x1024 image that is a few
- * hundred milliseconds of JavaScript, so `ImagePool` runs it in worker threads: the main thread
- * stays free and a worker process uses every core, not one.
+ * resolution, overlay, heatmap, statistics) after. It is milliseconds to hundreds of
+ * milliseconds of CPU per image, so `ImagePool` runs it in worker threads: the main thread stays
+ * free for BullMQ and S3, and a worker process uses every core, not one.
  */
+import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
+import { pathToFileURL } from 'node:url';
 import { TransientError } from '@camflow/contracts';
 import {
   type CellGrid,
   type DecodedImage,
   decodeImage,
   type Explanation,
+  type ExplanationOptions,
   type Geometry,
   type ModelCard,
   preprocess,
   renderExplanation,
 } from '@camflow/imaging';
-import { ThreadClient, transferable } from './thread-rpc.js';
+import { Piscina, type PiscinaTask, type TaskQueue } from 'piscina';
+import { fromWire, transferable, type WireError } from './thread-rpc.js';
 
 /** A decoded image and the model's input tensor made from it. */
 export interface Prepared {
@@ -39,26 +43,38 @@ export interface Cam {
 
 export type Priority = 'realtime' | 'bulk';
 
+/** How the outputs are drawn and encoded (plain data: it crosses to the image threads). */
+export type RenderOptions = Omit<ExplanationOptions, 'decode' | 'mask'>;
+
 /** Decode/preprocess and render, wherever they run. */
 export interface ImageWork {
   /** Decodes and preprocesses (throws ImageDecodeError, by name, for undecodable bytes). */
   prepare(bytes: Uint8Array, card: ModelCard, priority?: Priority): Promise<Prepared>;
-  /** The overlay, heatmap and statistics at the image's own resolution. */
+  /** The overlay, heatmap and statistics (at the image's own resolution unless options cap it). */
   render(
     image: DecodedImage,
     geometry: Geometry,
     cam: Cam,
     priority?: Priority,
+    options?: RenderOptions,
   ): Promise<Explanation>;
   close(): Promise<void>;
   readonly healthy: boolean;
 }
 
 /** Requests to an image thread. */
-export type ImageRequest = { id: number } & (
+export type ImageRequest =
   | { type: 'prepare'; bytes: Uint8Array; card: ModelCard }
-  | { type: 'render'; image: DecodedImage; geometry: Geometry; cam: Cam }
-);
+  | {
+      type: 'render';
+      image: DecodedImage;
+      geometry: Geometry;
+      cam: Cam;
+      options?: RenderOptions;
+    };
+
+/** An image thread's answer. */
+export type ImageReply = { ok: true; value: unknown } | { ok: false; error: WireError };
 
 /** Decodes and preprocesses in the calling thread. */
 export async function prepareImage(bytes: Uint8Array, card: ModelCard): Promise<Prepared> {
@@ -86,70 +102,119 @@ export class InlineImageWork implements ImageWork {
   }
 
   /** Renders here. */
-  render(image: DecodedImage, geometry: Geometry, cam: Cam): Promise<Explanation> {
-    return renderExplanation(image, geometry, cam);
+  render(
+    image: DecodedImage,
+    geometry: Geometry,
+    cam: Cam,
+    _priority?: Priority,
+    options?: RenderOptions,
+  ): Promise<Explanation> {
+    return renderExplanation(image, geometry, cam, options);
   }
 
   async close(): Promise<void> {}
 }
 
-interface Task {
-  request: object;
-  transfer: ArrayBuffer[];
-  resolve(value: unknown): void;
-  reject(err: unknown): void;
+/** Piscina's task queue with realtime tasks first (each list in arrival order). */
+class PriorityQueue implements TaskQueue {
+  private readonly lists: Record<Priority, PiscinaTask[]> = { realtime: [], bulk: [] };
+
+  get size(): number {
+    return this.lists.realtime.length + this.lists.bulk.length;
+  }
+
+  push(task: PiscinaTask): void {
+    const options = (task as unknown as Record<symbol, { priority?: Priority } | null>)[
+      Piscina.queueOptionsSymbol
+    ];
+    this.lists[options?.priority === 'realtime' ? 'realtime' : 'bulk'].push(task);
+  }
+
+  shift(): PiscinaTask | null {
+    return this.lists.realtime.shift() ?? this.lists.bulk.shift() ?? null;
+  }
+
+  remove(task: PiscinaTask): void {
+    for (const list of Object.values(this.lists)) {
+      const i = list.indexOf(task);
+      if (i >= 0) list.splice(i, 1);
+    }
+  }
 }
 
 /**
- * Image work spread over worker threads. Each thread gets at most `perThread` tasks at a time
- * (two: one can compute while the other waits on libvips); the rest wait here, realtime tasks
- * first, so a realtime image never queues behind a bulk run's backlog inside a thread.
+ * Image work spread over worker threads, a piscina pool: a thread that dies (a crash in a
+ * codec, an out-of-memory abort) fails only the tasks it was running, as transient errors (the
+ * jobs retry), and is replaced. Each thread takes at most two tasks at a time (one can compute
+ * while the other waits on libvips or zlib); the rest wait in the pool's queue, realtime tasks
+ * first, so a realtime image never queues behind a bulk run's backlog.
  */
 export class ImagePool implements ImageWork {
-  private readonly threads: ThreadClient[];
-  private readonly waiting: Record<Priority, Task[]> = { realtime: [], bulk: [] };
-  private readonly perThread = 2;
+  private readonly pool: Piscina;
+  private closed = false;
 
   /** `size` threads; default one per core but one (the engine thread needs a core too). */
   constructor(size = Math.max(1, availableParallelism() - 1)) {
-    this.threads = Array.from(
-      { length: Math.max(1, size) },
-      () => new ThreadClient('image-thread'),
-    );
+    const threads = Math.max(1, Math.floor(size));
+    // Resolved through this package's exports, which also works when the caller runs from
+    // sources (tests), as long as `tsc -b` has built dist/.
+    const entry = createRequire(import.meta.url).resolve('@camflow/worker/image-thread');
+    this.pool = new Piscina({
+      filename: pathToFileURL(entry).href,
+      minThreads: threads,
+      maxThreads: threads,
+      idleTimeout: Number.POSITIVE_INFINITY,
+      concurrentTasksPerWorker: 2,
+      // Tasks await libvips and zlib on libuv's pool: no Atomics.wait between them.
+      atomics: 'disabled',
+      taskQueue: new PriorityQueue(),
+      recordTiming: false,
+    });
+    // A thread that dies with no task in flight is replaced; nothing to fail.
+    this.pool.on('error', () => {});
   }
 
+  /** False once closed (dead threads are replaced, so the pool itself stays usable). */
   get healthy(): boolean {
-    return this.threads.every((t) => t.healthy);
+    return !this.closed && this.pool.threads.length > 0;
   }
 
   /** Tasks waiting for a thread. */
   get queued(): number {
-    return this.waiting.realtime.length + this.waiting.bulk.length;
+    return this.pool.queueSize;
   }
 
-  private submit<T>(request: object, transfer: ArrayBuffer[], priority: Priority): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.waiting[priority].push({
-        request,
-        transfer,
-        resolve: resolve as (v: unknown) => void,
-        reject,
-      });
-      this.pump();
-    });
+  /** The pool's threads. */
+  get size(): number {
+    return this.pool.threads.length;
   }
 
-  private pump(): void {
-    for (;;) {
-      const thread = this.threads.reduce((a, b) => (b.busy < a.busy ? b : a));
-      if (thread.busy >= this.perThread) return;
-      const task = this.waiting.realtime.shift() ?? this.waiting.bulk.shift();
-      if (!task) return;
-      thread
-        .call(task.request, task.transfer)
-        .then(task.resolve, task.reject)
-        .finally(() => this.pump());
+  /** The pool's worker threads (tests stop one to check that the pool recovers). */
+  get threads(): readonly import('node:worker_threads').Worker[] {
+    return this.pool.threads;
+  }
+
+  private async submit<T>(
+    request: ImageRequest,
+    transferList: ArrayBuffer[],
+    priority: Priority,
+  ): Promise<T> {
+    if (this.closed) throw new TransientError('worker-thread', 'the image threads are closing');
+    let reply: ImageReply;
+    try {
+      reply = await this.pool.run(
+        Object.assign(request, { [Piscina.queueOptionsSymbol]: { priority } }),
+        { transferList },
+      );
+    } catch (err) {
+      // The task never ran to its end: its thread died, or the pool is closing.
+      throw new TransientError(
+        'worker-thread',
+        `an image thread stopped: ${(err as Error)?.message ?? String(err)}`,
+      );
     }
+    if (!reply.ok) throw fromWire(reply.error);
+    return reply.value as T;
   }
 
   /** Decodes and preprocesses in a thread; the bytes move there (the caller must not reuse them). */
@@ -168,20 +233,20 @@ export class ImagePool implements ImageWork {
     geometry: Geometry,
     cam: Cam,
     priority: Priority = 'bulk',
+    options?: RenderOptions,
   ): Promise<Explanation> {
     const moved = { ...image, data: transferable(image.data) };
     return this.submit(
-      { type: 'render', image: moved, geometry, cam },
+      { type: 'render', image: moved, geometry, cam, options },
       [moved.data.buffer as ArrayBuffer],
       priority,
     );
   }
 
-  /** Stops every thread (safe to call twice); tasks still waiting fail as transient. */
+  /** Stops every thread (safe to call twice); tasks still waiting or running fail as transient. */
   async close(): Promise<void> {
-    for (const task of this.waiting.realtime.splice(0).concat(this.waiting.bulk.splice(0))) {
-      task.reject(new TransientError('worker-thread', 'the image threads are closing'));
-    }
-    await Promise.all(this.threads.map((t) => t.close()));
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.destroy();
   }
 }

@@ -12,6 +12,7 @@ export {
   type Prepared,
   type Priority,
   prepareImage,
+  type RenderOptions,
 } from './image-work.js';
 export { toJobError } from './job-errors.js';
 export { createWorkerMetrics, type WorkerMetrics } from './metrics.js';
@@ -27,6 +28,13 @@ export {
   type MicroBatcherOptions,
 } from './micro-batcher.js';
 export { type LoadedModel, ModelRegistry, type ModelRegistryOptions } from './model-registry.js';
+export {
+  DEFAULT_OUTPUTS,
+  type OutputSettings,
+  OVERLAY_TYPES,
+  outputSettings,
+  renderOptions,
+} from './outputs.js';
 export { eventStats, predictedClass } from './prediction.js';
 export {
   DEFAULT_MAX_OBJECT_BYTES,

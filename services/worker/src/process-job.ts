@@ -1,7 +1,8 @@
 /**
  * One explain job, start to finish: validate the payload, fetch the image and the model,
  * decode and preprocess, explain (micro-batched with other jobs), render the overlay, heatmap
- * and statistics at source resolution, write them to the output bucket, publish job.completed.
+ * and statistics (as the card's `render` settings and outputs.ts say), write them to the output
+ * bucket, publish job.completed.
  * Outputs go to S3 before the event, so whoever reads the event finds them.
  */
 import {
@@ -22,6 +23,7 @@ import type { Cam, ImageWork } from './image-work.js';
 import { toJobError } from './job-errors.js';
 import type { MicroBatcher } from './micro-batcher.js';
 import type { LoadedModel } from './model-registry.js';
+import { OVERLAY_TYPES, outputSettings, renderOptions } from './outputs.js';
 import { eventStats, predictedClass } from './prediction.js';
 
 /** What a job needs from the worker around it. */
@@ -121,13 +123,20 @@ export async function processJob(
     const align = settings.align ?? card.align;
     const drawn: Cam = alignCam(cam.cam, align, cam.grid);
     if (align === 'receptive-field' && !drawn.grid) warnNoGrid(deps.logger, model.ref, cam.layer);
+    const drawing = outputSettings(card);
     const rendered = await clock.time('render', () =>
-      deps.images.render(pre.image, pre.geometry, drawn, job.priority),
+      deps.images.render(pre.image, pre.geometry, drawn, job.priority, renderOptions(drawing)),
     );
-    const outputs = outputKeys(source.bucket, source.key, job.id);
+    const overlayType = OVERLAY_TYPES[drawing.overlay.format];
+    const outputs = outputKeys(source.bucket, source.key, job.id, overlayType.ext);
     await clock.time('upload', () =>
       Promise.all([
-        deps.store.put(deps.outputBucket, outputs.overlayKey, rendered.overlay, 'image/png'),
+        deps.store.put(
+          deps.outputBucket,
+          outputs.overlayKey,
+          rendered.overlay,
+          overlayType.contentType,
+        ),
         deps.store.put(deps.outputBucket, outputs.heatmapKey, rendered.heatmap, 'image/png'),
       ]),
     );
@@ -150,12 +159,19 @@ export async function processJob(
     await clock.time('publish', async () => {
       const result = {
         ...event,
+        // The raw CAM (after ReLU, before normalisation), where its cells are drawn and the
+        // preprocessing geometry: every heatmap resolution can be recomputed from these exactly.
         cam: {
           layer: cam.layer,
           width: cam.cam.width,
           height: cam.cam.height,
           align: drawn.grid ? 'receptive-field' : 'resize',
+          ...(drawn.grid && { grid: drawn.grid }),
+          data: Array.from(cam.cam.data),
         },
+        geometry: pre.geometry,
+        overlay: { format: drawing.overlay.format, ...rendered.overlaySize },
+        heatmap: { bitDepth: 16, ...rendered.heatmapSize },
         batchSize: cam.batchSize,
       };
       await deps.store.put(

@@ -25,7 +25,8 @@ export function fromWire(w: WireError): Error {
   return err;
 }
 
-function toWire(err: unknown): WireError {
+/** An error as a plain object that crosses a thread boundary intact. */
+export function toWire(err: unknown): WireError {
   const e = err as { name?: unknown; message?: unknown; code?: unknown };
   return {
     name: typeof e?.name === 'string' ? e.name : 'Error',

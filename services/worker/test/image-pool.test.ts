@@ -1,4 +1,4 @@
-import { PermanentError } from '@camflow/contracts';
+import { PermanentError, TransientError } from '@camflow/contracts';
 import { decodeImage, encodeSamplePngs, seedCard, synthesizeSample } from '@camflow/imaging';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ImagePool, InlineImageWork, type Priority } from '../src/image-work.js';
@@ -57,5 +57,40 @@ describe('ImagePool (image worker threads)', () => {
     // interleave on a loaded machine, so the check is on the last queued bulk task: it starts
     // after the realtime one and three more have finished or started.
     expect(order.indexOf('realtime6')).toBeLessThan(order.indexOf('bulk5'));
+  });
+
+  it('replaces a thread killed mid-task: that task fails as transient, later ones succeed', async () => {
+    const own = new ImagePool(1);
+    try {
+      const images = await Promise.all([2, 3, 4].map(png));
+      await own.prepare(images[0].slice(), seedCard); // the thread is up and ready
+      const [thread] = own.threads;
+      const inFlight = own.prepare(images[1].slice(), seedCard);
+      const exited = new Promise((resolve) => thread.once('exit', resolve));
+      await thread.terminate();
+      // Submitted while the thread is gone: they wait for the replacement.
+      const later = Promise.all([
+        own.prepare(images[2].slice(), seedCard),
+        own.prepare(images[0].slice(), seedCard),
+      ]);
+      await exited;
+      const err = await inFlight.catch((e) => e);
+      expect(err).toBeInstanceOf(TransientError);
+      expect(err.reason).toBe('worker-thread');
+      // The pool started a new thread: later tasks run there.
+      const prepared = await later;
+      for (const p of prepared) expect(p.shape).toEqual([3, 256, 256]);
+      expect(own.threads).toHaveLength(1);
+      expect(own.threads[0]).not.toBe(thread);
+      expect(own.healthy).toBe(true);
+      const cam16 = { width: 8, height: 8, data: new Float32Array(64).fill(1) };
+      const r = await own.render(prepared[1].image, prepared[1].geometry, cam16);
+      expect(r.width).toBe(256);
+    } finally {
+      await own.close();
+    }
+    expect(own.healthy).toBe(false);
+    const closed = await own.prepare(await png(5), seedCard).catch((e) => e);
+    expect(closed).toBeInstanceOf(TransientError);
   });
 });

@@ -118,19 +118,24 @@ describe('worker (real Redis and S3)', () => {
       );
       const out = svc.config.CAMFLOW_OUTPUT_BUCKET;
       expect(e.bucket).toBe(out);
+      // The defaults (outputs.ts): a JPEG overlay at source resolution (up to 2048 px), the
+      // 16-bit heatmap at most 256 px on its longer side.
       expect(e.outputs.overlayKey).toMatch(
-        /^explanations\/data\/chest\/test\/img%20\d\.(png|jpg)\/x[0-9a-f]+\/overlay\.png$/,
+        /^explanations\/data\/chest\/test\/img%20\d\.(png|jpg)\/x[0-9a-f]+\/overlay\.jpg$/,
       );
-      const overlay = await decodeImage((await svc.store.get(out, e.outputs.overlayKey)).body);
+      const overlayObject = await svc.store.get(out, e.outputs.overlayKey);
+      expect(overlayObject.contentType).toBe('image/jpeg');
+      const overlay = await decodeImage(overlayObject.body);
       expect([overlay.width, overlay.height, overlay.format]).toEqual([
         good[i].width,
         good[i].height,
-        'png',
+        'jpeg',
       ]);
       const heatmap = await decodeImage((await svc.store.get(out, e.outputs.heatmapKey)).body);
+      const wide = good[i].width > 256;
       expect([heatmap.width, heatmap.height, heatmap.bitDepth]).toEqual([
-        good[i].width,
-        good[i].height,
+        256,
+        wide ? Math.round((256 * good[i].height) / good[i].width) : 256,
         16,
       ]);
       const result = JSON.parse(
@@ -141,12 +146,22 @@ describe('worker (real Redis and S3)', () => {
         jobId: job.id,
         prediction: e.prediction,
       });
-      expect(result.cam).toEqual({
+      expect(result.cam).toMatchObject({
         layer: 'resnet_blocks.4',
         width: 8,
         height: 8,
         align: 'resize',
       });
+      // The raw CAM and the geometry: the heatmap at any resolution can be recomputed.
+      expect(result.cam.data).toHaveLength(64);
+      expect(Math.min(...result.cam.data)).toBeGreaterThanOrEqual(0);
+      expect(result.geometry.original).toEqual({ width: good[i].width, height: good[i].height });
+      expect(result.overlay).toEqual({
+        format: 'jpeg',
+        width: good[i].width,
+        height: good[i].height,
+      });
+      expect(result.heatmap).toMatchObject({ bitDepth: 16, width: heatmap.width });
     }
 
     const failed = (id: string) => byId.get(id) as FailedEvent;
@@ -248,6 +263,28 @@ describe('worker (real Redis and S3)', () => {
     expect(b.e.prediction.scores).toEqual(a.e.prediction.scores);
     expect(Buffer.from(b.heat.data).equals(Buffer.from(a.heat.data))).toBe(false);
     expect(b.e.stats.peak?.x ?? 1).toBeLessThanOrEqual(a.e.stats.peak?.x ?? 0);
+    await worker.close();
+  });
+
+  it("writes the outputs the card's render settings ask for", async () => {
+    await pushSeedModel(svc.store, svc.config.CAMFLOW_MODEL_BUCKET, '3', {
+      render: { overlay: { format: 'png', maxSide: 120 }, heatmap: { maxSide: 'source' } },
+    });
+    const wide = good.find((g) => g.width === 300) as TestImage;
+    const job = explainJob(DATA, wide, { model: 'xray@3' }, 'run-render');
+    await addJobs(realtime, [job]);
+    const worker = await start();
+    const { events } = await readEvents(redis, (evs) => evs.some((e) => e.jobId === job.id));
+    const e = events.find((x) => x.jobId === job.id) as CompletedEvent;
+    expect(e.type).toBe('job.completed');
+    expect(e.outputs.overlayKey).toMatch(/\/overlay\.png$/);
+    const out = svc.config.CAMFLOW_OUTPUT_BUCKET;
+    const overlay = await decodeImage((await svc.store.get(out, e.outputs.overlayKey)).body);
+    expect([overlay.format, overlay.width, overlay.height]).toEqual(['png', 120, 80]);
+    const heatmap = await decodeImage((await svc.store.get(out, e.outputs.heatmapKey)).body);
+    expect([heatmap.width, heatmap.height, heatmap.bitDepth]).toEqual([300, 200, 16]);
+    // Statistics stay at the image's own resolution whatever the drawings' sizes.
+    expect(e.image).toEqual({ width: 300, height: 200 });
     await worker.close();
   });
 
