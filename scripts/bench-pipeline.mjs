@@ -6,9 +6,14 @@
 //   2. enqueueing a 100k-key source (jobs/s, Redis bytes per queued job), no worker running;
 //   3. a realtime job's latency while a 10k bulk run is queued, against one batch's time.
 // Prints a table and writes the figures between the pipeline markers of docs/BENCHMARKS.md.
-// Sizes: BENCH_IMAGES (300), BENCH_DISTINCT (16), BENCH_ENQUEUE_KEYS (100000),
-// BENCH_MANIFEST_KEYS (10000; 0 = skip), BENCH_BULK_KEYS (10000), BENCH_REALTIME (5),
-// BENCH_ENGINE_SECONDS (12), BENCH_TIMEOUT_S (900). BENCH_KEEP=1 keeps the temp dir and logs.
+//   4. (issue 11) a "fast engine" standing in for a GPU: the reference nf=8 model, end to end on
+//      the same JPEGs and on 2048x2500 16-bit DICOM films, against the engine alone and the
+//      worker's image path alone; the worker's CPU per image outside the engine.
+// Sizes: BENCH_IMAGES (300), BENCH_DISTINCT (16), BENCH_ENQUEUE_KEYS (100000; 0 = skip),
+// BENCH_MANIFEST_KEYS (10000; 0 = skip), BENCH_BULK_KEYS (10000; 0 = skip the latency part),
+// BENCH_REALTIME (5), BENCH_ENGINE_SECONDS (12), BENCH_FAST_IMAGES (300; 0 = skip),
+// BENCH_DICOM (24; 0 = skip), BENCH_TIMEOUT_S (900). BENCH_KEEP=1 keeps the temp dir and logs;
+// BENCH_DOCS=0 leaves docs/BENCHMARKS.md alone; BENCH_JSON names the raw figures' file.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -21,7 +26,9 @@ import { parseCard, seedCardJson } from '@camflow/imaging';
 import { pushModel } from '@camflow/ingest';
 import { embeddedS3Env, S3Store } from '@camflow/storage';
 import { Redis } from 'ioredis';
+import { engineCams, imagePathAlone } from './bench-pipeline-fast.mjs';
 import {
+  dicomFilms,
   md5,
   phantomJpegs,
   seededKey,
@@ -66,6 +73,8 @@ const sizes = {
   bulkKeys: int('BENCH_BULK_KEYS', 10_000),
   realtime: int('BENCH_REALTIME', 5),
   engineSeconds: int('BENCH_ENGINE_SECONDS', 12),
+  fastImages: int('BENCH_FAST_IMAGES', 300),
+  dicom: int('BENCH_DICOM', 24),
   timeoutS: int('BENCH_TIMEOUT_S', 900),
 };
 const defaults = loadConfig({});
@@ -143,6 +152,93 @@ async function model() {
     card: parseCard(cardJson),
     bytes: new Uint8Array(await readFile(onnxPath)),
   };
+}
+
+/**
+ * Issue 11's fast engine: the reference nf=8 model (test/fixtures/models/xray-clean, its card's
+ * layer and alignment) pushed as xray-fast@1; end to end on the e2e JPEG keys and on DICOM films,
+ * the engine alone, and the worker's image path alone, each on the same inputs.
+ */
+async function fastEngineCase(ctx, jpegs) {
+  const dirModel = join(root, 'test/fixtures/models/xray-clean');
+  const cardJson = JSON.parse(await readFile(join(dirModel, 'model.json'), 'utf8'));
+  const fastCard = { ...cardJson, name: 'xray-fast', version: '1' };
+  const cardPath = join(dir, 'fast-model.json');
+  await writeFile(cardPath, JSON.stringify(fastCard));
+  const onnxPath = join(dirModel, 'model.onnx');
+  await pushModel(ctx.store, ctx.config, {
+    onnxPath,
+    cardPath,
+    name: 'xray-fast',
+    version: '1',
+  });
+  const card = parseCard(fastCard);
+  const onnx = new Uint8Array(await readFile(onnxPath));
+  const fctx = { ...ctx, model: 'xray-fast@1' };
+  const concurrency = ctx.concurrency;
+  const out = { model: 'xray-clean (nf=8, 256x256)', layer: card.layer, align: card.align };
+  say('fast engine: warm-up run...');
+  await endToEnd(fctx, 'warmup/', ctx.batchSize);
+  const cases = [];
+  if (sizes.fastImages > 0)
+    cases.push({
+      name: 'jpeg',
+      inputs: jpegs.map((j) => j.bytes),
+      prefix: 'e2e/',
+      count: Math.min(sizes.fastImages, sizes.images),
+    });
+  if (sizes.dicom > 0) {
+    say(`fast engine: ${sizes.dicom} DICOM films (2048x2500, 16-bit, uncompressed)...`);
+    const films = await dicomFilms(jpegs, Math.min(4, sizes.dicom));
+    await uploadImages(
+      ctx.store,
+      ctx.bucket,
+      Array.from({ length: sizes.dicom }, (_, i) => `dicom/film-${String(i).padStart(4, '0')}.dcm`),
+      films,
+      4,
+    );
+    cases.push({
+      name: 'dicom',
+      inputs: films.map((f) => f.bytes),
+      prefix: 'dicom/',
+      count: sizes.dicom,
+      bytes: films[0].bytes.byteLength,
+    });
+  }
+  for (const c of cases) {
+    say(`fast engine, ${c.name}: engine only...`);
+    const e = await engineCams({
+      onnx,
+      card,
+      inputs: c.inputs,
+      batchSize: ctx.batchSize,
+      seconds: Math.max(4, sizes.engineSeconds / 2),
+      layer: card.layer,
+    });
+    say(
+      `  ${e.engine.imagesPerSec.toFixed(1)} img/s, ${e.engine.cpuMsPerImage.toFixed(1)} CPU ms/img; end to end, ${c.count} images...`,
+    );
+    const e2e = await endToEnd(fctx, c.prefix, c.count);
+    say(`  ${e2e.eventImagesPerSec.toFixed(2)} img/s (events); image path alone...`);
+    const path = await imagePathAlone({
+      inputs: c.inputs,
+      cams: e.cams,
+      card,
+      count: c.count,
+      concurrency,
+    });
+    say(`  ${path.imagesPerSec.toFixed(2)} img/s, ${path.cpuMsPerImage.toFixed(1)} CPU ms/img`);
+    out[c.name] = {
+      images: c.count,
+      distinct: c.inputs.length,
+      bytes: c.bytes,
+      engine: e.engine,
+      e2e,
+      imagePath: path,
+      workerOutsideEngineMs: e2e.cpuMsPerImage.worker - e.engine.cpuMsPerImage,
+    };
+  }
+  return out;
 }
 
 async function main() {
@@ -235,13 +331,16 @@ async function main() {
     (i) => sources[i % sources.length],
   );
   const probe = seededKey('bulk/', 0, 'jpg');
-  if ((await store.head(BUCKET, probe))?.etag !== sources[0].md5)
+  if (sizes.bulkKeys > 0 && (await store.head(BUCKET, probe))?.etag !== sources[0].md5)
     throw new Error(`seeded ${probe} is not served by s3rver`);
 
   const api = apiClient(token);
   const ingestUrl = `http://127.0.0.1:${ports.ingest}`;
   const resultsUrl = `http://127.0.0.1:${ports.results}`;
   const ctx = {
+    store,
+    config,
+    concurrency,
     redis,
     api,
     ingestUrl,
@@ -255,44 +354,49 @@ async function main() {
   const results = startService('results', env, dir, cleanup);
   await waitHealthy(`${resultsUrl}/healthz`, results);
 
-  // 2. Enqueue, no worker: ingest with the high-water mark raised (see bench-pipeline-ingest.mjs).
-  const bigIngest = startProcess(
-    'ingest (high-water 1M)',
-    [join(root, 'scripts/bench-pipeline-ingest.mjs'), '1000000'],
-    env,
-    join(dir, 'ingest-enqueue.log'),
-    cleanup,
-  );
-  await waitHealthy(`${ingestUrl}/healthz`, bigIngest);
-  say(`enqueue: a ${sizes.enqueueKeys}-key prefix, no worker...`);
-  const prefix = await enqueueRun(ctx, { bucket: BUCKET, prefix: 'enqueue/' });
-  if (prefix.waiting !== sizes.enqueueKeys)
-    notes.push(`enqueue: ${prefix.waiting} jobs waiting, expected ${sizes.enqueueKeys}`);
-  say(
-    `  ${prefix.jobs} jobs in ${prefix.seconds.toFixed(1)} s = ${prefix.jobsPerSec.toFixed(0)} jobs/s, ${(prefix.bytesPerJob / 1024).toFixed(2)} KB/job; obliterating...`,
-  );
-  const obliterateSeconds = await obliterateBulk(redis);
-  await cleanRun(redis, prefix.runId);
-  say('  the same prefix listed alone through the S3 API...');
-  const listing = await listingRate(store, BUCKET, 'enqueue/');
-  say(
-    `  ${listing.keysPerSec.toFixed(0)} keys/s; ingest's enqueue step alone ${prefix.enqueueStepJobsPerSec.toFixed(0)} jobs/s`,
-  );
+  let prefix;
   let manifest;
-  if (sizes.manifestKeys > 0) {
-    const keys = Array.from({ length: Math.min(sizes.manifestKeys, sizes.enqueueKeys) }, (_, i) =>
-      seededKey('enqueue/', i, 'png'),
+  let listing;
+  let obliterateSeconds;
+  if (sizes.enqueueKeys > 0) {
+    // 2. Enqueue, no worker: ingest with the high-water mark raised (see bench-pipeline-ingest.mjs).
+    const bigIngest = startProcess(
+      'ingest (high-water 1M)',
+      [join(root, 'scripts/bench-pipeline-ingest.mjs'), '1000000'],
+      env,
+      join(dir, 'ingest-enqueue.log'),
+      cleanup,
     );
-    await store.put(BUCKET, 'manifests/enqueue.csv', `key\n${keys.join('\n')}\n`, 'text/csv');
-    say(`enqueue: a ${keys.length}-key manifest, no worker...`);
-    manifest = await enqueueRun(ctx, { bucket: BUCKET, manifest: 'manifests/enqueue.csv' });
+    await waitHealthy(`${ingestUrl}/healthz`, bigIngest);
+    say(`enqueue: a ${sizes.enqueueKeys}-key prefix, no worker...`);
+    prefix = await enqueueRun(ctx, { bucket: BUCKET, prefix: 'enqueue/' });
+    if (prefix.waiting !== sizes.enqueueKeys)
+      notes.push(`enqueue: ${prefix.waiting} jobs waiting, expected ${sizes.enqueueKeys}`);
     say(
-      `  ${manifest.jobs} jobs in ${manifest.seconds.toFixed(1)} s = ${manifest.jobsPerSec.toFixed(0)} jobs/s`,
+      `  ${prefix.jobs} jobs in ${prefix.seconds.toFixed(1)} s = ${prefix.jobsPerSec.toFixed(0)} jobs/s, ${(prefix.bytesPerJob / 1024).toFixed(2)} KB/job; obliterating...`,
     );
-    await obliterateBulk(redis);
-    await cleanRun(redis, manifest.runId);
+    obliterateSeconds = await obliterateBulk(redis);
+    await cleanRun(redis, prefix.runId);
+    say('  the same prefix listed alone through the S3 API...');
+    listing = await listingRate(store, BUCKET, 'enqueue/');
+    say(
+      `  ${listing.keysPerSec.toFixed(0)} keys/s; ingest's enqueue step alone ${prefix.enqueueStepJobsPerSec.toFixed(0)} jobs/s`,
+    );
+    if (sizes.manifestKeys > 0) {
+      const keys = Array.from({ length: Math.min(sizes.manifestKeys, sizes.enqueueKeys) }, (_, i) =>
+        seededKey('enqueue/', i, 'png'),
+      );
+      await store.put(BUCKET, 'manifests/enqueue.csv', `key\n${keys.join('\n')}\n`, 'text/csv');
+      say(`enqueue: a ${keys.length}-key manifest, no worker...`);
+      manifest = await enqueueRun(ctx, { bucket: BUCKET, manifest: 'manifests/enqueue.csv' });
+      say(
+        `  ${manifest.jobs} jobs in ${manifest.seconds.toFixed(1)} s = ${manifest.jobsPerSec.toFixed(0)} jobs/s`,
+      );
+      await obliterateBulk(redis);
+      await cleanRun(redis, manifest.runId);
+    }
+    await bigIngest.stop();
   }
-  await bigIngest.stop();
 
   // The real services for the rest.
   const ingest = startService('ingest', env, dir, cleanup);
@@ -335,36 +439,45 @@ async function main() {
     cpuMsPerImage: (engine1.cpuMsPerImage + engine2.cpuMsPerImage) / 2,
   };
 
+  // 4. The fast engine (issue 11): what the worker delivers when the engine costs little.
+  const fast =
+    sizes.fastImages > 0 || sizes.dicom > 0 ? await fastEngineCase(ctx, jpegs) : undefined;
+
   // 3. Realtime latency behind a bulk backlog.
-  say(`latency: a ${sizes.bulkKeys}-image bulk run, then ${sizes.realtime} realtime jobs...`);
-  const lat = await realtimeLatency(ctx, 'bulk/', realtimeKeys);
-  const lats = lat.jobs.map((j) => j.latencyMs).sort((a, b) => a - b);
-  const medianMs = lats[Math.floor(lats.length / 2)];
-  const maxMs = lats.at(-1);
-  // "One batch": a full batch of BATCH_SIZE through the engine (measured above, same run), and
-  // for comparison the worker's own engine batches during the interval (often smaller).
-  const latency = {
-    ...lat,
-    medianMs,
-    maxMs,
-    fullBatchMs: engine.batchMs,
-    ratioMedian: medianMs / engine.batchMs,
-    ratioMax: maxMs / engine.batchMs,
-    workerRatioMedian: lat.batchMs ? medianMs / lat.batchMs : null,
-    workerRatioMax: lat.batchMs ? maxMs / lat.batchMs : null,
-  };
-  if (lat.jobs.some((j) => j.type !== 'job.completed')) notes.push('a realtime job failed');
-  say(
-    `  median ${medianMs.toFixed(0)} ms, max ${maxMs.toFixed(0)} ms; batch ${lat.batchMs?.toFixed(0)} ms`,
-  );
+  let latency;
+  if (sizes.bulkKeys > 0) {
+    say(`latency: a ${sizes.bulkKeys}-image bulk run, then ${sizes.realtime} realtime jobs...`);
+    const lat = await realtimeLatency(ctx, 'bulk/', realtimeKeys);
+    const lats = lat.jobs.map((j) => j.latencyMs).sort((a, b) => a - b);
+    const medianMs = lats[Math.floor(lats.length / 2)];
+    const maxMs = lats.at(-1);
+    // "One batch": a full batch of BATCH_SIZE through the engine (measured above, same run), and
+    // for comparison the worker's own engine batches during the interval (often smaller).
+    latency = {
+      ...lat,
+      medianMs,
+      maxMs,
+      fullBatchMs: engine.batchMs,
+      ratioMedian: medianMs / engine.batchMs,
+      ratioMax: maxMs / engine.batchMs,
+      workerRatioMedian: lat.batchMs ? medianMs / lat.batchMs : null,
+      workerRatioMax: lat.batchMs ? maxMs / lat.batchMs : null,
+    };
+    if (lat.jobs.some((j) => j.type !== 'job.completed')) notes.push('a realtime job failed');
+    say(
+      `  median ${medianMs.toFixed(0)} ms, max ${maxMs.toFixed(0)} ms; batch ${lat.batchMs?.toFixed(0)} ms`,
+    );
+  }
   say('stopping the worker, obliterating the bulk queue...');
   await worker.stop();
-  const left = await bulkWaiting(redis);
-  const bulkObliterateSeconds = await obliterateBulk(redis);
-  await cleanRun(redis, lat.bulk.runId);
-  await until('bulk queue empty', async () =>
-    (await bulkWaiting(redis)) === 0 ? true : undefined,
-  );
+  if (latency) {
+    latency.bulkLeftAtStop = await bulkWaiting(redis);
+    latency.bulkObliterateSeconds = await obliterateBulk(redis);
+    await cleanRun(redis, latency.bulk.runId);
+    await until('bulk queue empty', async () =>
+      (await bulkWaiting(redis)) === 0 ? true : undefined,
+    );
+  }
 
   const spread = Math.abs(engine1.imagesPerSec - engine2.imagesPerSec) / engine.imagesPerSec;
   if (spread > 0.25) {
@@ -392,17 +505,20 @@ async function main() {
       // Load-independent: CPU per image of the engine alone over that of the whole stack.
       cpu: engine.cpuMsPerImage / e2e.cpuMsPerImage.all,
     },
-    enqueue: { prefix, manifest, listing, obliterateSeconds },
-    latency: { ...latency, bulkLeftAtStop: left, bulkObliterateSeconds },
+    enqueue: prefix ? { prefix, manifest, listing, obliterateSeconds } : undefined,
+    latency,
+    fast,
     notes,
     seconds: (Date.now() - started) / 1000,
   };
-  await writeFile(join(cacheDir, 'bench-pipeline.json'), `${JSON.stringify(report, null, 2)}\n`);
-  writeSection(join(root, 'docs/BENCHMARKS.md'), markdown(report));
+  const json = process.env.BENCH_JSON ?? join(cacheDir, 'bench-pipeline.json');
+  await writeFile(json, `${JSON.stringify(report, null, 2)}\n`);
+  if (process.env.BENCH_DOCS !== '0')
+    writeSection(join(root, 'docs/BENCHMARKS.md'), markdown(report));
   process.stdout.write(`\n${textTable(summaryRows(report))}\n\n`);
   process.stdout.write(
     `load average ${machine.loadStart.toFixed(2)} -> ${report.machine.loadEnd.toFixed(2)} on ${machine.nproc} cores; ` +
-      `${report.seconds.toFixed(0)} s in all; written to docs/BENCHMARKS.md and .camflow/bench-pipeline.json\n`,
+      `${report.seconds.toFixed(0)} s in all; raw figures in ${json}${process.env.BENCH_DOCS !== '0' ? ' and docs/BENCHMARKS.md' : ''}\n`,
   );
 }
 
