@@ -12,10 +12,13 @@ Usage:
                   [--out <dir>] [--json]
   camflow bench --model <model.onnx> [--batch <B>] [--seconds <S>] [--layer <name>] [--json]
   camflow synth --out <dir> --count <N> --seed <S> [--size 256] [--shortcut <rate>]
+                [--artifact marker|band|electrode] [--artifact-rate <rate>]
+                [--classes 2|3] [--shortcut-class <k>]
   camflow evaluate --model <dir> --data <synth dir> [--layer <name>] [--method <m>]
                    [--align resize|receptive-field] [--tolerance <px>] [--limit <N>] [--json]
+  camflow inspect <file...> [--json] [--npy <out.npy>]
   camflow demo [--dir camflow-demo] [--count 120] [--exit]
-  camflow serve ingest|worker|results
+  camflow serve ingest|worker|results|dicom
   camflow models push <model.onnx> --card <model.json> --name <n> --version <v>
   camflow runs create s3://<bucket>/<prefix> --model <name>@<version> [--manifest <key>]
                       [--layer <name>] [--method <m>] [--target <t>] [--align <a>] [--priority <p>] [--watch]

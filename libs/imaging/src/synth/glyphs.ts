@@ -1,12 +1,28 @@
 /**
- * Hand-drawn 5x7 bitmap glyphs for the laterality / hospital markers ('#' = stroke). No fonts.
+ * Hand-drawn 5x7 bitmap glyphs ('#' = stroke) for the laterality markers and the burned-in text
+ * bands ("PORTABLE", "AP SUPINE"). No fonts.
  */
 const BITMAPS = {
   R: ['####.', '#...#', '#...#', '####.', '#.#..', '#..#.', '#...#'],
   L: ['#....', '#....', '#....', '#....', '#....', '#....', '#####'],
+  A: ['.###.', '#...#', '#...#', '#####', '#...#', '#...#', '#...#'],
+  B: ['####.', '#...#', '#...#', '####.', '#...#', '#...#', '####.'],
+  E: ['#####', '#....', '#....', '####.', '#....', '#....', '#####'],
+  I: ['#####', '..#..', '..#..', '..#..', '..#..', '..#..', '#####'],
+  N: ['#...#', '##..#', '#.#.#', '#.#.#', '#..##', '#...#', '#...#'],
+  O: ['.###.', '#...#', '#...#', '#...#', '#...#', '#...#', '.###.'],
+  P: ['####.', '#...#', '#...#', '####.', '#....', '#....', '#....'],
+  S: ['.####', '#....', '#....', '.###.', '....#', '....#', '####.'],
+  T: ['#####', '..#..', '..#..', '..#..', '..#..', '..#..', '..#..'],
+  U: ['#...#', '#...#', '#...#', '#...#', '#...#', '#...#', '.###.'],
+  ' ': ['.....', '.....', '.....', '.....', '.....', '.....', '.....'],
 } as const;
 
-export type MarkerGlyph = keyof typeof BITMAPS;
+/** Every drawable character. */
+export type Glyph = keyof typeof BITMAPS;
+
+/** The marker's letters. Their order decides which letter a seed draws: do not change it. */
+export type MarkerGlyph = 'R' | 'L';
 
 export const MARKER_GLYPHS: readonly MarkerGlyph[] = ['R', 'L'];
 
@@ -14,6 +30,11 @@ export const GLYPH_COLS = 5;
 export const GLYPH_ROWS = 7;
 
 /** True where glyph `g` has a stroke at (row, col) of its 5x7 grid. */
-export function glyphCell(g: MarkerGlyph, row: number, col: number): boolean {
+export function glyphCell(g: Glyph, row: number, col: number): boolean {
   return BITMAPS[g][row][col] === '#';
+}
+
+/** Whether every character of `text` has a glyph. */
+export function isDrawable(text: string): boolean {
+  return [...text].every((ch) => Object.hasOwn(BITMAPS, ch));
 }

@@ -2,7 +2,10 @@
  * Synthetic chest X-ray phantoms with ground truth (see README.md in this folder).
  */
 
-export type { MarkerGlyph } from './glyphs.js';
+export { ARTIFACT_KINDS, type ArtifactInfo, type ArtifactKind } from './artifact.js';
+export { BAND_TEXTS, type BandInfo, type BandPlace, type BandText } from './band.js';
+export { ELECTRODE_MAX_LUNG_SHARE, type ElectrodeInfo } from './electrode.js';
+export type { Glyph, MarkerGlyph } from './glyphs.js';
 export {
   encodeGreyPng,
   encodeSamplePngs,
@@ -17,11 +20,14 @@ export {
 export type { MarkerCorner, MarkerInfo } from './marker.js';
 export { deriveSeed, Random } from './prng.js';
 export {
+  classNames,
   describeSample,
+  findingMask,
   type LesionInfo,
   markerProbability,
   NEGATIVE_MARKER_FACTOR,
   type SampleDescription,
+  type SynthLabel,
   type SynthOptions,
   type SynthSample,
   synthesize,

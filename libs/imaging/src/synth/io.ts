@@ -4,7 +4,13 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { type SynthOptions, type SynthSample, synthesize } from './synthesize.js';
+import {
+  classNames,
+  findingMask,
+  type SynthOptions,
+  type SynthSample,
+  synthesize,
+} from './synthesize.js';
 
 /**
  * Encodes size x size 8-bit grey pixels as a single-channel PNG (no metadata: deterministic).
@@ -31,9 +37,9 @@ export async function encodeGreyPng(
 
 export interface SamplePngs {
   image: Buffer;
-  /** The lesion mask. */
+  /** The finding's mask: the opacities (pneumonia) or the heart shadow (cardiomegaly). */
   mask: Buffer;
-  /** The marker mask. */
+  /** The artifact's mask. */
   marker: Buffer;
   /** The lung mask, only when asked for. */
   lungs?: Buffer;
@@ -45,14 +51,14 @@ export async function encodeSamplePngs(
 ): Promise<SamplePngs> {
   const [image, mask, marker, lungs] = await Promise.all([
     encodeGreyPng(sample.image, sample.size),
-    encodeGreyPng(sample.lesionMask, sample.size),
+    encodeGreyPng(findingMask(sample), sample.size),
     encodeGreyPng(sample.markerMask, sample.size),
     opts.lungs ? encodeGreyPng(sample.lungMask, sample.size) : undefined,
   ]);
   return lungs ? { image, mask, marker, lungs } : { image, mask, marker };
 }
 
-/** One labels.csv row: `<name>.png,<label>,<marker 0|1>`. */
+/** One labels.csv row: `<name>.png,<label>,<marker 0|1>` (the label is the class index). */
 export function labelsCsvRow(sample: Pick<SynthSample, 'name' | 'label' | 'hasMarker'>): string {
   return `${sample.name}.png,${sample.label},${sample.hasMarker ? 1 : 0}\n`;
 }
@@ -79,15 +85,20 @@ export interface WriteSynthOptions extends SynthOptions {
 
 export interface WriteSynthResult {
   count: number;
+  /** Images of label 1 (pneumonia). */
   positives: number;
   markers: number;
+  /** Artifacts on images of label 1, and on the others. */
   markersOnPositives: number;
   markersOnNegatives: number;
+  /** Per label (index = class): images and how many carry the artifact. */
+  perClass: { name: string; images: number; markers: number }[];
 }
 
 /**
  * Writes `images/<name>.png`, `masks/<name>.png`, `markers/<name>.png` (and `lungs/<name>.png`
- * when asked) and `labels.csv` under `out`.
+ * when asked) and `labels.csv` under `out`; with 3 classes also `classes.json` (the class names
+ * by label, a JSON array).
  */
 export async function writeSynthDataset(opts: WriteSynthOptions): Promise<WriteSynthResult> {
   const dirs = ['images', 'masks', 'markers', ...(opts.lungs ? ['lungs'] : [])];
@@ -98,6 +109,7 @@ export async function writeSynthDataset(opts: WriteSynthOptions): Promise<WriteS
     markers: 0,
     markersOnPositives: 0,
     markersOnNegatives: 0,
+    perClass: classNames(opts.classes).map((name) => ({ name, images: 0, markers: 0 })),
   };
   const writeSample = async (sample: SynthSample): Promise<void> => {
     const pngs = await encodeSamplePngs(sample, { lungs: opts.lungs });
@@ -122,7 +134,9 @@ export async function writeSynthDataset(opts: WriteSynthOptions): Promise<WriteS
     csv += labelsCsvRow(sample);
     result.count++;
     if (sample.label === 1) result.positives++;
+    result.perClass[sample.label].images++;
     if (sample.hasMarker) {
+      result.perClass[sample.label].markers++;
       result.markers++;
       if (sample.label === 1) result.markersOnPositives++;
       else result.markersOnNegatives++;
@@ -131,5 +145,8 @@ export async function writeSynthDataset(opts: WriteSynthOptions): Promise<WriteS
   }
   await Promise.all(inFlight);
   await writeFile(join(opts.out, 'labels.csv'), csv);
+  if (opts.classes === 3) {
+    await writeFile(join(opts.out, 'classes.json'), `${JSON.stringify(classNames(3))}\n`);
+  }
   return result;
 }

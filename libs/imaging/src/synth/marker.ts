@@ -21,7 +21,7 @@ export interface MarkerInfo {
 }
 
 /** True when any pixel of the box has lung alpha above a trace. */
-function touchesLung(
+export function touchesLung(
   lung: Float32Array,
   size: number,
   x: number,

@@ -40,6 +40,16 @@ export function toPixel(a: Anatomy, size: number, x: number, y: number): [number
   return [((u + 1) / 2) * size - 0.5, ((v + 1) / 2) * size - 0.5];
 }
 
+/** Inverse of `toPixel`: canonical (x, y) of pixel (column, row)'s centre. */
+export function toCanonical(a: Anatomy, size: number, col: number, row: number): [number, number] {
+  const { tx, ty, rot, scale } = a.pose;
+  const c = Math.cos(rot) / scale;
+  const s = Math.sin(rot) / scale;
+  const u = ((col + 0.5) / size) * 2 - 1 - tx;
+  const v = ((row + 0.5) / size) * 2 - 1 - ty;
+  return [c * u + s * v, -s * u + c * v];
+}
+
 /**
  * Draws 1 to 3 lesions whose centres lie well inside an aerated lung field (rejection sampling on
  * the analytic lung alpha, so the result depends only on `rng` and the anatomy).

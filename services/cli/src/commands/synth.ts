@@ -1,9 +1,15 @@
 import { parseArgs } from 'node:util';
-import { writeSynthDataset } from '@camflow/imaging';
-import { positiveInt, usage } from '../args.js';
+import { ARTIFACT_KINDS, writeSynthDataset } from '@camflow/imaging';
+import { oneOf, positiveInt, usage } from '../args.js';
 import { UsageError } from '../usage.js';
 
-/** `camflow synth`: synthetic chest X-ray phantoms with lesion and marker masks. */
+function rate(value: string | undefined, name: string): number {
+  const r = Number(value ?? 0);
+  if (!(r >= 0 && r <= 1)) throw new UsageError(`--${name} must be in [0, 1], got "${value}"`);
+  return r;
+}
+
+/** `camflow synth`: synthetic chest X-ray phantoms with lesion and artifact masks. */
 export async function synthCommand(argv: string[]): Promise<number> {
   const { values } = usage(() =>
     parseArgs({
@@ -14,6 +20,10 @@ export async function synthCommand(argv: string[]): Promise<number> {
         seed: { type: 'string' },
         size: { type: 'string' },
         shortcut: { type: 'string' },
+        artifact: { type: 'string' },
+        'artifact-rate': { type: 'string' },
+        classes: { type: 'string' },
+        'shortcut-class': { type: 'string' },
       },
     }),
   );
@@ -22,10 +32,16 @@ export async function synthCommand(argv: string[]): Promise<number> {
   const seed = Number(values.seed ?? 1);
   if (!Number.isSafeInteger(seed))
     throw new UsageError(`--seed must be an integer, got "${values.seed}"`);
-  const shortcut = Number(values.shortcut ?? 0);
-  if (!(shortcut >= 0 && shortcut <= 1))
-    throw new UsageError(`--shortcut must be in [0, 1], got "${values.shortcut}"`);
+  const shortcut = rate(values.shortcut, 'shortcut');
+  const markerRate = rate(values['artifact-rate'], 'artifact-rate');
   const size = positiveInt(values.size, 'size', 256);
+  const artifact = oneOf(values.artifact, 'artifact', ARTIFACT_KINDS, 'marker');
+  const classes = oneOf(values.classes, 'classes', ['2', '3'] as const, '2') === '3' ? 3 : 2;
+  const shortcutClass = Number(values['shortcut-class'] ?? 1);
+  if (!Number.isInteger(shortcutClass) || shortcutClass < 0 || shortcutClass >= classes)
+    throw new UsageError(
+      `--shortcut-class must be a class index in [0, ${classes - 1}], got "${values['shortcut-class']}"`,
+    );
   const tty = process.stderr.isTTY;
   let done = 0;
   const result = await writeSynthDataset({
@@ -34,6 +50,10 @@ export async function synthCommand(argv: string[]): Promise<number> {
     seed,
     size,
     shortcut,
+    markerRate,
+    artifact,
+    classes,
+    shortcutClass,
     onSample: () => {
       done++;
       if (tty && (done % 25 === 0 || done === count))
@@ -41,9 +61,16 @@ export async function synthCommand(argv: string[]): Promise<number> {
     },
   });
   if (tty) process.stderr.write('\n');
-  process.stdout.write(
-    `wrote ${result.count} images to ${values.out} (${result.positives} pneumonia, ` +
-      `${result.markers} with a marker: ${result.markersOnPositives} positive, ${result.markersOnNegatives} negative)\n`,
-  );
+  if (classes === 2 && artifact === 'marker') {
+    process.stdout.write(
+      `wrote ${result.count} images to ${values.out} (${result.positives} pneumonia, ` +
+        `${result.markers} with a marker: ${result.markersOnPositives} positive, ${result.markersOnNegatives} negative)\n`,
+    );
+  } else {
+    const parts = result.perClass.map((c) => `${c.images} ${c.name} (${c.markers} with it)`);
+    process.stdout.write(
+      `wrote ${result.count} images to ${values.out} (${result.markers} with a ${artifact}: ${parts.join(', ')})\n`,
+    );
+  }
   return 0;
 }
