@@ -37,6 +37,26 @@ export {
   InvalidUidError,
   isDicomUid,
 } from './dicom-ids.js';
+export {
+  AUDIT_STATUSES,
+  AUDIT_VERDICTS,
+  type AuditDocument,
+  type AuditImageTask,
+  type AuditOccludeJob,
+  type AuditRunJob,
+  type AuditStatus,
+  type AuditVerdict,
+  auditDocumentSchema,
+  auditImageTaskSchema,
+  auditOccludeJobSchema,
+  auditRunJobSchema,
+  type Box,
+  boxSchema,
+  type CompactCam,
+  compactCamSchema,
+  type Finding,
+  findingSchema,
+} from './audit.js';
 export { classifyError, PermanentError, TransientError } from './errors.js';
 export {
   type CompletedEvent,
