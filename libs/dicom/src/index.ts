@@ -13,6 +13,7 @@ export { type DicomHeader, type PixelHeader, readHeader, transferSyntaxOf } from
 export { type DicomDescription, describeDicom } from './inspect.js';
 export { applyVoi, type DicomWindow, type VoiSettings, voiFunction } from './lut.js';
 export { type DataSet, isPart10, parseDicom, text } from './parse.js';
+export { type FileMeta, IMPLEMENTATION_CLASS_UID, toPart10 } from './part10.js';
 export {
   DECODABLE_SYNTAXES,
   describeSyntax,

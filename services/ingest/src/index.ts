@@ -2,6 +2,13 @@
 export { buildIngestApp } from './app.js';
 export type { IngestDeps } from './deps.js';
 export {
+  type DicomIntakeDeps,
+  dicomInstanceKey,
+  type IntakeContext,
+  type IntakeOutcome,
+  receiveDicom,
+} from './dicom-intake.js';
+export {
   type EnqueueResult,
   EXPLAIN_JOB_OPTS,
   type ExplainItem,
