@@ -15,6 +15,15 @@ export { applyVoi, type DicomWindow, type VoiSettings, voiFunction } from './lut
 export { type DataSet, isPart10, parseDicom, text } from './parse.js';
 export { type FileMeta, IMPLEMENTATION_CLASS_UID, toPart10 } from './part10.js';
 export {
+  derivedUid,
+  encodeSecondaryCapture,
+  readSourceStudy,
+  SECONDARY_CAPTURE,
+  type SecondaryCapture,
+  type SecondaryCaptureInput,
+  type SourceStudy,
+} from './secondary-capture.js';
+export {
   DECODABLE_SYNTAXES,
   describeSyntax,
   TRANSFER_SYNTAXES,
