@@ -4,6 +4,7 @@ import { OnnxFormatError, UnknownLayerError } from '@camflow/onnx';
 import { benchCommand } from './commands/bench.js';
 import { evaluateCommand } from './commands/evaluate.js';
 import { explainCommand } from './commands/explain.js';
+import { inspectCommand } from './commands/inspect.js';
 import { makeModelCommand } from './commands/make-model.js';
 import { modelsCommand } from './commands/models.js';
 import { runsCommand } from './commands/runs.js';
@@ -35,6 +36,8 @@ export async function main(argv: string[]): Promise<number> {
         return await benchCommand(rest, config);
       case 'evaluate':
         return await evaluateCommand(rest, config);
+      case 'inspect':
+        return await inspectCommand(rest);
       case 'demo':
         // "REDIS_URL if reachable": only a REDIS_URL the user set counts, not the default.
         return await demoCommand(rest, config, process.env.REDIS_URL !== undefined);
