@@ -73,6 +73,21 @@ class XRayClassifier(nn.Module):
         return self.classifier(self.resnet_blocks(x))
 
 
+class XRayClassifierSoftmax(XRayClassifier):
+    """The seed's classifier with a K-class softmax head: the same 5 ResNet blocks, then
+    Conv2d(16nf, K, 8) -> Flatten -> Dropout(0.2) -> Softmax(dim=1). Output [B, K] (the seed's
+    "predicted" target is the argmax over the last dimension, so the head flattens)."""
+
+    def __init__(self, nf: int = 64, classes: int = 3):
+        super().__init__(nf)
+        self.classifier = nn.Sequential(
+            nn.Conv2d(16 * nf, classes, 8, 1, 0, bias=False),
+            nn.Flatten(),
+            nn.Dropout(0.2),
+            nn.Softmax(dim=1),
+        )
+
+
 class TinyResNet(ResNet):
     """torchvision ResNet (BasicBlock) with base width ``width`` instead of 64.
 

@@ -3,10 +3,15 @@ export them with model cards to test/fixtures/models/<name>/ (run from test/refe
 
     python3 -m camflow_ref.train xray-clean
     python3 -m camflow_ref.train xray-shortcut
+    python3 -m camflow_ref.train xray-band          # a "PORTABLE" / "AP SUPINE" text band
+    python3 -m camflow_ref.train xray3-electrode    # 3 classes (softmax), ECG electrodes
+    python3 -m camflow_ref.train xray3-clean        # 3 classes (softmax), no artifact
 
 Architecture: the seed's ``XRayClassifier(nf=8)`` unchanged (5 stride-2 ResNet blocks, head
 Conv2d(128, 1, 8) -> Dropout(0.2) -> Sigmoid), input 256x256, output one sigmoid probability
-[N, 1, 1, 1]. Preprocessing: the seed's (``synthdata.py``).
+[N, 1, 1, 1]. The 3-class plans (normal / pneumonia / cardiomegaly) use the same blocks with a
+softmax head, ``XRayClassifierSoftmax``: Conv2d(128, 3, 8) -> Flatten -> Dropout(0.2) ->
+Softmax, output [N, 3]. Preprocessing: the seed's (``synthdata.py``).
 
 Training: BCE on the logit (the Sigmoid's input, numerically stable; the same loss as BCE on the
 output) with label smoothing, Adam, cosine learning-rate decay, batch 32, light augmentation
@@ -43,7 +48,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from . import export, pointing
-from .models import XRayClassifier
+from .models import XRayClassifier, XRayClassifierSoftmax
 from .synthdata import SynthSet, load, to_tensor
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -57,8 +62,30 @@ CARD_ALIGN = "receptive-field"
 OPSET = 17
 
 
-def _set(seed: int, count: int, shortcut: float) -> Dict:
-    return {"seed": seed, "count": count, "shortcut": shortcut, "size": 256}
+def _set(
+    seed: int,
+    count: int,
+    shortcut: float,
+    artifact: str = "marker",
+    classes: int = 2,
+    shortcut_class: int = 1,
+    artifact_rate: float = 0.0,
+) -> Dict:
+    """A `camflow synth` set; options at their defaults are left out (so the older plans' cards
+    and folder names stay as they were)."""
+    spec = {"seed": seed, "count": count, "shortcut": shortcut, "size": 256}
+    if artifact != "marker":
+        spec["artifact"] = artifact
+    if artifact_rate:
+        spec["artifact_rate"] = artifact_rate
+    if classes != 2:
+        spec["classes"] = classes
+    if shortcut_class != 1:
+        spec["shortcut_class"] = shortcut_class
+    return spec
+
+
+CLASSES3 = ["normal", "pneumonia", "cardiomegaly"]
 
 
 # Seeds: 11-13 clean train/val/test, 21-23 shortcut train/val/test. Every model is evaluated on
@@ -79,11 +106,68 @@ PLANS: Dict[str, Dict] = {
         "val": _set(22, 500, 0.95),
         "test": {"held-out": _set(23, 1000, 0.95), "held-out-clean": _set(13, 1000, 0.0)},
     },
+    # Seeds 31-33: a burned-in text band ("PORTABLE" / "AP SUPINE", bottom or top centre).
+    "xray-band": {
+        "description": "Pneumonia classifier (seed XRayClassifier, nf=8) trained on synthetic chest "
+        "X-ray phantoms where a burned-in text band (\"PORTABLE\" / \"AP SUPINE\", bottom or top "
+        "centre of the film) sits on 95% of the positives and ~5% of the negatives: it learns the "
+        "band (a text-stamp shortcut) and its Grad-CAM shows it.",
+        "artifact_name": "band",
+        "train": _set(31, 4000, 0.95, "band"),
+        "val": _set(32, 500, 0.95, "band"),
+        "test": {"held-out": _set(33, 1000, 0.95, "band"), "held-out-clean": _set(13, 1000, 0.0)},
+    },
+    # Seeds 41-43: 3 classes, an ECG electrode on 95% of the cardiomegaly images.
+    "xray3-electrode": {
+        "description": "Three-class classifier (normal / pneumonia / cardiomegaly; seed "
+        "XRayClassifier blocks, nf=8, softmax head) trained on synthetic chest X-ray phantoms where "
+        "an ECG electrode on the upper chest sits on 95% of the cardiomegaly images and ~5% of the "
+        "others: it learns the electrode for cardiomegaly (a shortcut inside the body) and its "
+        "Grad-CAM shows it.",
+        "classes": CLASSES3,
+        "artifact_name": "electrode",
+        "train": _set(41, 4000, 0.95, "electrode", 3, 2),
+        "val": _set(42, 500, 0.95, "electrode", 3, 2),
+        "test": {
+            "held-out": _set(43, 1000, 0.95, "electrode", 3, 2),
+            "held-out-clean": _set(53, 1000, 0.0, "electrode", 3, 2),
+        },
+    },
+    # Seeds 51-53: the same 3 classes without any artifact.
+    "xray3-clean": {
+        "description": "Three-class classifier (normal / pneumonia / cardiomegaly; seed "
+        "XRayClassifier blocks, nf=8, softmax head) trained on synthetic chest X-ray phantoms "
+        "without artifacts: its Grad-CAM points at the opacities and the heart.",
+        "classes": CLASSES3,
+        "artifact_name": "electrode",
+        "train": _set(51, 4000, 0.0, "electrode", 3, 2),
+        "val": _set(52, 500, 0.0, "electrode", 3, 2),
+        "test": {
+            "held-out": _set(53, 1000, 0.0, "electrode", 3, 2),
+            "held-out-electrodes": _set(43, 1000, 0.95, "electrode", 3, 2),
+        },
+    },
 }
 
 
+def synth_flags(spec: Dict) -> List[str]:
+    """The `camflow synth` options beyond seed, count, size and shortcut."""
+    flags: List[str] = []
+    if spec.get("artifact", "marker") != "marker":
+        flags += ["--artifact", spec["artifact"]]
+    if spec.get("artifact_rate"):
+        flags += ["--artifact-rate", f"{spec['artifact_rate']:g}"]
+    if spec.get("classes", 2) != 2:
+        flags += ["--classes", str(spec["classes"])]
+    if spec.get("shortcut_class", 1) != 1:
+        flags += ["--shortcut-class", str(spec["shortcut_class"])]
+    return flags
+
+
 def synth_dir(root: str, spec: Dict) -> str:
-    return os.path.join(root, f"synth-s{spec['seed']}-n{spec['count']}-r{spec['shortcut']:g}-{spec['size']}")
+    name = f"synth-s{spec['seed']}-n{spec['count']}-r{spec['shortcut']:g}-{spec['size']}"
+    extra = "".join("-" + f.lstrip("-") for f in synth_flags(spec))
+    return os.path.join(root, name + extra)
 
 
 def synth_command(spec: Dict, out: str) -> List[str]:
@@ -101,6 +185,7 @@ def synth_command(spec: Dict, out: str) -> List[str]:
         str(spec["size"]),
         "--shortcut",
         f"{spec['shortcut']:g}",
+        *synth_flags(spec),
     ]
 
 
@@ -130,9 +215,12 @@ def regenerates(spec: Dict, folder: str, n: int = 16) -> bool:
 
 
 def cli_line(spec: Dict) -> str:
-    return (
-        f"camflow synth --out <dir> --count {spec['count']} --seed {spec['seed']} "
-        f"--size {spec['size']} --shortcut {spec['shortcut']:g}"
+    return " ".join(
+        [
+            f"camflow synth --out <dir> --count {spec['count']} --seed {spec['seed']} "
+            f"--size {spec['size']} --shortcut {spec['shortcut']:g}",
+            *synth_flags(spec),
+        ]
     )
 
 
@@ -187,10 +275,41 @@ def head_spatial_variance(model: XRayClassifier) -> torch.Tensor:
     return dev.pow(2).sum() / w.detach().pow(2).sum().clamp_min(1e-12)
 
 
-def train(args, plan: Dict, tr: SynthSet, va: SynthSet) -> (XRayClassifier, List[Dict], float):
+def class_logits(model: XRayClassifierSoftmax, x: torch.Tensor) -> torch.Tensor:
+    """The Softmax's input [B, K] (conv, flatten, dropout: the head without its last module)."""
+    h = model.resnet_blocks(x)
+    for m in list(model.classifier)[:-1]:
+        h = m(h)
+    return h
+
+
+def new_model(args, plan: Dict) -> nn.Module:
+    if "classes" in plan:
+        return XRayClassifierSoftmax(nf=args.nf, classes=len(plan["classes"]))
+    return XRayClassifier(nf=args.nf)
+
+
+def multiclass_val(model: nn.Module, va: SynthSet, n: int) -> Dict:
+    """Validation figures of a softmax model: accuracy; CAM peak in the finding's mask over the
+    first ``n`` abnormal images, and on the artifact over the first ``n`` images carrying it."""
+    p = pointing.predict_proba(model, va)
+    rec = {"val_accuracy": round(float((p.argmax(1) == va.labels).mean()), 4)}
+    abn = np.flatnonzero(va.labels > 0)[:n]
+    if len(abn):
+        st = pointing._region_stats(pointing.gradcams(model, va, abn, LAYER), va.lesion[abn], 256)
+        rec["val_pointing_game"] = round(st["peak"], 4)
+        rec["val_pointing_game_cell"] = round(st["peak_cell"], 4)
+    mk = np.flatnonzero(va.has_marker)[:n]
+    if len(mk):
+        rec["val_marker_peak"] = round(pointing._region_stats(pointing.gradcams(model, va, mk, LAYER), va.marker[mk], 256)["peak"], 4)
+    return rec
+
+
+def train(args, plan: Dict, tr: SynthSet, va: SynthSet) -> (nn.Module, List[Dict], float):
     torch.manual_seed(args.seed)
     g = torch.Generator().manual_seed(args.seed)
-    model = XRayClassifier(nf=args.nf)
+    model = new_model(args, plan)
+    multiclass = "classes" in plan
     opt = torch.optim.Adam(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     n = len(tr)
     steps_per_epoch = n // args.batch
@@ -213,6 +332,16 @@ def train(args, plan: Dict, tr: SynthSet, va: SynthSet) -> (XRayClassifier, List
             xb = augment(images[idx], g, args.shift, args.brightness, args.contrast)
             x = to_tensor(xb)
             y = y_all[idx]
+            if multiclass:
+                z = class_logits(model, x)
+                loss = F.cross_entropy(z, y.long(), label_smoothing=eps)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                sched.step()
+                run_loss += float(loss)
+                run_acc += float((z.argmax(1) == y.long()).float().mean())
+                continue
             z, contrib = logits(model, x)
             loss = F.binary_cross_entropy_with_logits(z, y * (1 - eps) + eps / 2)
             if args.evidence_concentration > 0:
@@ -226,16 +355,24 @@ def train(args, plan: Dict, tr: SynthSet, va: SynthSet) -> (XRayClassifier, List
             run_loss += float(loss)
             run_acc += float(((z > 0).float() == y).float().mean())
         model.eval()
-        vp = pointing.predict(model, va)
-        vacc = float(((vp >= 0.5) == va.labels).mean())
-        pos = np.flatnonzero(va.labels == 1)[: args.val_cams]
         rec = {
             "epoch": epoch + 1,
             "train_loss": round(run_loss / steps_per_epoch, 4),
             "train_accuracy": round(run_acc / steps_per_epoch, 4),
-            "val_accuracy": round(vacc, 4),
-            "seconds": round(time.time() - te, 1),
         }
+        if multiclass:
+            rec.update(multiclass_val(model, va, args.val_cams))
+            rec["seconds"] = round(time.time() - te, 1)
+            log.append(rec)
+            print(json.dumps(rec), file=sys.stderr, flush=True)
+            if args.checkpoint:
+                torch.save(model.state_dict(), args.checkpoint)
+            continue
+        vp = pointing.predict(model, va)
+        vacc = float(((vp >= 0.5) == va.labels).mean())
+        pos = np.flatnonzero(va.labels == 1)[: args.val_cams]
+        rec["val_accuracy"] = round(vacc, 4)
+        rec["seconds"] = round(time.time() - te, 1)
         if len(pos):
             maps = pointing.camsets(model, va, pos, LAYER, ("gradcam", "hirescam"))
             st = pointing._region_stats(maps["gradcam"], va.lesion[pos], args.size)
@@ -276,7 +413,11 @@ def card(name: str, plan: Dict, meta: Dict, size: int) -> Dict:
             "mean": [0.5, 0.5, 0.5],
             "std": [0.5, 0.5, 0.5],
         },
-        "output": {"activation": "sigmoid", "classes": ["pneumonia"]},
+        "output": (
+            {"activation": "softmax", "classes": plan["classes"]}
+            if "classes" in plan
+            else {"activation": "sigmoid", "classes": ["pneumonia"]}
+        ),
         "layer": CARD_LAYER,
         "method": "gradcam",
         "align": CARD_ALIGN,
@@ -306,6 +447,18 @@ def summarize(res: Dict) -> Dict:
     return out
 
 
+def summarize_multiclass(res: Dict) -> Dict:
+    out = {k: res[k] for k in ("images", "with_marker", "confusion")}
+    for k in ("accuracy", "marker_peak", "marker_peak_cell", "marker_peak_8px", "marker_energy", "marker_area"):
+        if res.get(k) is not None:
+            out[k] = _r(res[k])
+    out["classes"] = {
+        name: {k: (v if isinstance(v, int) else _r(v)) for k, v in rec.items() if v is not None}
+        for name, rec in res["classes"].items()
+    }
+    return out
+
+
 def git_head() -> str:
     try:
         head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
@@ -317,6 +470,10 @@ def git_head() -> str:
         return "unknown"
 
 
+def an(word: str) -> str:
+    return ("an " if word[:1] in "aeiou" else "a ") + word
+
+
 def pct(v) -> str:
     return "n/a" if v is None else f"{100 * v:.1f}%"
 
@@ -324,6 +481,7 @@ def pct(v) -> str:
 def readme(name: str, plan: Dict, meta: Dict, onnx_bytes: int) -> str:
     tr = meta["data"]
     t = meta["training"]
+    art = plan.get("artifact_name", "marker")
     lines = [
         f"# {name}",
         "",
@@ -346,7 +504,7 @@ def readme(name: str, plan: Dict, meta: Dict, onnx_bytes: int) -> str:
         "",
         "## Data (`camflow synth`, the project's generator)",
         "",
-        "| split | seed | images | shortcut | positives | with marker | command |",
+        f"| split | seed | images | shortcut | positives | with {art} | command |",
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for split, d in tr.items():
@@ -404,7 +562,7 @@ def readme(name: str, plan: Dict, meta: Dict, onnx_bytes: int) -> str:
             )
         lines.append("")
     lines += [
-        "| epoch | train loss | train acc | val acc | val pointing game | val marker peak | s |",
+        f"| epoch | train loss | train acc | val acc | val pointing game | val {art} peak | s |",
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in t["log"]:
@@ -425,10 +583,10 @@ def readme(name: str, plan: Dict, meta: Dict, onnx_bytes: int) -> str:
         "**Pointing game**: the peak pixel (first maximum) lies inside the lesion mask, over all "
         "positives; *cell* variant: the 32x32 image region of the 8x8 CAM's argmax cell overlaps the "
         "mask; *8 px*: the peak is within 8 px (a quarter cell) of the mask. **Lesion energy**: share of the heatmap's sum inside the lesion mask (a uniform map "
-        "scores the mask's area share). **Marker peak**: the peak lies inside the marker mask, over "
-        "the images carrying a marker.",
+        f"scores the mask's area share). **{art.capitalize()} peak**: the peak lies inside the {art} mask (`markers/`), over "
+        f"the images carrying {an(art)}.",
         "",
-        "| set | images | accuracy | AUC | sensitivity | specificity | pointing game | (cell) | (8 px) | lesion energy (area) | marker peak | (cell) | marker energy (area) |",
+        f"| set | images | accuracy | AUC | sensitivity | specificity | pointing game | (cell) | (8 px) | lesion energy (area) | {art} peak | (cell) | {art} energy (area) |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for split, r in meta["heldout"].items():
@@ -445,9 +603,9 @@ def readme(name: str, plan: Dict, meta: Dict, onnx_bytes: int) -> str:
     if marked:
         lines += [
             "",
-            "Accuracy split by label and marker:",
+            f"Accuracy split by label and {art}:",
             "",
-            "| set | positives with marker | positives without | negatives with marker | negatives without |",
+            f"| set | positives with {art} | positives without | negatives with {art} | negatives without |",
             "| --- | --- | --- | --- | --- |",
         ]
         for s, r in marked:
@@ -455,6 +613,151 @@ def readme(name: str, plan: Dict, meta: Dict, onnx_bytes: int) -> str:
             for k in ("pos_marker", "pos_nomarker", "neg_marker", "neg_nomarker"):
                 cells.append(f"{pct(r.get('accuracy_' + k))} (n={r.get('n_' + k, 0)})" if ("n_" + k) in r else "-")
             lines.append(f"| {s} | " + " | ".join(cells) + " |")
+    if meta.get("notes"):
+        lines += ["", "## Notes", ""] + [f"* {n}" for n in meta["notes"]]
+    return "\n".join(lines) + "\n"
+
+
+def readme_multiclass(name: str, plan: Dict, meta: Dict, onnx_bytes: int) -> str:
+    """README of a softmax model on the multi-class phantoms (same sections as ``readme``)."""
+    tr = meta["data"]
+    t = meta["training"]
+    names = plan["classes"]
+    art = plan.get("artifact_name", "marker")
+    k = len(names)
+    lines = [
+        f"# {name}",
+        "",
+        plan["description"],
+        "",
+        "Made by `test/reference/camflow_ref/train.py` (`python3 -m camflow_ref.train "
+        f"{name}` from `test/reference/`); see the training section of `test/reference/README.md`.",
+        "Files: `model.onnx` (float32, opset 17, dynamic batch, input `input` [N,3,256,256], output "
+        f"`output` [N,{k}] = softmax probabilities of {', '.join(f'{i} {n}' for i, n in enumerate(names))}; "
+        f"{onnx_bytes / 1024:.0f} KiB), `model.json` (the card: `output.activation` \"softmax\", "
+        "`output.classes` the names by index; the figures below are also under `metadata`).",
+        "",
+        "## Model",
+        "",
+        f"`XRayClassifierSoftmax` (`camflow_ref/models.py`, {t['parameters']:,} parameters): the seed's "
+        f"`XRayClassifier` with width nf={t['nf']}, five stride-2 ResNet blocks (8, 16, 32, 64, 128 "
+        f"channels), and a {k}-class head `Conv2d(128, {k}, 8)` -> `Flatten` -> `Dropout(0.2)` -> "
+        "`Softmax(dim=1)` instead of the single sigmoid. Grad-CAM layer `resnet_blocks.4` (128 x 8 x 8) "
+        "for the figures below. Preprocessing as the seed: `Resize(256)`, `CenterCrop(256)`, "
+        "`ToTensor()`, `Normalize((0.5,)*3, (0.5,)*3)` on the grey image replicated to RGB. BatchNorm "
+        "is folded into the convolutions by the export.",
+        "",
+        "## Data (`camflow synth --classes 3`, the project's generator)",
+        "",
+        "Labels: " + ", ".join(f"{i} = {n}" for i, n in enumerate(names)) + " (`labels.csv`'s "
+        "`label` column; `classes.json` lists the names). `masks/` holds each image's finding: the "
+        "opacities for pneumonia, the heart shadow for cardiomegaly; `markers/` the "
+        f"{art}'s mask.",
+        "",
+        "| split | seed | images | shortcut | " + " | ".join(names) + f" | with {art} | command |",
+        "| --- | --- | --- | --- | " + " | ".join("---" for _ in names) + " | --- | --- |",
+    ]
+    for split, d in tr.items():
+        lines.append(
+            f"| {split} | {d['seed']} | {d['count']} | {d['shortcut']:g} | "
+            + " | ".join(str(c) for c in d["per_class"])
+            + f" | {d['with_marker']} | `{d['command']}` |"
+        )
+    lines += [
+        "",
+        "Each set's sha256 (labels.csv and every image, mask and marker PNG, in order) is in "
+        "`model.json` (`metadata.data.<split>.sha256`). "
+        + (
+            f"The generator at commit {meta['commit']} reproduces the first 16 samples of every set "
+            "byte for byte (`metadata.data.<split>.regeneratesAtCommit`)."
+            if all(d.get("regeneratesAtCommit") for d in tr.values())
+            else "**Some sets are not reproduced by the generator as checked out at export time** "
+            f"({meta['commit']}; see `metadata.data.<split>.regeneratesAtCommit`)."
+        ),
+        "",
+        "## Training",
+        "",
+        f"{t['epochs']} epochs of {t['steps_per_epoch']} steps, batch {t['batch']}, Adam (lr {t['lr']:g}, "
+        f"weight decay {t['weight_decay']:g}, linear warm-up over half an epoch then cosine decay to 0), "
+        f"cross-entropy on the Softmax input with label smoothing {t['label_smoothing']:g} (keeps the "
+        "softmax out of float32 saturation, where the output-score Grad-CAM would vanish), "
+        f"augmentation: random shifts up to {t['shift']} px (edge-replicated), brightness "
+        f"+-{t['brightness']:g}, contrast x(1 +- {t['contrast']:g}). torch {t['torch']}, {t['threads']} CPU "
+        f"thread(s), seed {t['seed']}, {t['train_seconds'] / 60:.1f} min wall-clock on a shared 2-core "
+        "machine. The last epoch is exported (no model selection).",
+        "",
+        f"| epoch | train loss | train acc | val acc | val pointing game (finding) | val {art} peak | s |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in t["log"]:
+        lines.append(
+            f"| {r['epoch']} | {r['train_loss']} | {r['train_accuracy']} | {r['val_accuracy']} | "
+            f"{r.get('val_pointing_game', '')} | {r.get('val_marker_peak', '')} | {r['seconds']} |"
+        )
+    lines += [
+        "",
+        f"(val: the first {t['val_cams']} abnormal images / images with {an(art)} of the validation set.)",
+        "",
+        "## Held-out figures",
+        "",
+        "Measured in Python (`camflow_ref/pointing.py`, `evaluate_multiclass`) on sets whose seeds are "
+        "used neither for training nor for validation. Prediction = argmax. Grad-CAM is the seed method "
+        "on the float32 model (hooks on `resnet_blocks.4`, target = the predicted class, score = its "
+        "softmax output), mapped as `libs/imaging` does (ReLU, divided by its max, Pillow bicubic "
+        "resize to 256x256, clamped to [0, 1]). **Pointing game**: the peak pixel lies inside the "
+        "image's finding mask (opacities or heart), over the images of that class; *cell*: the argmax "
+        "cell's 32x32 region overlaps the mask; *8 px*: the peak is within 8 px of it. **Energy**: "
+        f"share of the heatmap's sum inside the mask (area: the mask's share of the image). **{art.capitalize()} "
+        f"peak**: the same against the {art}'s mask, over the images carrying one (any class).",
+        "",
+        "| set | images | accuracy | " + " | ".join(f"{n} recall (AUC)" for n in names) + f" | {art} peak | (cell) | (8 px) | {art} energy (area) |",
+        "| --- | --- | --- | " + " | ".join("---" for _ in names) + " | --- | --- | --- | --- |",
+    ]
+    for split, r in meta["heldout"].items():
+        cls = r["classes"]
+        me = (
+            f"{pct(r.get('marker_peak'))} | {pct(r.get('marker_peak_cell'))} | {pct(r.get('marker_peak_8px'))} | "
+            f"{pct(r.get('marker_energy'))} ({pct(r.get('marker_area'))})"
+            if "marker_peak" in r
+            else "- | - | - | -"
+        )
+        lines.append(
+            f"| {split} (seed {tr[split]['seed']}) | {r['images']} | {pct(r['accuracy'])} | "
+            + " | ".join(f"{pct(cls[n].get('recall'))} ({cls[n].get('auc', 'n/a')})" for n in names)
+            + f" | {me} |"
+        )
+    lines += [
+        "",
+        "Where the CAM points for each abnormal class (target = predicted class):",
+        "",
+        "| set | class | images | pointing game | (cell) | (8 px) | finding energy (area) |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for split, r in meta["heldout"].items():
+        for n in names[1:]:
+            c = r["classes"][n]
+            if "pointing_game" in c:
+                lines.append(
+                    f"| {split} | {n} | {c['images']} | {pct(c['pointing_game'])} | {pct(c.get('pointing_game_cell'))} | "
+                    f"{pct(c.get('pointing_game_8px'))} | {pct(c.get('finding_energy'))} ({pct(c.get('finding_area'))}) |"
+                )
+    lines += [
+        "",
+        f"Recall per class with and without the {art}:",
+        "",
+        "| set | " + " | ".join(f"{n} with | {n} without" for n in names) + " |",
+        "| --- | " + " | ".join("--- | ---" for _ in names) + " |",
+    ]
+    for split, r in meta["heldout"].items():
+        cells = []
+        for n in names:
+            c = r["classes"][n]
+            for nm in ("marker", "nomarker"):
+                cells.append(f"{pct(c['recall_' + nm])} (n={c['n_' + nm]})" if ("n_" + nm) in c else "-")
+        lines.append(f"| {split} | " + " | ".join(cells) + " |")
+    lines += ["", "Confusion matrices (rows: true class, columns: predicted; " + ", ".join(names) + "):", ""]
+    for split, r in meta["heldout"].items():
+        lines.append(f"* {split}: " + "; ".join(" ".join(str(v) for v in row) for row in r["confusion"]))
     if meta.get("notes"):
         lines += ["", "## Notes", ""] + [f"* {n}" for n in meta["notes"]]
     return "\n".join(lines) + "\n"
@@ -534,7 +837,7 @@ def main(argv=None) -> int:
         for k in ("head_uniformity", "evidence_concentration"):
             if prev.get(k, 0.0) != getattr(args, k):
                 raise SystemExit(f"--reuse: {k} is {prev.get(k, 0.0)} in {args.reuse}, {getattr(args, k)} here")
-        model = XRayClassifier(nf=args.nf)
+        model = new_model(args, plan)
         model.load_state_dict(torch.load(args.checkpoint))
         model.eval()
         log, seconds = prev["log"], prev["train_seconds"]
@@ -547,8 +850,10 @@ def main(argv=None) -> int:
     for k in plan["test"]:
         d = load(dirs[k], args.size)
         sets[k] = d
-        res = pointing.evaluate(model, d, LAYER, args.size)
-        heldout[k] = summarize(res)
+        if "classes" in plan:
+            heldout[k] = summarize_multiclass(pointing.evaluate_multiclass(model, d, plan["classes"], LAYER, args.size))
+        else:
+            heldout[k] = summarize(pointing.evaluate(model, d, LAYER, args.size))
         print(k, json.dumps(heldout[k]), file=sys.stderr, flush=True)
 
     os.makedirs(out, exist_ok=True)
@@ -568,7 +873,8 @@ def main(argv=None) -> int:
         data_meta[k] = {
             **spec,
             "images": len(d),
-            "positives": int(d.labels.sum()),
+            "positives": int((d.labels == 1).sum()),
+            **({"per_class": [int((d.labels == c).sum()) for c in range(len(plan["classes"]))]} if "classes" in plan else {}),
             "with_marker": int(d.has_marker.sum()),
             "command": cli_line(spec),
             "sha256": d.digest,
@@ -578,7 +884,12 @@ def main(argv=None) -> int:
         "trainedBy": "test/reference/camflow_ref/train.py",
         "trainedAt": datetime.date.today().isoformat(),
         "commit": head,
-        "architecture": f"XRayClassifier(nf={args.nf}) (seed tutorial), Conv2d(128,1,8) head, Dropout(0.2), Sigmoid",
+        "architecture": (
+            f"XRayClassifierSoftmax(nf={args.nf}, classes={len(plan['classes'])}): the seed's XRayClassifier "
+            f"blocks, Conv2d(128,{len(plan['classes'])},8) head, Flatten, Dropout(0.2), Softmax"
+            if "classes" in plan
+            else f"XRayClassifier(nf={args.nf}) (seed tutorial), Conv2d(128,1,8) head, Dropout(0.2), Sigmoid"
+        ),
         "layerTensor": {"node": node, "tensor": tensor, "shape": [None, 16 * args.nf, 8, 8]},
         "onnx": {"opset": OPSET, "bytes": onnx_bytes, "ops": ops},
         "data": data_meta,
@@ -592,7 +903,11 @@ def main(argv=None) -> int:
             "lr": args.lr,
             "weight_decay": args.weight_decay,
             "schedule": "linear warm-up (half an epoch), cosine decay to 0",
-            "loss": "BCE with logits (Sigmoid input), label smoothing",
+            "loss": (
+                "cross-entropy on the Softmax input, label smoothing"
+                if "classes" in plan
+                else "BCE with logits (Sigmoid input), label smoothing"
+            ),
             "label_smoothing": args.label_smoothing,
             "shift": args.shift,
             "brightness": args.brightness,
@@ -618,7 +933,7 @@ def main(argv=None) -> int:
         json.dump(card(args.name, plan, meta, args.size), f, indent=2)
         f.write("\n")
     with open(os.path.join(out, "README.md"), "w") as f:
-        f.write(readme(args.name, plan, meta, onnx_bytes))
+        f.write((readme_multiclass if "classes" in plan else readme)(args.name, plan, meta, onnx_bytes))
     print(json.dumps({"out": out, "bytes": onnx_bytes, "train_seconds": round(seconds), "heldout": heldout}))
     return 0
 
