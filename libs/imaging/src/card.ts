@@ -70,6 +70,21 @@ const renderSchema = z
 /** A card's output drawing settings, as written (see `renderSchema`). */
 export type CardRender = z.infer<typeof renderSchema>;
 
+/**
+ * Which axes of the layer's tensor are channels and which are space (the engine's `layout`):
+ * `auto` reads them from the graph; `nchw`, `nhwc` and `tokens` ([N, T, C]) assert them.
+ */
+export const CAM_LAYOUTS = ['auto', 'nchw', 'nhwc', 'tokens'] as const;
+export type CamLayout = (typeof CAM_LAYOUTS)[number];
+
+/** Classes explained per image: every class, a list, or the k highest-scoring. */
+const targetsSchema = z.union([
+  z.literal('all'),
+  z.array(z.number().int().min(0)).min(1),
+  z.object({ top: positiveInt }).strict(),
+]);
+export type CardTargets = z.infer<typeof targetsSchema>;
+
 /** The zod schema of `model.json` as written (before defaults are resolved). */
 export const modelCardSchema = z
   .object({
@@ -81,6 +96,8 @@ export const modelCardSchema = z
     layer: z.string().min(1).optional(),
     method: z.enum(CAM_METHODS).optional(),
     align: z.enum(CAM_ALIGNMENTS).default('resize'),
+    layout: z.enum(CAM_LAYOUTS).optional(),
+    targets: targetsSchema.optional(),
     render: renderSchema.optional(),
     // Free-form notes (training data, accuracy); never read by the code.
     metadata: z.record(z.unknown()).optional(),
@@ -120,6 +137,10 @@ export interface ModelCard {
   layer?: string;
   method?: CamMethod;
   align: CamAlignment;
+  /** How the layer's axes are read (left out: `auto`). */
+  layout?: CamLayout;
+  /** Classes explained per image (left out: the predicted one). */
+  targets?: CardTargets;
   /** How the pipeline draws the outputs (left out: the worker's defaults). */
   render?: CardRender;
   metadata?: Record<string, unknown>;
