@@ -188,7 +188,8 @@ export function drawElectrode(
       wireAlpha[(row - y0) * (x1 - x0 + 1) + (col - x0)] = w;
       let v = image[k];
       let touched = false;
-      if (dist <= r + 1) {
+      // Only pixels some part of the disc covers change (all inside the mask below).
+      if (dist < r + 0.5) {
         v += padGain * edge(r, dist);
         const ring = Math.min(edge(r, dist), edge(0, r - ringWidth - dist));
         v = v * (1 - ring) + ringLevel * ring;

@@ -69,7 +69,7 @@ export async function synthCommand(argv: string[]): Promise<number> {
   } else {
     const parts = result.perClass.map((c) => `${c.images} ${c.name} (${c.markers} with it)`);
     process.stdout.write(
-      `wrote ${result.count} images to ${values.out} (${result.markers} with a ${artifact}: ${parts.join(', ')})\n`,
+      `wrote ${result.count} images to ${values.out} (${result.markers} with ${artifact === 'electrode' ? 'an' : 'a'} ${artifact}: ${parts.join(', ')})\n`,
     );
   }
   return 0;
