@@ -5,7 +5,7 @@
 // render through the same ImagePool the worker uses, no S3, no queue, no engine).
 import { Engine } from '@camflow/engine';
 import { preprocess } from '@camflow/imaging';
-import { ImagePool } from '@camflow/worker';
+import { ImagePool, MicroBatcher, processJob, ThreadedRuntime } from '@camflow/worker';
 
 const now = () => performance.now();
 const cpuMs = (c) => (c.user + c.system) / 1000;
@@ -99,5 +99,87 @@ export async function imagePathAlone({ inputs, cams, card, count, concurrency, r
     };
   } finally {
     await pool.close();
+  }
+}
+
+/**
+ * The worker's job code end to end in this process, without Redis and S3: `processJob` (the
+ * real one) with the worker's ImagePool, MicroBatcher and engine thread (on `provider`), the
+ * sources and outputs in memory, `concurrency` jobs in flight. Where no Redis or S3 server can
+ * run (the GPU check's machine), this is the pipeline minus the network: images/s, and CPU ms
+ * per image of this process.
+ */
+export async function workerInProcess({
+  onnx,
+  card,
+  inputs,
+  count,
+  concurrency,
+  batchSize,
+  provider,
+}) {
+  const runtime = new ThreadedRuntime();
+  const images = new ImagePool();
+  const batcher = new MicroBatcher({ batchSize });
+  const ref = `${card.name}@${card.version}`;
+  const written = { objects: 0, bytes: 0 };
+  const store = {
+    async get(_bucket, key) {
+      const body = inputs[Number(key.split('-')[1]) % inputs.length].slice();
+      return { body, info: { key, size: body.byteLength } };
+    },
+    async put(_bucket, _key, body) {
+      written.objects++;
+      written.bytes += body.length;
+    },
+  };
+  try {
+    const explainer = await runtime.load(ref, onnx, {
+      executionProvider: provider ?? 'cpu',
+      maxBatch: batchSize,
+    });
+    const deps = {
+      store,
+      models: { get: async () => ({ ref, card, explainer }) },
+      batcher,
+      images,
+      publish: async () => {},
+      outputBucket: 'out',
+      maxObjectBytes: 1 << 30,
+      workerId: 'in-process',
+    };
+    const job = (i) =>
+      processJob(
+        {
+          id: `job${i}`,
+          data: {
+            runId: 'in-process',
+            source: { bucket: 'data', key: `img-${i}` },
+            settings: { model: ref, method: 'gradcam', target: 'predicted' },
+            submittedAt: Date.now(),
+          },
+          attempt: 1,
+          priority: 'bulk',
+        },
+        deps,
+      );
+    for (let i = 0; i < Math.min(batchSize, count); i++) await job(i); // warm-up: compile, threads
+    const cpu0 = process.cpuUsage();
+    const started = now();
+    let next = 0;
+    const lane = async () => {
+      while (next < count) await job(next++);
+    };
+    await Promise.all(Array.from({ length: concurrency }, lane));
+    const wall = now() - started;
+    return {
+      images: count,
+      imagesPerSec: (count * 1000) / wall,
+      cpuMsPerImage: cpuMs(process.cpuUsage(cpu0)) / count,
+      outputBytesPerImage: (written.bytes * 3) / written.objects,
+    };
+  } finally {
+    await batcher.close();
+    await Promise.all([runtime.close(), images.close()]);
   }
 }
