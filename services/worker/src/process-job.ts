@@ -19,6 +19,7 @@ import {
 import { alignCam } from '@camflow/imaging';
 import type { ObjectStore } from '@camflow/storage';
 import type { Logger } from '@camflow/telemetry';
+import { type DicomOutputDeps, dicomSourceOf, writeDicomExplanation } from './dicom/explanation.js';
 import type { Cam, ImageWork } from './image-work.js';
 import { toJobError } from './job-errors.js';
 import type { MicroBatcher } from './micro-batcher.js';
@@ -42,6 +43,8 @@ export interface JobDeps {
   /** Written into events (host:pid). */
   workerId: string;
   logger?: Logger;
+  /** DICOM sources: where Secondary Captures may be sent (CAMFLOW_DICOM_DESTINATIONS). */
+  dicom?: DicomOutputDeps;
 }
 
 /** The BullMQ job as processJob sees it. */
@@ -99,6 +102,8 @@ export async function processJob(
         `target ${settings.target} is not a class of ${settings.model} (${classes} output${classes === 1 ? '' : 's'})`,
       );
     }
+    // Read before the bytes move to an image thread.
+    const dicomSource = dicomSourceOf(object.body, settings);
     // prepare = decode + preprocess + waiting for a free image thread.
     const pre = await clock.time('prepare', () =>
       deps.images.prepare(object.body, card, job.priority),
@@ -128,7 +133,12 @@ export async function processJob(
       deps.images.render(pre.image, pre.geometry, drawn, job.priority, renderOptions(drawing)),
     );
     const overlayType = OVERLAY_TYPES[drawing.overlay.format];
-    const outputs = outputKeys(source.bucket, source.key, job.id, overlayType.ext);
+    const outputs: ReturnType<typeof outputKeys> & { dicomKey?: string } = outputKeys(
+      source.bucket,
+      source.key,
+      job.id,
+      overlayType.ext,
+    );
     await clock.time('upload', () =>
       Promise.all([
         deps.store.put(
@@ -140,6 +150,28 @@ export async function processJob(
         deps.store.put(deps.outputBucket, outputs.heatmapKey, rendered.heatmap, 'image/png'),
       ]),
     );
+    if (dicomSource) {
+      const predicted = predictedClass(cam.scores, card);
+      const classes = card.output.classes;
+      // A single (sigmoid) output names its class with the score; else the predicted class.
+      const name =
+        classes.length === 1
+          ? (classes[0] ?? 'output')
+          : (classes[predicted] ?? `class ${predicted}`);
+      outputs.dicomKey = await clock.time('dicom', () =>
+        writeDicomExplanation(deps.store, deps.dicom, {
+          source: dicomSource,
+          settings,
+          jobId: job.id,
+          overlay: rendered.overlay,
+          width: rendered.width,
+          height: rendered.height,
+          prediction: `${name} (score ${cam.scores[classes.length === 1 ? 0 : predicted]?.toFixed(3)})`,
+          bucket: deps.outputBucket,
+          resultKey: outputs.resultKey,
+        }),
+      );
+    }
     const event: CompletedEvent = {
       type: 'job.completed',
       ...common(payload, job, deps.workerId),

@@ -9,6 +9,7 @@ import {
   type CompletionEvent,
   type ExplainQueue,
   PermanentError,
+  parseDicomDestinations,
   QUEUES,
 } from '@camflow/contracts';
 import { S3Store } from '@camflow/storage';
@@ -122,6 +123,7 @@ export async function startWorker(
     },
   });
   const publish = eventPublisher(redis);
+  const dicomDeps = { destinations: parseDicomDestinations(config.CAMFLOW_DICOM_DESTINATIONS) };
 
   const processor = (queue: ExplainQueue) => {
     const priority = queue === QUEUES.realtime ? 'realtime' : 'bulk';
@@ -140,6 +142,7 @@ export async function startWorker(
         maxObjectBytes: opts.maxObjectBytes ?? DEFAULT_MAX_OBJECT_BYTES,
         workerId,
         logger: log,
+        dicom: dicomDeps,
       };
       metrics.active.inc();
       try {
