@@ -154,7 +154,7 @@ export async function renderExplanation(
   const heatmapSize = fitWithin(source, options.heatmapMaxSide);
   const same = (a: Size, b: Size) => a.width === b.width && a.height === b.height;
   const base = same(overlaySize, source) ? pixels : await scalePixels(pixels, overlaySize);
-  const blender = new OverlayRows(base, options);
+  const blender = new OverlayRows(base, { ...options, rgba: true });
   const grey16 = new Grey16Rows(heatmapSize.width, heatmapSize.height);
   // One pass per distinct size, every writer of that size fed from the same rows.
   const passes: [Size, RowSink[]][] = [];

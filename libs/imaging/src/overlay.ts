@@ -8,6 +8,7 @@
  * writers (`OverlayRows`, `Grey16Rows`) take one heat row at a time, so `renderExplanation` can
  * stream the CAM field through them without materialising the full-resolution map.
  */
+import { endianness } from 'node:os';
 import { promisify } from 'node:util';
 import { crc32, deflate, deflateSync } from 'node:zlib';
 import sharp from 'sharp';
@@ -148,6 +149,25 @@ function blendTable(colormap: ColormapName, alpha: number): Uint8Array {
   return table;
 }
 
+const packed = new Map<Uint8Array, Uint32Array>();
+
+/**
+ * The blend table for a grey image as whole RGBA pixels: entry `(k << 8) | v` holds the three
+ * blended channels and an opaque alpha, little-endian, so a pixel is one lookup and one store.
+ */
+function packedTable(table: Uint8Array): Uint32Array {
+  let t = packed.get(table);
+  if (t) return t;
+  t = new Uint32Array(1 << 16);
+  for (let i = 0; i < 1 << 16; i++)
+    t[i] = (table[i] | (table[65536 | i] << 8) | (table[131072 | i] << 16) | 0xff000000) >>> 0;
+  if (packed.size > 16) packed.clear();
+  packed.set(table, t);
+  return t;
+}
+
+const LITTLE_ENDIAN = endianness() === 'LE';
+
 /**
  * The overlay written row by row: `row(y, heat)` blends row y of the image with the heat row
  * (the image's width of values). `pixels` is the RGB result. `row(y, heat, from, to)` says the
@@ -164,7 +184,14 @@ export class OverlayRows {
   /** The colour index of heat 0. */
   private readonly zeroIndex: number;
 
-  constructor(image: Pixels, options: ColorizeOptions & { alpha?: number } = {}) {
+  /** Grey images with `rgba`: whole pixels at a time (see packedTable). */
+  private readonly packed?: { table: Uint32Array; out: Uint32Array };
+
+  /**
+   * `rgba: true` lets the result be 4 channels (alpha opaque) when that is faster (grey images:
+   * one table lookup per pixel); `encodePixels` drops the alpha. Default: always RGB.
+   */
+  constructor(image: Pixels, options: ColorizeOptions & { alpha?: number; rgba?: boolean } = {}) {
     const alpha = options.alpha ?? 0.4;
     checkAlpha(alpha);
     this.image = image;
@@ -173,9 +200,13 @@ export class OverlayRows {
     this.indexer = heatIndexer(this.gamma);
     this.index = new Uint8Array(image.width);
     this.zeroIndex = heatIndex(0, this.gamma);
+    const four = options.rgba === true && image.channels === 1 && LITTLE_ENDIAN;
+    const channels = four ? 4 : 3;
     // Its own zeroed ArrayBuffer (not a slice of Node's pool): sharp reads it without a copy.
-    const data = new Uint8Array(Buffer.alloc(image.width * image.height * 3).buffer);
-    this.pixels = { width: image.width, height: image.height, channels: 3, data };
+    const buffer = Buffer.alloc(image.width * image.height * channels).buffer;
+    if (four) this.packed = { table: packedTable(this.table), out: new Uint32Array(buffer) };
+    const data = new Uint8Array(buffer);
+    this.pixels = { width: image.width, height: image.height, channels, data };
   }
 
   row(y: number, heat: Float32Array, from = 0, to: number = this.image.width): void {
@@ -188,7 +219,11 @@ export class OverlayRows {
       indexRow(heat, from, to, this.indexer, this.gamma, index);
     }
     const out = this.pixels.data;
-    if (channels === 1) blendGrey(index, data, y * width, this.table, out, width);
+    if (this.packed) {
+      const { table, out: out32 } = this.packed;
+      const s0 = y * width;
+      for (let x = 0; x < width; x++) out32[s0 + x] = table[(index[x] << 8) | data[s0 + x]];
+    } else if (channels === 1) blendGrey(index, data, y * width, this.table, out, width);
     else if (channels === 3) blendRgb(index, data, y * width * 3, this.table, out, width);
     else blendAny(index, data, channels, y * width, this.table, out, width);
   }
@@ -263,7 +298,7 @@ export function overlayPixels(
 }
 
 /**
- * Encodes 8-bit pixels (1 or 3 channels) as PNG (zlib level `compressionLevel`, no filtering:
+ * Encodes 8-bit pixels (1 or 3 channels, or 4 whose alpha is dropped) as PNG (zlib level `compressionLevel`, no filtering:
  * the fastest), JPEG or WebP.
  */
 export async function encodePixels(
@@ -273,10 +308,13 @@ export async function encodePixels(
   compressionLevel = DEFAULT_PNG_COMPRESSION,
 ): Promise<Uint8Array> {
   checkLevel(compressionLevel);
-  const channels = pixels.channels as 1 | 3;
-  const image = sharp(pixels.data, {
+  const channels = pixels.channels as 1 | 3 | 4;
+  let image = sharp(pixels.data, {
     raw: { width: pixels.width, height: pixels.height, channels },
-  }).toColourspace(channels === 1 ? 'b-w' : 'srgb');
+  });
+  // 4 channels: RGB with an opaque alpha (OverlayRows' fast layout), written as RGB.
+  if (channels === 4) image = image.removeAlpha();
+  image = image.toColourspace(channels === 1 ? 'b-w' : 'srgb');
   const encoded =
     format === 'png'
       ? image.png({ compressionLevel, adaptiveFiltering: false })

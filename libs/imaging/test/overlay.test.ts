@@ -311,6 +311,24 @@ describe('renderHeatmap16', () => {
     }
   });
 
+  it('blends a grey image as whole RGBA pixels (rgba: true) with the same colours', async () => {
+    const [w, h] = [50, 40];
+    const heat = mixedHeat(w, h, 8);
+    const image = { width: w, height: h, channels: 1, data: noise(w * h, 3) };
+    for (const options of [{}, { gamma: 0.7, colormap: 'viridis' as const, alpha: 0.7 }]) {
+      const fast = new OverlayRows(image, { ...options, rgba: true });
+      for (let y = 0; y < h; y++) fast.row(y, heat.data.subarray(y * w, (y + 1) * w));
+      expect(fast.pixels.channels).toBe(4);
+      const rgb = overlayPixels(image, heat, options);
+      const dropped = fast.pixels.data.filter((_, i) => i % 4 !== 3);
+      expect(Buffer.from(dropped).equals(Buffer.from(rgb.data))).toBe(true);
+      expect(fast.pixels.data.filter((_, i) => i % 4 === 3).every((a) => a === 255)).toBe(true);
+      const png = await decodeImage(await encodePixels(fast.pixels));
+      expect([png.channels, png.width]).toEqual([3, w]);
+      expect(Buffer.from(png.data).equals(Buffer.from(rgb.data))).toBe(true);
+    }
+  });
+
   it('keeps a source-resolution map exactly (300x200)', () => {
     const heat = heatOf(300, 200, (i) => ((i * 7919) % 10007) / 10007);
     const { samples } = readGrey16(renderHeatmap16(heat));
