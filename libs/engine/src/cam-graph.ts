@@ -1,4 +1,4 @@
-import type { GraphBuilder } from '@camflow/onnx';
+import type { CamView, GraphBuilder } from '@camflow/onnx';
 
 /** The CAM methods. `eigencam` needs no gradient and is computed outside the graph. */
 // The method names are part of the contracts (CLI, job payloads, model cards).
@@ -9,6 +9,20 @@ import type { CamMethod } from '@camflow/contracts';
 /** True for methods that need the backward pass. */
 export function needsGradient(method: CamMethod): boolean {
   return method !== 'eigencam';
+}
+
+/**
+ * The layer's tensor as [N, C, h, w] (see CamView): the grid tokens kept, every axis split into
+ * its parts, the parts moved to (batch, channels, rows, columns) and merged. Activations and
+ * gradients go through the same steps.
+ */
+export function canonical(b: GraphBuilder, t: string, view: CamView): string {
+  let x = t;
+  if (view.crop) x = b.slice(x, [view.crop.start], [view.crop.end], [view.crop.axis]);
+  if (view.split) x = b.reshape(x, view.split);
+  if (view.perm) x = b.node('Transpose', [x], { perm: view.perm });
+  if (view.merge) x = b.reshape(x, [-1, view.channels, view.height, view.width]);
+  return x;
 }
 
 /**

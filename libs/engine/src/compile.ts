@@ -1,4 +1,5 @@
 import {
+  type CamView,
   cloneModel,
   DataType,
   encodeModel,
@@ -10,7 +11,7 @@ import {
 } from '@camflow/onnx';
 import type { RuleContext } from './autodiff/context.js';
 import { differentiate } from './autodiff/differentiate.js';
-import { appendCam, type CamMethod, needsGradient } from './cam-graph.js';
+import { appendCam, type CamMethod, canonical, needsGradient } from './cam-graph.js';
 import { CompileError } from './errors.js';
 import { constantShape, constantValues, type PreparedModel } from './prepared.js';
 import type { ProbeResult } from './probe.js';
@@ -24,7 +25,8 @@ export interface CompileSpec {
   activations: string[];
   /** Tensors whose gradients are exposed (backward hooks). */
   gradients: string[];
-  cam?: { tensor: string; method: CamMethod };
+  /** The CAM: the layer's tensor, how it becomes [N, C, h, w], and the method. */
+  cam?: { tensor: string; method: CamMethod; view: CamView };
   /** 'index': int64 [N] class per image, -1 = predicted; 'weights': float [N, K]. */
   targetMode: 'index' | 'weights';
   score: ScoreMode;
@@ -34,6 +36,8 @@ export interface CompileSpec {
 export const TARGET_INPUT = 'camflow_target';
 export const CAM_OUTPUT = 'camflow_cam';
 export const TARGET_OUTPUT = 'camflow_target_index';
+/** The layer's activations as [N, C, h, w] (what EigenCAM reads). */
+export const CAM_ACTIVATIONS = 'camflow_cam_activations';
 
 export interface CompiledGraph {
   bytes: Uint8Array;
@@ -98,6 +102,11 @@ export function compileGraph(
   };
   for (const t of spec.activations) addOutput(t);
 
+  if (spec.cam && !needsGradient(spec.cam.method)) {
+    const named = b.node('Identity', [canonical(b, spec.cam.tensor, spec.cam.view)]);
+    renameOutput(graph, named, CAM_ACTIVATIONS);
+    addOutput(CAM_ACTIVATIONS);
+  }
   const wantGrad = [
     ...new Set([
       ...spec.gradients,
@@ -118,7 +127,8 @@ export function compileGraph(
       b,
       opset: p.opset,
       shape: (t) => facts(t).shape,
-      constant: (t) => constantValues(p, t),
+      // Constants, and values the probe read from shape arithmetic (slice bounds of attention).
+      constant: (t) => constantValues(p, t) ?? probe.tensors.get(t)?.values,
     };
     const grads = differentiate(index, ctx, {
       y,
@@ -133,22 +143,20 @@ export function compileGraph(
       result.gradients.set(t, g);
       if (spec.gradients.includes(t)) addOutput(g);
     }
-    if (spec.cam) {
-      const rank = facts(spec.cam.tensor).shape.length;
+    if (spec.cam && needsGradient(spec.cam.method)) {
+      const { view } = spec.cam;
       const cam = appendCam(
         b,
         spec.cam.method,
-        spec.cam.tensor,
-        grads.get(spec.cam.tensor) as string,
-        rank,
+        canonical(b, spec.cam.tensor, view),
+        canonical(b, grads.get(spec.cam.tensor) as string, view),
+        4,
       );
       const named = b.node('Identity', [cam]);
       renameOutput(graph, named, CAM_OUTPUT);
       result.cam = CAM_OUTPUT;
       addOutput(CAM_OUTPUT);
     }
-  } else if (spec.cam) {
-    addOutput(spec.cam.tensor);
   }
   result.bytes = encodeModel(model);
   return result;

@@ -1,6 +1,14 @@
-import { type CellGrid, cellGrid, type LayerRef, resolveLayer } from '@camflow/onnx';
+import {
+  type CamView,
+  type CellGrid,
+  cellGrid,
+  type InputLayout,
+  type LayerRef,
+  resolveLayer,
+} from '@camflow/onnx';
 import { CAM_METHODS, type CamMethod, needsGradient } from './cam-graph.js';
 import {
+  CAM_ACTIVATIONS,
   CAM_OUTPUT,
   type CompiledGraph,
   compileGraph,
@@ -12,6 +20,7 @@ import {
 import { defaultLayerTensor, layerNameOf } from './default-layer.js';
 import { eigenCam } from './eigencam.js';
 import { CompileError, InputShapeError } from './errors.js';
+import { type LayoutOption, layoutTensors, resolveView } from './layer-view.js';
 import { type PreparedModel, prepareModel } from './prepared.js';
 import { type ProbeResult, probeTensors } from './probe.js';
 import {
@@ -20,6 +29,7 @@ import {
   int64Input,
   type ort,
   type RuntimeOptions,
+  runSession,
   type Session,
 } from './runtime.js';
 
@@ -49,6 +59,12 @@ export interface ExplainOptions extends RunOptions {
   /** Layer name; default: the last 4-D layer before the spatial dimensions collapse. */
   layer?: string;
   method?: CamMethod;
+  /**
+   * Which axes of the layer's tensor are channels and which are space: 'auto' (default) derives
+   * them from the graph; 'nchw', 'nhwc' ([N, H, W, C], Swin, Keras) and 'tokens' ([N, T, C],
+   * ViT: class/register tokens dropped, the rest folded to the patch grid) assert them.
+   */
+  layout?: LayoutOption;
 }
 
 export interface RunResult {
@@ -62,6 +78,8 @@ export interface RunResult {
 export interface ExplainResult extends RunResult {
   layer: string;
   method: CamMethod;
+  /** How the layer's axes were read: 'nchw', 'nhwc', 'tokens' or 'general' (other splits). */
+  layout: CamView['layout'];
   /** [N, h, w], after ReLU, before normalisation. */
   cams: TensorView;
   /**
@@ -87,6 +105,8 @@ interface Hook {
 export interface EngineOptions extends RuntimeOptions {
   /** Largest batch sent to ORT in one call; bigger batches are split (bounds memory). */
   maxBatch?: number;
+  /** How the image input holds its axes (a card's input.layout); default: read from the graph. */
+  inputLayout?: InputLayout;
 }
 
 /**
@@ -101,6 +121,7 @@ export class Engine {
     Promise<{ graph: CompiledGraph; session: Session; batchable: boolean }>
   >();
   private readonly probes = new Map<string, Promise<ProbeResult>>();
+  private readonly views = new Map<string, Promise<CamView>>();
   private readonly defaults = new Map<string, Promise<LayerRef>>();
   private readonly grids = new Map<string, CellGrid | undefined>();
   private plain?: Promise<Session>;
@@ -175,7 +196,7 @@ export class Engine {
     let numClasses = 0;
     const runChunk = async (chunk: Batch) => {
       const feeds = { [this.prepared.inputName]: floatInput(chunk.data, chunk.dims) };
-      const out = await session.run(feeds, [this.prepared.outputName]);
+      const out = await runSession(session, feeds, [this.prepared.outputName]);
       const scores = out[this.prepared.outputName];
       numClasses = scores.size / chunk.dims[0];
       parts.push(Float32Array.from(scores.data as Float32Array));
@@ -211,24 +232,46 @@ export class Engine {
       throw new CompileError(`unknown method "${method}"; one of ${CAM_METHODS.join(', ')}`);
     }
     this.checkInput(batch);
-    const layer = opts.layer
-      ? this.resolveLayer(opts.layer)
-      : await this.defaultLayer(batch.dims.slice(1));
-    const { result, outputs } = await this.execute(batch, opts, { layer, method });
-    let cams: TensorView;
-    if (method === 'eigencam') {
-      const acts = outputs.get(layer.tensor) as TensorView;
-      cams = eigenCams(acts);
-    } else {
-      cams = outputs.get(CAM_OUTPUT) as TensorView;
-    }
-    if (cams.dims.length !== 3) {
-      throw new CompileError(
-        `layer "${layer.name}" gives a ${cams.dims.length - 1}-D map; a CAM needs a 4-D [N, C, H, W] layer output`,
+    const sample = batch.dims.slice(1);
+    const layer = opts.layer ? this.resolveLayer(opts.layer) : await this.defaultLayer(sample);
+    const view = await this.layerView(layer, sample, opts.layout ?? 'auto');
+    const { result, outputs } = await this.execute(batch, opts, { layer, method, view });
+    const cams =
+      method === 'eigencam'
+        ? eigenCams(outputs.get(CAM_ACTIVATIONS) as TensorView)
+        : (outputs.get(CAM_OUTPUT) as TensorView);
+    // Receptive-field centres are derived for NCHW paths only; other layouts draw resized.
+    const grid = view.layout === 'nchw' ? this.cellGrid(layer) : undefined;
+    return {
+      ...result,
+      layer: layer.name,
+      method,
+      layout: view.layout,
+      cams,
+      ...(grid && { grid }),
+    };
+  }
+
+  /**
+   * How a layer's tensor becomes [N, C, h, w] (see `ExplainOptions.layout`); throws a
+   * CompileError naming --layout where the graph cannot tell.
+   */
+  layerView(layer: LayerRef, sample: number[], layout: LayoutOption = 'auto'): Promise<CamView> {
+    const key = JSON.stringify([layer.tensor, sample, layout]);
+    let v = this.views.get(key);
+    if (!v) {
+      v = this.probe(sample, layoutTensors(this.prepared, [layer.tensor])).then((probe) =>
+        resolveView(this.prepared, probe, {
+          tensor: layer.tensor,
+          layerName: layer.name,
+          layout,
+          inputLayout: this.options.inputLayout,
+        }),
       );
+      v.catch(() => this.views.delete(key));
+      this.views.set(key, v);
     }
-    const grid = this.cellGrid(layer);
-    return { ...result, layer: layer.name, method, cams, ...(grid && { grid }) };
+    return v;
   }
 
   /** The layer's cell grid on the input (see `cellGrid` in @camflow/onnx); undefined if unknown. */
@@ -246,23 +289,20 @@ export class Engine {
   private async execute(
     batch: Batch,
     opts: RunOptions,
-    cam?: { layer: LayerRef; method: CamMethod },
+    cam?: { layer: LayerRef; method: CamMethod; view: CamView },
   ) {
     this.checkInput(batch);
     const hooks = [...this.hooks];
     const fwd = hooks.filter((h) => h.kind === 'forward');
     const bwd = hooks.filter((h) => h.kind === 'backward');
     const weights = isWeightTarget(opts.target);
-    const activations = unique([
-      ...fwd.map((h) => h.layer.tensor),
-      ...(cam?.method === 'eigencam' ? [cam.layer.tensor] : []),
-    ]);
+    const activations = unique(fwd.map((h) => h.layer.tensor));
     const gradients = unique(bwd.map((h) => h.layer.tensor));
     const needGrad = gradients.length > 0 || (cam !== undefined && needsGradient(cam.method));
     const { graph, session, batchable } = await this.compile(batch.dims.slice(1), {
       activations,
       gradients,
-      cam: cam && { tensor: cam.layer.tensor, method: cam.method },
+      cam: cam && { tensor: cam.layer.tensor, method: cam.method, view: cam.view },
       targetMode: weights ? 'weights' : 'index',
       score: opts.score ?? 'output',
       layerName: cam?.layer.name ?? hooks[0]?.layer.name ?? '',
@@ -272,6 +312,7 @@ export class Engine {
       ...activations,
       ...gradients.map((t) => graph.gradients.get(t) as string),
       ...(graph.cam ? [graph.cam] : []),
+      ...(cam && !needsGradient(cam.method) ? [CAM_ACTIVATIONS] : []),
       ...(needGrad && graph.target ? [graph.target] : []),
     ]);
     const collected = new Map<string, Float32Array[]>();
@@ -284,7 +325,7 @@ export class Engine {
         [this.prepared.inputName]: floatInput(chunk.data, chunk.dims),
       };
       if (needGrad) feeds[TARGET_INPUT] = targetTensor(opts.target, offset, n, graph.numClasses);
-      const out = await session.session.run(feeds, fetches);
+      const out = await runSession(session.session, feeds, fetches);
       for (const name of fetches) {
         const t = out[name];
         if (name === TARGET_OUTPUT) {
@@ -327,11 +368,14 @@ export class Engine {
     let entry = this.compiled.get(key);
     if (!entry) {
       entry = (async () => {
-        const probe = await this.probe(sample, [
-          ...spec.activations,
-          ...spec.gradients,
-          ...(spec.cam ? [spec.cam.tensor] : []),
-        ]);
+        const probe = await this.probe(
+          sample,
+          tensorsToProbe(this.prepared, [
+            ...spec.activations,
+            ...spec.gradients,
+            ...(spec.cam ? [spec.cam.tensor] : []),
+          ]),
+        );
         const graph = compileGraph(this.prepared, probe, spec);
         const session = await createSession(graph.bytes, this.options);
         return { graph, session, batchable: probe.batchable };
@@ -342,12 +386,19 @@ export class Engine {
     return entry;
   }
 
-  private probe(sample: number[], from: string[]): Promise<ProbeResult> {
-    const tensors = tensorsToProbe(this.prepared, from);
+  /** Shapes (and shape-derived values) of `tensors` at this input size, cached. */
+  private probe(sample: number[], tensors: string[]): Promise<ProbeResult> {
     const key = JSON.stringify([sample, tensors]);
     let p = this.probes.get(key);
     if (!p) {
-      p = probeTensors(this.prepared.model, this.prepared.inputName, sample, tensors, this.options);
+      p = probeTensors(
+        this.prepared.model,
+        this.prepared.inputName,
+        sample,
+        tensors,
+        this.options,
+        this.prepared.shapeOnly,
+      );
       this.probes.set(key, p);
     }
     return p;

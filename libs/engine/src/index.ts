@@ -16,4 +16,5 @@ export {
   type TensorView,
 } from './engine.js';
 export { CompileError, InputShapeError, UnsupportedOpError } from './errors.js';
+export { LAYOUTS, type LayoutOption } from './layer-view.js';
 export { createSession, type ExecutionProvider, type RuntimeOptions } from './runtime.js';

@@ -21,6 +21,8 @@ export interface PreparedModel {
   /** Declared non-batch input dims (-1 where symbolic). */
   inputDims: number[];
   outputName: string;
+  /** Tensors computed from constants and shapes only (their values do not depend on the image). */
+  shapeOnly: ReadonlySet<string>;
 }
 
 export function prepareModel(bytes: Uint8Array): PreparedModel {
@@ -55,7 +57,35 @@ export function prepareModel(bytes: Uint8Array): PreparedModel {
     inputName: index.inputs[0],
     inputDims,
     outputName: index.outputs[0],
+    shapeOnly: shapeOnlyTensors(index),
   };
+}
+
+/** Ops that give different values on every run. */
+const RANDOM = new Set([
+  'RandomNormal',
+  'RandomUniform',
+  'RandomNormalLike',
+  'RandomUniformLike',
+  'Multinomial',
+  'Bernoulli',
+]);
+
+/**
+ * Tensors whose values follow from constants and tensor shapes alone (exports compute slice
+ * bounds and reshape targets this way): a probe run may read them as constants.
+ */
+function shapeOnlyTensors(index: GraphIndex): Set<string> {
+  const known = new Set<string>(index.initializers.keys());
+  for (const n of index.nodes) {
+    const op = n.opType ?? '';
+    if (RANDOM.has(op)) continue;
+    const ins = (n.input ?? []).filter(Boolean);
+    if (op === 'Shape' || op === 'Size' || ins.every((i) => known.has(i))) {
+      for (const o of n.output ?? []) if (o) known.add(o);
+    }
+  }
+  return known;
 }
 
 /** Shape of an initializer or Constant value, for rules that read weights' shapes. */

@@ -54,6 +54,26 @@ function firstLine(err: unknown): string {
   return String(err instanceof Error ? err.message : err).split('\n')[0];
 }
 
+/**
+ * Runs a session and returns the named outputs. It always asks for every output: with a subset,
+ * onnxruntime-node 1.23 returns the values under the wrong names (microsoft/onnxruntime#26865,
+ * fixed after 1.23). The sessions camflow builds output only what it reads.
+ */
+export async function runSession(
+  session: ort.InferenceSession,
+  feeds: Record<string, ort.Tensor>,
+  names: readonly string[],
+): Promise<Record<string, ort.Tensor>> {
+  const all = await session.run(feeds);
+  const out: Record<string, ort.Tensor> = {};
+  for (const n of names) {
+    const t = all[n];
+    if (!t) throw new Error(`the session has no output "${n}"`);
+    out[n] = t;
+  }
+  return out;
+}
+
 /** A float32 ORT tensor. */
 export function floatInput(data: Float32Array, dims: readonly number[]): ort.Tensor {
   return new ort.Tensor('float32', data, dims);

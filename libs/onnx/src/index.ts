@@ -18,6 +18,21 @@ export {
   resolveLayer,
   UnknownLayerError,
 } from './layers.js';
+export {
+  type AxisDim,
+  type CamView,
+  camView,
+  type InputLayout,
+  inferInputLayout,
+  type Layout,
+  LayoutError,
+  type NamedLayout,
+  type NodeFacts,
+  namedLayout,
+  type Part,
+  reshapeParts,
+  tensorLayouts,
+} from './layout/index.js';
 export { type Dim, type ModelSpec, makeModel, untypedOutput, valueInfo } from './model.js';
 export {
   type AttributeProto,

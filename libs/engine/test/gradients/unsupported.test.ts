@@ -1,6 +1,6 @@
 import { Engine, UnsupportedOpError } from '@camflow/engine';
 import { describe, expect, it } from 'vitest';
-import { buildCase, type GradCase, makeRng } from './harness.js';
+import { buildCase, type GradCase, makeRng, type Net } from './harness.js';
 
 /** Runs a backward pass on h and returns the error it throws. */
 async function backwardError(c: Omit<GradCase, 'name'>): Promise<unknown> {
@@ -22,13 +22,23 @@ async function backwardError(c: Omit<GradCase, 'name'>): Promise<unknown> {
   }
 }
 
+/**
+ * A scalar index in [0, 3] that depends on the image values (not on shapes), so it is known only
+ * at run time: the argmax of the first 4 features summed over the batch.
+ */
+function dataIndex(n: Net): string {
+  const flat = n.op('Flatten', ['x']);
+  const first = n.op('Slice', [flat, n.ints([0]), n.ints([4]), n.ints([1])]);
+  const total = n.op('ReduceSum', [first, n.ints([0])], { keepdims: 0 });
+  return n.op('ArgMax', [total], { axis: 0, keepdims: 0 });
+}
+
 describe('ops the gradient cannot go through', () => {
   it('Gather with indices computed at run time: UnsupportedOpError naming the op and the node', async () => {
     const err = await backwardError({
       shape: [2, 4, 3],
       build: (n) => {
-        // Indices computed by the graph (a Cast), not stored as a constant.
-        const picked = n.op('Cast', [n.floats([0, 2])], { to: 7 });
+        const picked = dataIndex(n);
         const g = n.op('Gather', ['h', picked], { axis: 1 });
         n.nameLast('/head/pick/Gather');
         n.output(n.op('Flatten', [g]));
@@ -97,8 +107,9 @@ describe('ops the gradient cannot go through', () => {
       opset: 13,
       shape: [2, 6],
       build: (n) => {
-        const start = n.op('Cast', [n.floats([1])], { to: 7 });
-        n.output(n.op('Slice', ['h', start, n.ints([6]), n.ints([1])]));
+        const start = n.op('Unsqueeze', [dataIndex(n), n.ints([0])]);
+        const end = n.op('Add', [start, n.ints([3])]);
+        n.output(n.op('Slice', ['h', start, end, n.ints([1])]));
         n.nameLast('from_argmax');
       },
     });

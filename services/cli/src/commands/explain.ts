@@ -7,6 +7,8 @@ import {
   type CamMethod,
   Engine,
   type ExplainResult,
+  LAYOUTS,
+  type LayoutOption,
   type ScoreMode,
   type Target,
 } from '@camflow/engine';
@@ -46,6 +48,7 @@ export async function explainCommand(argv: string[], config: Config): Promise<nu
         layer: { type: 'string' },
         method: { type: 'string' },
         align: { type: 'string' },
+        layout: { type: 'string' },
         target: { type: 'string' },
         score: { type: 'string' },
         out: { type: 'string' },
@@ -66,16 +69,26 @@ export async function explainCommand(argv: string[], config: Config): Promise<nu
     CAM_ALIGNMENTS,
     'resize',
   ) as CamAlignment;
+  const layout = oneOf(
+    values.layout ?? source.card?.layout,
+    'layout',
+    LAYOUTS,
+    'auto',
+  ) as LayoutOption;
   const score = oneOf(values.score, 'score', ['output', 'logit'] as const, 'output') as ScoreMode;
   const target = parseTarget(values.target);
   const items = await loadInputs(positionals, source.card);
-  const engine = Engine.load(source.bytes, engineOptions(config));
+  const engine = Engine.load(source.bytes, {
+    ...engineOptions(config),
+    // The card says how images are laid in the input tensor; without one the graph tells.
+    ...(source.card && { inputLayout: source.card.input.layout === 'NHWC' ? 'nhwc' : 'nchw' }),
+  });
   try {
     const layer = values.layer ?? source.card?.layer;
     const results: Item[] = [];
     let layerName = layer ?? '';
     for (const group of groupByShape(items)) {
-      const r = await engine.explain(stack(group), { layer, method, target, score });
+      const r = await engine.explain(stack(group), { layer, method, target, score, layout });
       layerName = r.layer;
       results.push(...toItems(group, r, align));
     }
