@@ -1,5 +1,5 @@
 /**
- * Presigned GET URLs (AWS Signature Version 4, query-string form) computed here rather than by
+ * Presigned GET (and PUT) URLs (AWS Signature Version 4, query-string form) computed here rather than by
  * the SDK's `getSignedUrl`, which builds and runs a whole middleware stack per URL (~0.5 ms): a
  * results page presigns two URLs per item. Here a URL is two SHA-256 HMACs with a signing key
  * cached per day, region and credentials.
@@ -77,6 +77,7 @@ export class Presigner {
     key: string,
     expiresSeconds: number,
     now = new Date(),
+    method: 'GET' | 'PUT' = 'GET',
   ): Promise<string | undefined> {
     if (!this.addressing) {
       this.addressing = this.readAddressing();
@@ -99,7 +100,7 @@ export class Presigner {
       ['X-Amz-Date', date],
       ['X-Amz-Expires', String(expiresSeconds)],
       ['X-Amz-SignedHeaders', 'host'],
-      ['x-id', 'GetObject'],
+      ['x-id', method === 'GET' ? 'GetObject' : 'PutObject'],
     ];
     if (creds.sessionToken) query.push(['X-Amz-Security-Token', creds.sessionToken]);
     const canonicalQuery = query
@@ -109,7 +110,7 @@ export class Presigner {
       .join('&');
     const path = `${target.prefix}/${encodePath(key)}`;
     const canonicalRequest = [
-      'GET',
+      method,
       path,
       canonicalQuery,
       `host:${target.host}\n`,

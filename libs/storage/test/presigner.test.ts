@@ -1,4 +1,9 @@
-import { GetObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  PutObjectCommand,
+  S3Client,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startTestServices, type TestServices } from '../../../test/support/services.js';
@@ -59,6 +64,13 @@ describe('Presigner: the same URLs as the SDK', () => {
       for (const expires of [60, 900]) {
         const ours = await p.presign('camflow-out', key, expires, when);
         expect(ours).toBe(await sdk(c, 'camflow-out', key, expires));
+        const put = await p.presign('camflow-out', key, expires, when, 'PUT');
+        expect(put).toBe(
+          await getSignedUrl(c, new PutObjectCommand({ Bucket: 'camflow-out', Key: key }), {
+            expiresIn: expires,
+            signingDate: when,
+          }),
+        );
       }
     }
     c.destroy();

@@ -41,4 +41,35 @@ describe('S3Store against a real S3 server (s3rver)', () => {
     await svc.store.put('data', 'big.bin', new Uint8Array(1000), 'application/octet-stream');
     await expect(svc.store.get('data', 'big.bin', { maxBytes: 10 })).rejects.toThrow(/limit is 10/);
   });
+
+  test('get and put go the presigned fast way (no SDK request) and keep what the SDK keeps', async () => {
+    const { store } = svc;
+    await store.ensureBucket('data');
+    const sent: string[] = [];
+    const send = store.client.send.bind(store.client);
+    store.client.send = ((command: { constructor: { name: string } }, ...rest: unknown[]) => {
+      sent.push(command.constructor.name);
+      return (send as (...a: unknown[]) => unknown)(command, ...rest);
+    }) as typeof store.client.send;
+    try {
+      const body = new Uint8Array(300_000).map((_, i) => (i * 31) % 251);
+      await store.put('data', 'fast/ü b.jpg', body, 'image/jpeg');
+      await store.put('data', 'fast/r.json', '{"a":1}', 'application/json');
+      const got = await store.get('data', 'fast/ü b.jpg');
+      expect(Buffer.from(got.body).equals(Buffer.from(body))).toBe(true);
+      expect(got.contentType).toBe('image/jpeg');
+      expect(sent).toEqual([]);
+      // The same metadata the SDK reports (HEAD goes through the SDK).
+      expect(got.info.etag).toBe((await store.head('data', 'fast/ü b.jpg'))?.etag);
+      expect(new TextDecoder().decode((await store.get('data', 'fast/r.json')).body)).toBe(
+        '{"a":1}',
+      );
+      // Failures are the SDK's: the fast path hands a missing object over to it.
+      sent.length = 0;
+      await expect(store.get('data', 'fast/missing')).rejects.toMatchObject({ name: 'NoSuchKey' });
+      expect(sent).toEqual(['GetObjectCommand']);
+    } finally {
+      store.client.send = send;
+    }
+  });
 });
