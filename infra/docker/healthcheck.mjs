@@ -1,13 +1,11 @@
-// Docker HEALTHCHECK for the camflow image. One image runs every service, so this finds out
+// Docker HEALTHCHECK for the camflow images. One image runs every service, so this finds out
 // which one from the container's main command line (`... camflow.js serve <service>`, with or
-// without an init in front of it) and asks that service:
-//   serve ingest   -> GET http://127.0.0.1:$INGEST_PORT/readyz   (default 8080)
-//   serve results  -> GET http://127.0.0.1:$RESULTS_PORT/readyz  (default 8081)
-//   serve worker   -> GET http://127.0.0.1:$WORKER_METRICS_PORT/healthz (only when that is set)
+// without an init in front of it) and asks it, with no token:
+//   METRICS_PORT (or a worker's WORKER_METRICS_PORT) set: GET /readyz on that internal listener
+//     (dependencies answer; the images set METRICS_PORT=9100);
+//   otherwise ingest/results: GET /healthz on INGEST_PORT/RESULTS_PORT (the process answers).
 // Anything else (a one-off `camflow explain ...`, a worker without a metrics port) is reported
-// healthy: there is nothing to ask. When CAMFLOW_TOKEN is set it is sent as a bearer token (for
-// services that answer /readyz to authenticated callers only). Kubernetes ignores HEALTHCHECK
-// and uses its own probes.
+// healthy: there is nothing to ask. Kubernetes ignores HEALTHCHECK and uses its own probes.
 import { readFileSync } from 'node:fs';
 
 function mainArgs() {
@@ -25,16 +23,22 @@ function mainArgs() {
 
 const [service] = mainArgs();
 const env = process.env;
-const target = {
-  ingest: `http://127.0.0.1:${env.INGEST_PORT || 8080}/readyz`,
-  results: `http://127.0.0.1:${env.RESULTS_PORT || 8081}/readyz`,
-  worker: env.WORKER_METRICS_PORT ? `http://127.0.0.1:${env.WORKER_METRICS_PORT}/healthz` : '',
-}[service];
+// A wildcard bind address (every interface) is reached on loopback; a specific one as it is.
+const bind = env.HOST || '127.0.0.1';
+const host = bind === '0.0.0.0' || bind === '::' ? '127.0.0.1' : bind.includes(':') ? `[${bind}]` : bind;
+const ops = service === 'worker' ? env.WORKER_METRICS_PORT || env.METRICS_PORT : env.METRICS_PORT;
+const api = { ingest: env.INGEST_PORT || 8080, results: env.RESULTS_PORT || 8081 }[service];
+const target = !service
+  ? ''
+  : ops
+    ? `http://${host}:${ops}/readyz`
+    : api
+      ? `http://${host}:${api}/healthz`
+      : '';
 
 if (!target) process.exit(0);
 try {
-  const headers = env.CAMFLOW_TOKEN ? { authorization: `Bearer ${env.CAMFLOW_TOKEN}` } : {};
-  const res = await fetch(target, { headers, signal: AbortSignal.timeout(4000) });
+  const res = await fetch(target, { signal: AbortSignal.timeout(4000) });
   if (!res.ok) {
     console.error(`${target}: HTTP ${res.status}`);
     process.exit(1);
