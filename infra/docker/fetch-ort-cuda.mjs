@@ -72,7 +72,8 @@ try {
 }
 const zip = new AdmZip(archive);
 const nuspec = zip.getEntries().find((e) => /^[^/]+\.nuspec$/.test(e.entryName));
-const nuspecVersion = nuspec && /<version>([^<]+)<\/version>/.exec(nuspec.getData().toString())?.[1];
+const nuspecVersion =
+  nuspec && /<version>([^<]+)<\/version>/.exec(nuspec.getData().toString())?.[1];
 if (nuspecVersion !== version) {
   fail(`the archive says version ${nuspecVersion ?? '(none)'}, expected ${version}`);
 }

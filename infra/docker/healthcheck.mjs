@@ -25,7 +25,8 @@ const [service] = mainArgs();
 const env = process.env;
 // A wildcard bind address (every interface) is reached on loopback; a specific one as it is.
 const bind = env.HOST || '127.0.0.1';
-const host = bind === '0.0.0.0' || bind === '::' ? '127.0.0.1' : bind.includes(':') ? `[${bind}]` : bind;
+const host =
+  bind === '0.0.0.0' || bind === '::' ? '127.0.0.1' : bind.includes(':') ? `[${bind}]` : bind;
 const ops = service === 'worker' ? env.WORKER_METRICS_PORT || env.METRICS_PORT : env.METRICS_PORT;
 const api = { ingest: env.INGEST_PORT || 8080, results: env.RESULTS_PORT || 8081 }[service];
 const target = !service
