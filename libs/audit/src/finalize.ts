@@ -3,7 +3,8 @@
  * candidate, findings, faithfulness, the verdict and its sentence.
  *
  * A candidate is a finding when occluding it hurts its carriers more than occluding controls
- * does: the paired sign test on (region drop - mean control drop) per carrier has p < `maxP`,
+ * does: the one-sided Wilcoxon signed-rank test on (region drop - mean control drop) per carrier
+ * has p < `maxP`,
  * and the mean probability drop beats the controls' by `minScoreDropGain`, or the flip rate
  * beats theirs by `minFlipGain`. The numbers are reported either way.
  */
@@ -11,7 +12,7 @@ import type { AuditDocument, Finding } from '@camflow/contracts';
 import type { ImageResult } from './execute.js';
 import { auc } from './faithfulness.js';
 import type { AuditPlan, PlannedCandidate } from './plan.js';
-import { signTest } from './sign-test.js';
+import { wilcoxonSignedRank } from './sign-test.js';
 import { placeOf } from './words.js';
 
 export interface VerdictOptions {
@@ -177,7 +178,7 @@ function occlusionEvidence(plan: AuditPlan, byId: Map<string, ImageResult>, k: n
     controlScoreDrop: m(cDrops),
     images,
     controls,
-    pValue: signTest(diffs).p,
+    pValue: wilcoxonSignedRank(diffs).p,
   };
 }
 

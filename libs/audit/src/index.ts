@@ -51,6 +51,7 @@ export {
   predictedOf,
 } from './probabilities.js';
 export { hashSeed, rng } from './random.js';
-export { binomialTail, signTest } from './sign-test.js';
+export { drawBoxes, meanPixels, renderAtlas, renderExample } from './render.js';
+export { binomialTail, signTest, wilcoxonSignedRank } from './sign-test.js';
 export { at, type ImageTensor } from './tensor.js';
 export { placeOf } from './words.js';
