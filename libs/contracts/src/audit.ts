@@ -110,8 +110,9 @@ export const auditImageTaskSchema = z.object({
     etag: z.string().optional(),
     versionId: z.string().optional(),
   }),
-  /** The class whose probability is measured. */
+  /** The class whose probability is measured, and its probability on the unmodified image. */
   class: z.number().int(),
+  prob: z.number(),
   /** Boxes to occlude, one forward pass each. */
   boxes: z.array(pixelBoxSchema),
   /** Deletion/insertion curves over the CAM's order and a random one (seeded). */
@@ -129,3 +130,17 @@ export const auditOccludeJobSchema = z
   })
   .strict();
 export type AuditOccludeJob = z.infer<typeof auditOccludeJobSchema>;
+
+/**
+ * Where an audit keeps its files in the output bucket: the plan between its jobs, the document,
+ * the atlas drawn over a typical image, and each finding's example images with the region drawn.
+ */
+export function auditKeys(runId: string) {
+  const base = `audits/${encodeURIComponent(runId)}`;
+  return {
+    plan: `${base}/plan.json`,
+    doc: `${base}/audit.json`,
+    atlas: `${base}/atlas.png`,
+    example: (finding: number, i: number) => `${base}/finding-${finding}-${i}.png`,
+  };
+}

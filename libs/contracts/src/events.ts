@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { compactCamSchema } from './audit.js';
 import { camMethodSchema, targetSchema } from './jobs.js';
 
 /** Per-image CAM statistics (at source resolution), as imaging computes them. */
@@ -68,6 +69,8 @@ export const completionEventSchema = z.discriminatedUnion('type', [
     bucket: z.string(),
     image: z.object({ width: z.number().int(), height: z.number().int() }),
     timings: z.record(z.number()).optional(),
+    /** The CAM as the audit needs it (absent from events of older workers). */
+    compactCam: compactCamSchema.optional(),
   }),
   z.object({
     type: z.literal('job.failed'),

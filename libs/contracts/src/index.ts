@@ -1,4 +1,25 @@
 export {
+  AUDIT_STATUSES,
+  AUDIT_VERDICTS,
+  type AuditDocument,
+  type AuditImageTask,
+  type AuditOccludeJob,
+  type AuditRunJob,
+  type AuditStatus,
+  type AuditVerdict,
+  auditDocumentSchema,
+  auditImageTaskSchema,
+  auditKeys,
+  auditOccludeJobSchema,
+  auditRunJobSchema,
+  type Box,
+  boxSchema,
+  type CompactCam,
+  compactCamSchema,
+  type Finding,
+  findingSchema,
+} from './audit.js';
+export {
   apiTokensSchema,
   authenticate,
   canUseBucket,
@@ -37,26 +58,6 @@ export {
   InvalidUidError,
   isDicomUid,
 } from './dicom-ids.js';
-export {
-  AUDIT_STATUSES,
-  AUDIT_VERDICTS,
-  type AuditDocument,
-  type AuditImageTask,
-  type AuditOccludeJob,
-  type AuditRunJob,
-  type AuditStatus,
-  type AuditVerdict,
-  auditDocumentSchema,
-  auditImageTaskSchema,
-  auditOccludeJobSchema,
-  auditRunJobSchema,
-  type Box,
-  boxSchema,
-  type CompactCam,
-  compactCamSchema,
-  type Finding,
-  findingSchema,
-} from './audit.js';
 export { classifyError, PermanentError, TransientError } from './errors.js';
 export {
   type CompletedEvent,
@@ -116,6 +117,7 @@ export {
 } from './object-keys.js';
 export { redisKeys } from './redis-keys.js';
 export {
+  AUDIT_MIN_IMAGES,
   type CreateRunRequest,
   createJobRequestSchema,
   createRunRequestSchema,

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { auditOccludeJobSchema, auditRunJobSchema } from './audit.js';
 import { dicomIdentitySchema, dicomJobSchema } from './dicom-ids.js';
 import { modelRefSchema } from './model-ref.js';
 import { bucketNameSchema, objectKeySchema } from './object-keys.js';
@@ -75,6 +76,9 @@ export type ExpandRunJob = z.infer<typeof expandRunJobSchema>;
 export const JOBS = {
   explain: explainJobSchema,
   'expand-run': expandRunJobSchema,
+  'audit-plan': auditRunJobSchema,
+  'audit-occlude': auditOccludeJobSchema,
+  'audit-finalize': auditRunJobSchema,
 } as const;
 export type JobName = keyof typeof JOBS;
 export type JobPayload<N extends JobName> = z.infer<(typeof JOBS)[N]>;
@@ -83,6 +87,9 @@ export type JobPayload<N extends JobName> = z.infer<(typeof JOBS)[N]>;
 export const RETRY = {
   explain: { attempts: 6, backoff: { type: 'exponential', delay: 1000 } },
   'expand-run': { attempts: 10, backoff: { type: 'exponential', delay: 1000 } },
+  'audit-plan': { attempts: 6, backoff: { type: 'exponential', delay: 2000 } },
+  'audit-occlude': { attempts: 6, backoff: { type: 'exponential', delay: 2000 } },
+  'audit-finalize': { attempts: 6, backoff: { type: 'exponential', delay: 2000 } },
 } as const;
 
 /**

@@ -11,6 +11,8 @@ import { KEY_PREFIX } from './names.js';
  * - runDone(id) / runFailed(id): sets of job ids with that outcome in this run
  * - runOrder(id): zset jobId -> finishedAt, the order results are listed in
  * - runs: zset runId -> createdAt
+ * - runLabels(id): hash jobId -> JSON manifest label (a shared job may have one per run)
+ * - audit(id): hash { status, doc: JSON audit document, error, progress fields } (see audit.ts)
  */
 export const redisKeys = {
   run: (id: string) => `${KEY_PREFIX}:run:${id}`,
@@ -20,5 +22,7 @@ export const redisKeys = {
   runOrder: (id: string) => `${KEY_PREFIX}:run:${id}:order`,
   jobRuns: (jobId: string) => `${KEY_PREFIX}:job:${jobId}:runs`,
   result: (jobId: string) => `${KEY_PREFIX}:result:${jobId}`,
+  runLabels: (id: string) => `${KEY_PREFIX}:run:${id}:labels`,
+  audit: (id: string) => `${KEY_PREFIX}:run:${id}:audit`,
   runs: `${KEY_PREFIX}:runs`,
 } as const;

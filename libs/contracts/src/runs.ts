@@ -24,6 +24,11 @@ export const createRunRequestSchema = z
     target: targetSchema.optional(),
     align: camAlignSchema.optional(),
     priority: prioritySchema.optional(),
+    /**
+     * The data-set audit when the run completes. Default: on for runs of at least
+     * `AUDIT_MIN_IMAGES` images (fewer cannot support a data-set finding; ask with true).
+     */
+    audit: z.boolean().optional(),
   })
   .strict();
 export type CreateRunRequest = z.infer<typeof createRunRequestSchema>;
@@ -67,5 +72,10 @@ export const runRecordSchema = z.object({
   listingDone: z.boolean(),
   /** Why the run itself failed (e.g. the manifest does not exist). */
   error: z.string().optional(),
+  /** As asked in the request (absent: by size, see AUDIT_MIN_IMAGES). */
+  audit: z.boolean().optional(),
 });
+
+/** Runs with at least this many images are audited unless they say `audit: false`. */
+export const AUDIT_MIN_IMAGES = 50;
 export type RunRecord = z.infer<typeof runRecordSchema>;

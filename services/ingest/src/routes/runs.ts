@@ -32,6 +32,7 @@ export function registerRunRoutes(app: FastifyInstance, deps: IngestDeps, guards
       target: body.target ?? 'predicted',
       ...(body.align && { align: body.align }),
       priority: body.priority ?? 'bulk',
+      ...(body.audit !== undefined && { audit: body.audit }),
       source: body.source,
       owner: principal.id,
       createdAt: Date.now(),

@@ -1,4 +1,4 @@
-import { KEY_PREFIX } from '@camflow/contracts';
+import { redisKeys } from '@camflow/contracts';
 import type { Redis } from 'ioredis';
 
 /**
@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
  * result but may carry a different label (or none) in each run's manifest, so the label a run's
  * event brought is kept per run. Only the results API reads and writes this key.
  */
-export const runLabelsKey = (runId: string) => `${KEY_PREFIX}:run:${runId}:labels`;
+export const runLabelsKey = redisKeys.runLabels;
 
 /** Labels of some jobs in a run (undefined where the run's own events brought none). */
 export async function runLabels(
