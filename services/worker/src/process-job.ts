@@ -5,6 +5,8 @@
  * bucket, publish job.completed.
  * Outputs go to S3 before the event, so whoever reads the event finds them.
  */
+
+import { compactCam } from '@camflow/audit';
 import {
   type CompletedEvent,
   type CompletionEvent,
@@ -187,6 +189,8 @@ export async function processJob(
       bucket: deps.outputBucket,
       image: { width: rendered.width, height: rendered.height },
       timings: clock.snapshot(),
+      // The data-set audit's input: the map as drawn, in the model input's frame.
+      compactCam: compactCam(drawn, { width: card.input.size[1], height: card.input.size[0] }),
     };
     await clock.time('publish', async () => {
       const result = {

@@ -25,7 +25,8 @@ export function watchStalledFailures(
     if (failedReason !== STALL_LIMIT_REASON) return;
     void (async () => {
       const job = await Job.fromId(queue, jobId);
-      if (!job) return;
+      // Audit jobs end in the audit's own state, not with a run's job.failed.
+      if (job?.name !== 'explain') return;
       const payload = parsePayload(job.data);
       const err = new PermanentError(
         'stalled',

@@ -14,8 +14,17 @@ import {
 } from '@camflow/contracts';
 import { S3Store } from '@camflow/storage';
 import { createLogger, createRegistry, type Logger, type Registry } from '@camflow/telemetry';
-import { type Job, type QueueEvents, UnrecoverableError, Worker } from 'bullmq';
+import {
+  FlowProducer,
+  type Job,
+  Queue,
+  type QueueEvents,
+  UnrecoverableError,
+  Worker,
+} from 'bullmq';
 import { Redis } from 'ioredis';
+import type { AuditDeps } from './audit/deps.js';
+import { isAuditJob, processAuditJob } from './audit/processor.js';
 import { InProcessRuntime, type ModelRuntime, ThreadedRuntime } from './engine-host.js';
 import { cgroupCpuLimit, imageThreadCount } from './image-threads.js';
 import { ImagePool, type ImageWork, InlineImageWork } from './image-work.js';
@@ -124,6 +133,20 @@ export async function startWorker(
   });
   const publish = eventPublisher(redis);
   const dicomDeps = { destinations: parseDicomDestinations(config.CAMFLOW_DICOM_DESTINATIONS) };
+  // Audit jobs share the bulk queue; their occlusion chunks are queued as BullMQ flows.
+  const auditQueue = new Queue(QUEUES.bulk, { connection: redis });
+  const flow = new FlowProducer({ connection: redis });
+  const auditDeps: AuditDeps = {
+    redis,
+    store,
+    outputBucket: config.CAMFLOW_OUTPUT_BUCKET,
+    models,
+    images,
+    flow,
+    queue: auditQueue,
+    maxObjectBytes: opts.maxObjectBytes ?? DEFAULT_MAX_OBJECT_BYTES,
+    logger,
+  };
 
   const processor = (queue: ExplainQueue) => {
     const priority = queue === QUEUES.realtime ? 'realtime' : 'bulk';
@@ -132,6 +155,7 @@ export async function startWorker(
       const attempt = job.attemptsMade + 1;
       const runId = (job.data as { runId?: unknown } | undefined)?.runId;
       const log = logger.child({ jobId: id, runId: typeof runId === 'string' ? runId : undefined });
+      if (isAuditJob(job.name)) return processAuditJob(job, { ...auditDeps, logger: log }, log);
       const deps: JobDeps = {
         store,
         models,
@@ -227,6 +251,7 @@ export async function startWorker(
       await Promise.all(workers.map((w) => w.close()));
       await batcher.close();
       await Promise.all(watchers.map((w) => w.close()));
+      await Promise.all([auditQueue.close(), flow.close()]);
       await Promise.all([runtime.close(), images.close()]);
       await server?.close();
       store.close();
