@@ -1,4 +1,4 @@
-import type { Principal } from '@camflow/contracts';
+import { type Principal, QUEUES } from '@camflow/contracts';
 import type { ProbeResult } from '@camflow/telemetry';
 import swagger from '@fastify/swagger';
 import type { Queue } from 'bullmq';
@@ -7,6 +7,7 @@ import { registerAuth } from './auth.js';
 import type { RouteContext } from './context.js';
 import { HttpError } from './http-errors.js';
 import type { ResultsMetrics } from './metrics.js';
+import { registerAuditRoutes } from './routes/audit.js';
 import { registerBullBoard } from './routes/bull-board.js';
 import { registerEventRoutes, type SseHub } from './routes/events-sse.js';
 import { registerOpsRoutes } from './routes/health.js';
@@ -80,6 +81,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerRunRoutes(app, ctx);
   registerJobRoutes(app, ctx);
   registerReportRoute(app, ctx);
+  registerAuditRoutes(app, ctx, deps.queues.find((q) => q.name === QUEUES.bulk) as Queue);
   registerEventRoutes(app, deps.hub, ctx.logger);
   await registerBullBoard(app, deps.queues);
   // Open SSE streams would hold server.close() forever.

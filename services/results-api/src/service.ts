@@ -6,6 +6,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { buildApp } from './app.js';
 import type { RouteContext } from './context.js';
+import { AuditTrigger } from './indexer/audit-trigger.js';
 import { Indexer, type IndexerOptions } from './indexer/consumer.js';
 import { createMetrics } from './metrics.js';
 import { resultsReadiness } from './readiness.js';
@@ -110,10 +111,16 @@ export async function startResults(
     if (opts.indexer !== false) {
       const blocking = redis.duplicate();
       blocking.on('error', () => {});
-      indexer = new Indexer(redis, blocking, logger, metrics, {
-        claimIdleMs: config.RESULTS_CLAIM_IDLE_MS,
-        ...(opts.indexer || {}),
-      });
+      const bulk = queues.find((q) => q.name === QUEUES.bulk) as Queue;
+      const audits = new AuditTrigger(redis, bulk, logger);
+      indexer = new Indexer(
+        redis,
+        blocking,
+        logger,
+        metrics,
+        { claimIdleMs: config.RESULTS_CLAIM_IDLE_MS, ...(opts.indexer || {}) },
+        (runIds) => audits.check(runIds),
+      );
       await indexer.start();
     }
     const host = opts.host ?? config.HOST;

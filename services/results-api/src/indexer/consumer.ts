@@ -60,6 +60,8 @@ export class Indexer {
     private readonly logger: Logger,
     private readonly metrics: ResultsMetrics,
     opts: Partial<IndexerOptions> = {},
+    /** Called with the runs each indexed batch touched (e.g. to start audits of completed runs). */
+    private readonly onIndexed?: (runIds: string[]) => Promise<void>,
   ) {
     this.opts = { ...INDEXER_DEFAULTS, consumer: defaultConsumerName(), ...opts };
   }
@@ -179,6 +181,23 @@ export class Indexer {
    * batch (Redis is likely gone; the rest are read again with the entry) unless `tryAll`.
    */
   private async handle(entries: Entry[], tryAll = false): Promise<void> {
+    const touched = new Set<string>();
+    try {
+      await this.indexEntries(entries, tryAll, touched);
+    } finally {
+      if (touched.size > 0 && this.onIndexed) {
+        await this.onIndexed([...touched]).catch((err) =>
+          this.logger.warn({ err: (err as Error).message }, 'after-indexing hook failed'),
+        );
+      }
+    }
+  }
+
+  private async indexEntries(
+    entries: Entry[],
+    tryAll: boolean,
+    touched: Set<string>,
+  ): Promise<void> {
     for (const [id, fields] of entries) {
       if (this.closed) return;
       const raw = fieldValue(fields, EVENT_FIELD);
@@ -192,6 +211,7 @@ export class Indexer {
       }
       try {
         const outcome = await indexEvent(this.redis, parsed, raw as string);
+        for (const r of outcome.runIds) touched.add(r);
         this.metrics.observeIndexed(parsed, outcome.added === 0);
         await this.redis.xack(EVENTS_STREAM, RESULTS_GROUP, id);
       } catch (err) {
