@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig } from '@camflow/config';
 import { CompileError, InputShapeError, UnsupportedOpError } from '@camflow/engine';
 import { OnnxFormatError, UnknownLayerError } from '@camflow/onnx';
+import { auditCommand } from './commands/audit.js';
 import { benchCommand } from './commands/bench.js';
 import { evaluateCommand } from './commands/evaluate.js';
 import { explainCommand } from './commands/explain.js';
@@ -36,6 +37,8 @@ export async function main(argv: string[]): Promise<number> {
         return await benchCommand(rest, config);
       case 'evaluate':
         return await evaluateCommand(rest, config);
+      case 'audit':
+        return await auditCommand(rest, config);
       case 'inspect':
         return await inspectCommand(rest);
       case 'demo':
