@@ -1,0 +1,176 @@
+// The data-set audit through the pipeline: a run of held-out phantoms with hospital markers is
+// explained by the shortcut reference model; when its last result is indexed the results API
+// queues the audit, workers run it (statistics, occlusion chunks as a BullMQ flow, verdict) and
+// `GET /v1/runs/:runId/audit` serves the document. Real redis-server, s3rver, ONNX Runtime; the
+// services in this process.
+import { join } from 'node:path';
+import { auditDocumentSchema } from '@camflow/contracts';
+import { encodeSamplePngs, synthesizeSample } from '@camflow/imaging';
+import { type IngestService, pushModel, startIngest } from '@camflow/ingest';
+import { type ResultsService, startResults } from '@camflow/results-api';
+import { createLogger } from '@camflow/telemetry';
+import { startWorker, type WorkerService } from '@camflow/worker';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { startTestServices, type TestServices } from '../support/services.js';
+
+const TOKEN = 'audit-e2e-admin-token-0123';
+const OTHER = 'audit-e2e-other-token-4567';
+const MODELS = join(import.meta.dirname, '../fixtures/models');
+const quiet = createLogger('audit-e2e', 'silent');
+const IMAGES = 100;
+
+let svc: TestServices;
+let ingest: IngestService;
+let results: ResultsService;
+let worker: WorkerService;
+
+async function api<T = Record<string, unknown>>(
+  url: string,
+  init: RequestInit = {},
+  token = TOKEN,
+) {
+  const r = await fetch(url, {
+    ...init,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+  });
+  return { status: r.status, body: (await r.json()) as T };
+}
+
+/** Polls until `done` holds for the answer (bounded). */
+async function poll<T>(
+  get: () => Promise<T>,
+  done: (v: T) => boolean,
+  timeoutMs: number,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await get();
+    if (done(v)) return v;
+    if (Date.now() > deadline) throw new Error(`timed out: ${JSON.stringify(v).slice(0, 400)}`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+beforeAll(async () => {
+  svc = await startTestServices({
+    env: {
+      BATCH_SIZE: '8',
+      WORKER_CONCURRENCY: '8',
+      CAMFLOW_API_TOKENS: JSON.stringify({
+        [TOKEN]: { scopes: ['admin'], buckets: ['*'] },
+        [OTHER]: { scopes: ['runs:write', 'results:read'], buckets: ['*'] },
+      }),
+    },
+  });
+  const dir = join(MODELS, 'xray-shortcut');
+  await pushModel(svc.store, svc.config, {
+    onnxPath: join(dir, 'model.onnx'),
+    cardPath: join(dir, 'model.json'),
+    name: 'xray-shortcut',
+    version: '1',
+  });
+  await svc.store.ensureBucket('phantoms');
+  // Held-out phantoms (seed 31 is not among the training seeds 21/22), markers on 90% of positives.
+  const rows = ['key,label'];
+  for (let i = 0; i < IMAGES; i++) {
+    const s = synthesizeSample({ count: IMAGES, seed: 31, size: 256, shortcut: 0.9 }, i);
+    await svc.store.put(
+      'phantoms',
+      `set/${s.name}.png`,
+      (await encodeSamplePngs(s)).image,
+      'image/png',
+    );
+    rows.push(`set/${s.name}.png,${s.label}`);
+  }
+  await svc.store.put('phantoms', 'set/labels.csv', `${rows.join('\n')}\n`, 'text/csv');
+  ingest = await startIngest(svc.config, { port: 0, host: '127.0.0.1', logger: quiet });
+  results = await startResults(svc.config, { port: 0, host: '127.0.0.1', logger: quiet });
+  worker = await startWorker(svc.config, {
+    logger: quiet,
+    modelDirectory: join(svc.dir, 'models'),
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await worker?.close();
+  await results?.close();
+  await ingest?.close();
+  await svc?.close();
+}, 60_000);
+
+describe('the audit of a pipeline run', () => {
+  test('a run of marked phantoms: shortcut-suspected, findings at the marker corners, pictures stored', async () => {
+    const created = await api<{ runId: string }>(`http://127.0.0.1:${ingest.port}/v1/runs`, {
+      method: 'POST',
+      body: JSON.stringify({
+        model: 'xray-shortcut@1',
+        source: { bucket: 'phantoms', manifest: 'set/labels.csv' },
+      }),
+    });
+    expect(created.status).toBe(202);
+    const base = `http://127.0.0.1:${results.port}/v1/runs/${created.body.runId}`;
+    // While the run goes on, the audit answers 200 with what is known so far.
+    const early = await api<{ status: string; verdict: unknown }>(`${base}/audit`);
+    expect(early.status).toBe(200);
+    expect(early.body.status).toBe('pending');
+    expect(early.body.verdict).toBeNull();
+
+    const audit = await poll(
+      () => api<Record<string, unknown>>(`${base}/audit`),
+      (r) => r.body.status === 'done' || r.body.status === 'failed',
+      240_000,
+    );
+    expect(audit.body.status, JSON.stringify(audit.body).slice(0, 300)).toBe('done');
+    const doc = auditDocumentSchema.parse(audit.body);
+    expect(doc.images).toBe(IMAGES);
+    expect(doc.verdict).toBe('shortcut-suspected');
+    expect(doc.findings.length).toBeGreaterThanOrEqual(1);
+    for (const f of doc.findings) {
+      expect(f.class).toBe(1);
+      expect(f.className).toBe('pneumonia');
+      // Markers sit within 9% of two edges of the image: every finding box touches a corner.
+      const nearX = f.box.x <= 0.1 || f.box.x + f.box.width >= 0.9;
+      const nearY = f.box.y <= 0.1 || f.box.y + f.box.height >= 0.9;
+      expect(nearX && nearY, JSON.stringify(f.box)).toBe(true);
+      expect(f.occlusion.scoreDrop).toBeGreaterThan(f.occlusion.controlScoreDrop);
+      expect(f.examples.every((e) => e.startsWith('s3://phantoms/set/'))).toBe(true);
+    }
+    expect(doc.atlas.data).toHaveLength(doc.atlas.width * doc.atlas.height);
+    expect((doc.faithfulness as { images: number }).images).toBeGreaterThan(0);
+    // The atlas picture and the findings' examples are stored and presigned.
+    const atlas = await fetch(audit.body.atlasUrl as string);
+    expect(atlas.status).toBe(200);
+    expect(
+      Buffer.from(await atlas.arrayBuffer())
+        .subarray(1, 4)
+        .toString(),
+    ).toBe('PNG');
+    const examples = (audit.body.findings as { exampleUrls: string[] }[]).flatMap(
+      (f) => f.exampleUrls,
+    );
+    expect(examples.length).toBeGreaterThan(0);
+    expect((await fetch(examples[0])).status).toBe(200);
+    // Another token that may not see the run gets the same 404 as for a run that does not exist.
+    expect((await api(`${base}/audit`, {}, OTHER)).status).toBe(404);
+  }, 300_000);
+
+  test('a run that says audit: false is not audited, and says how to start it', async () => {
+    const created = await api<{ runId: string }>(`http://127.0.0.1:${ingest.port}/v1/runs`, {
+      method: 'POST',
+      body: JSON.stringify({
+        model: 'xray-shortcut@1',
+        source: { bucket: 'phantoms', keys: ['set/img_00000.png', 'set/img_00001.png'] },
+        audit: false,
+      }),
+    });
+    const base = `http://127.0.0.1:${results.port}/v1/runs/${created.body.runId}`;
+    await poll(
+      () => api<{ status: string }>(base),
+      (r) => r.body.status === 'completed',
+      60_000,
+    );
+    const a = await api<{ status: string; requested: boolean; message: string }>(`${base}/audit`);
+    expect(a.body).toMatchObject({ status: 'pending', requested: false });
+    expect(a.body.message).toMatch(/asked for no audit; POST .*\/audit starts it/);
+  }, 120_000);
+});
