@@ -1,6 +1,7 @@
 import Fastify, { type FastifyError, type FastifyInstance, LogController } from 'fastify';
 import type { IngestDeps } from './deps.js';
 import { HttpError } from './http-error.js';
+import { registerDicomWebRoutes } from './routes/dicomweb.js';
 import { registerEventRoutes } from './routes/events.js';
 import { createGuards } from './routes/guards.js';
 import { ingestReadiness, registerHealthRoutes } from './routes/health.js';
@@ -45,6 +46,7 @@ export function buildIngestApp(
   registerRunRoutes(app, deps, guards);
   registerJobRoutes(app, deps, guards);
   registerEventRoutes(app, deps, guards);
+  if (deps.dicom) registerDicomWebRoutes(app, deps.dicom, guards);
   return app;
 }
 

@@ -2,6 +2,7 @@ import type { EventRule, Principal } from '@camflow/contracts';
 import type { ObjectStore } from '@camflow/storage';
 import type { Logger } from '@camflow/telemetry';
 import type { Redis } from 'ioredis';
+import type { DicomIntakeDeps } from './dicom-intake.js';
 import type { IngestMetrics } from './metrics.js';
 import type { ModelCatalog } from './models.js';
 import type { IngestQueues } from './queues.js';
@@ -21,6 +22,8 @@ export interface IngestDeps {
   logger?: Logger;
   /** POST requests per token per window (default 1200 a minute). */
   rateLimit?: { max: number; windowMs: number };
-  /** Largest request body in bytes (default 1 MiB). */
+  /** Largest request body in bytes (default 1 MiB; STOW-RS has its own limit). */
   bodyLimit?: number;
+  /** STOW-RS uploads (`POST /dicomweb/studies`) go through this DICOM intake; absent: no route. */
+  dicom?: DicomIntakeDeps;
 }

@@ -54,8 +54,17 @@ export type IntakeOutcome =
       status: 'refused';
       /** invalid: the sender should not retry the same bytes; unavailable: S3/Redis, retry. */
       why: 'invalid' | 'unavailable';
+      /** What exactly (STOW-RS answers a FailureReason per cause). */
+      cause: RefusalCause;
       message: string;
     } & Known);
+
+/**
+ * Why an instance was refused: unreadable (not DICOM, truncated), uid (a UID breaks the grammar),
+ * mismatch (the data set's SOP class or instance differs from the request's), study (it belongs
+ * to another study than the request path names), storage (S3), queue (Redis).
+ */
+export type RefusalCause = 'unreadable' | 'uid' | 'mismatch' | 'study' | 'storage' | 'queue';
 
 /** How long the per-instance record (status, reason, jobs) is kept in Redis. */
 const RECORD_TTL_S = 7 * 24 * 3600;
@@ -74,12 +83,12 @@ export async function receiveDicom(
   try {
     header = readHeader(parseDicom(bytes, 'x7fe00010'));
   } catch (err) {
-    if (err instanceof DicomError) return refused('invalid', err.message);
+    if (err instanceof DicomError) return refused('invalid', 'unreadable', err.message);
     throw err;
   }
   const known: Known = { sopInstanceUID: header.sopInstanceUID, sopClassUID: header.sopClassUID };
   const mismatch = disagreement(header, ctx);
-  if (mismatch) return { status: 'refused', why: 'invalid', message: mismatch, ...known };
+  if (mismatch) return { ...refused('invalid', mismatch.cause, mismatch.message), ...known };
   let key: string;
   try {
     key = dicomStorageKey({
@@ -89,7 +98,7 @@ export async function receiveDicom(
     });
   } catch (err) {
     if (err instanceof InvalidUidError) {
-      return { status: 'refused', why: 'invalid', message: err.message, ...known };
+      return { ...refused('invalid', 'uid', err.message), ...known };
     }
     throw err;
   }
@@ -103,7 +112,7 @@ export async function receiveDicom(
   } catch (err) {
     deps.logger?.warn({ key, err: (err as Error).message }, 'DICOM instance not stored');
     return {
-      ...refused('unavailable', 'the instance could not be stored (S3); retry later'),
+      ...refused('unavailable', 'storage', 'the instance could not be stored (S3); retry later'),
       ...known,
     };
   }
@@ -176,6 +185,7 @@ export async function receiveDicom(
     return {
       ...refused(
         'unavailable',
+        'queue',
         'the instance was stored but could not be queued (Redis); retry later',
       ),
       ...known,
@@ -183,21 +193,37 @@ export async function receiveDicom(
   }
 }
 
-function refused(why: 'invalid' | 'unavailable', message: string): IntakeOutcome {
-  return { status: 'refused', why, message };
+function refused(
+  why: 'invalid' | 'unavailable',
+  cause: RefusalCause,
+  message: string,
+): IntakeOutcome {
+  return { status: 'refused', why, cause, message };
 }
 
-function disagreement(h: ReturnType<typeof readHeader>, ctx: IntakeContext): string | undefined {
+function disagreement(
+  h: ReturnType<typeof readHeader>,
+  ctx: IntakeContext,
+): { cause: RefusalCause; message: string } | undefined {
   const e = ctx.expect;
   if (!e) return undefined;
   if (e.sopInstanceUID && h.sopInstanceUID !== e.sopInstanceUID) {
-    return 'the data set SOP Instance UID differs from the one the request names';
+    return {
+      cause: 'mismatch',
+      message: 'the data set SOP Instance UID differs from the one the request names',
+    };
   }
   if (e.sopClassUID && h.sopClassUID !== e.sopClassUID) {
-    return 'the data set SOP Class UID differs from the one the request names';
+    return {
+      cause: 'mismatch',
+      message: 'the data set SOP Class UID differs from the one the request names',
+    };
   }
   if (e.studyInstanceUID && h.studyInstanceUID !== e.studyInstanceUID) {
-    return 'the instance belongs to another study than the one in the request path';
+    return {
+      cause: 'study',
+      message: 'the instance belongs to another study than the one in the request path',
+    };
   }
   return undefined;
 }

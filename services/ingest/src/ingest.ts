@@ -1,5 +1,10 @@
 import type { Config } from '@camflow/config';
-import { parseApiTokens, parseEventRules } from '@camflow/contracts';
+import {
+  parseApiTokens,
+  parseDicomDestinations,
+  parseDicomRules,
+  parseEventRules,
+} from '@camflow/contracts';
 import { type ObjectStore, S3Store } from '@camflow/storage';
 import {
   createLogger,
@@ -61,6 +66,10 @@ export async function startIngest(
   if (tokens.size === 0)
     logger.warn('CAMFLOW_API_TOKENS is empty: every route but /healthz answers 401');
   const eventRules = parseEventRules(config.CAMFLOW_EVENT_RULES);
+  const dicomRules = parseDicomRules(
+    config.CAMFLOW_DICOM_RULES,
+    parseDicomDestinations(config.CAMFLOW_DICOM_DESTINATIONS),
+  );
   const ownStore = opts.store === undefined;
   const store = opts.store ?? S3Store.fromConfig(config);
   // HTTP-path commands fail fast while Redis is down (a 500 now beats a request hanging);
@@ -83,6 +92,17 @@ export async function startIngest(
     logger,
     rateLimit: opts.rateLimit,
     bodyLimit: opts.bodyLimit,
+    // STOW-RS: the same intake as `camflow serve dicom` (store, route, queue realtime jobs).
+    dicom: {
+      redis,
+      store,
+      realtime: queues.realtime,
+      bucket: config.CAMFLOW_DICOM_BUCKET ?? config.CAMFLOW_OUTPUT_BUCKET,
+      rules: dicomRules,
+      owner: 'dicom',
+      metrics,
+      logger,
+    },
   };
   let stopping = false;
   const ready = ingestReadiness(deps, () => stopping);
