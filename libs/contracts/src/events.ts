@@ -39,6 +39,14 @@ const eventSourceSchema = z.object({
   key: z.string(),
   etag: z.string().optional(),
   versionId: z.string().optional(),
+  /** DICOM sources: the instance's UIDs (never PHI), so results can be found by study. */
+  dicom: z
+    .object({
+      studyInstanceUID: z.string(),
+      seriesInstanceUID: z.string(),
+      sopInstanceUID: z.string(),
+    })
+    .optional(),
 });
 
 const common = {

@@ -25,7 +25,7 @@ function moved(value: ImageReply, transfer: ArrayBuffer[]) {
 export default async function handle(req: ImageRequest): Promise<unknown> {
   try {
     if (req.type === 'prepare') {
-      const p = await prepareImage(req.bytes, req.card);
+      const p = await prepareImage(req.bytes, req.card, req.options);
       const image = { ...p.image, data: transferable(p.image.data) };
       const tensor = transferable(p.tensor);
       return moved({ ok: true, value: { ...p, image, tensor } }, [

@@ -43,13 +43,23 @@ export interface Cam {
 
 export type Priority = 'realtime' | 'bulk';
 
+/** What to decode of a source: a DICOM instance's frame (jobs of per-frame rules; default 0). */
+export interface PrepareOptions {
+  dicomFrame?: number;
+}
+
 /** How the outputs are drawn and encoded (plain data: it crosses to the image threads). */
 export type RenderOptions = Omit<ExplanationOptions, 'decode' | 'mask'>;
 
 /** Decode/preprocess and render, wherever they run. */
 export interface ImageWork {
   /** Decodes and preprocesses (throws ImageDecodeError, by name, for undecodable bytes). */
-  prepare(bytes: Uint8Array, card: ModelCard, priority?: Priority): Promise<Prepared>;
+  prepare(
+    bytes: Uint8Array,
+    card: ModelCard,
+    priority?: Priority,
+    options?: PrepareOptions,
+  ): Promise<Prepared>;
   /** The overlay, heatmap and statistics (at the image's own resolution unless options cap it). */
   render(
     image: DecodedImage,
@@ -64,7 +74,7 @@ export interface ImageWork {
 
 /** Requests to an image thread. */
 export type ImageRequest =
-  | { type: 'prepare'; bytes: Uint8Array; card: ModelCard }
+  | { type: 'prepare'; bytes: Uint8Array; card: ModelCard; options?: PrepareOptions }
   | {
       type: 'render';
       image: DecodedImage;
@@ -77,9 +87,13 @@ export type ImageRequest =
 export type ImageReply = { ok: true; value: unknown } | { ok: false; error: WireError };
 
 /** Decodes and preprocesses in the calling thread. */
-export async function prepareImage(bytes: Uint8Array, card: ModelCard): Promise<Prepared> {
+export async function prepareImage(
+  bytes: Uint8Array,
+  card: ModelCard,
+  options?: PrepareOptions,
+): Promise<Prepared> {
   const t0 = performance.now();
-  const image = await decodeImage(bytes);
+  const image = await decodeImage(bytes, { dicomFrame: options?.dicomFrame });
   const t1 = performance.now();
   const { tensor, shape, geometry } = await preprocess(image, card);
   return {
@@ -97,8 +111,13 @@ export class InlineImageWork implements ImageWork {
   readonly healthy = true;
 
   /** Decodes and preprocesses here. */
-  prepare(bytes: Uint8Array, card: ModelCard): Promise<Prepared> {
-    return prepareImage(bytes, card);
+  prepare(
+    bytes: Uint8Array,
+    card: ModelCard,
+    _priority?: Priority,
+    options?: PrepareOptions,
+  ): Promise<Prepared> {
+    return prepareImage(bytes, card, options);
   }
 
   /** Renders here. */
@@ -218,10 +237,15 @@ export class ImagePool implements ImageWork {
   }
 
   /** Decodes and preprocesses in a thread; the bytes move there (the caller must not reuse them). */
-  prepare(bytes: Uint8Array, card: ModelCard, priority: Priority = 'bulk'): Promise<Prepared> {
+  prepare(
+    bytes: Uint8Array,
+    card: ModelCard,
+    priority: Priority = 'bulk',
+    options?: PrepareOptions,
+  ): Promise<Prepared> {
     const moved = transferable(bytes);
     return this.submit(
-      { type: 'prepare', bytes: moved, card },
+      { type: 'prepare', bytes: moved, card, options },
       [moved.buffer as ArrayBuffer],
       priority,
     );

@@ -108,7 +108,9 @@ export async function processJob(
     const dicomSource = dicomSourceOf(object.body, settings);
     // prepare = decode + preprocess + waiting for a free image thread.
     const pre = await clock.time('prepare', () =>
-      deps.images.prepare(object.body, card, job.priority),
+      deps.images.prepare(object.body, card, job.priority, {
+        dicomFrame: settings.dicom?.frame,
+      }),
     );
     clock.set('decode', pre.decodeMs);
     clock.set('preprocess', pre.preprocessMs);

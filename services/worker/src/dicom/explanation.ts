@@ -23,12 +23,6 @@ export function dicomSourceOf(
   settings: ExplainSettings,
 ): SourceStudy | undefined {
   if (!isPart10(bytes)) return undefined;
-  if ((settings.dicom?.frame ?? 0) > 0) {
-    throw new PermanentError(
-      'dicom-frame',
-      `explaining frame ${settings.dicom?.frame} of a multi-frame instance is not supported by this worker yet (frame 0 only)`,
-    );
-  }
   try {
     return readSourceStudy(bytes);
   } catch (err) {
