@@ -2,7 +2,8 @@
  * A DICOM Secondary Capture (SOP class 1.2.840.10008.5.1.4.1.1.7) of an explanation, written
  * with dcmjs: the source's patient and study (so the PACS files it in the same study), a series
  * per (source series, model), the overlay as 8-bit RGB, SourceImageSequence pointing at the
- * source instance, the prediction in ImageComments, and BurnedInAnnotation YES (the caption).
+ * source instance, the prediction in ImageComments, and BurnedInAnnotation YES when a caption is
+ * drawn into the pixels (NO when it could not be: the caption is then only in ImageComments).
  */
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
@@ -99,6 +100,8 @@ export interface SecondaryCaptureInput {
   imageComments: string;
   /** Frame of the source explained (multi-frame sources). */
   frame?: number;
+  /** Whether text is burned into the pixels (BurnedInAnnotation YES/NO); default true. */
+  captioned?: boolean;
   /** When the capture was made (default now). */
   now?: Date;
 }
@@ -158,7 +161,7 @@ export function encodeSecondaryCapture(input: SecondaryCaptureInput): SecondaryC
     SourceImageSequence: [reference],
     ReferencedImageSequence: [reference],
     ImageComments: input.imageComments.slice(0, 10240),
-    BurnedInAnnotation: 'YES',
+    BurnedInAnnotation: input.captioned === false ? 'NO' : 'YES',
     SamplesPerPixel: 3,
     PhotometricInterpretation: 'RGB',
     PlanarConfiguration: 0,

@@ -132,7 +132,10 @@ export async function startWorker(
     },
   });
   const publish = eventPublisher(redis);
-  const dicomDeps = { destinations: parseDicomDestinations(config.CAMFLOW_DICOM_DESTINATIONS) };
+  const dicomDeps = {
+    destinations: parseDicomDestinations(config.CAMFLOW_DICOM_DESTINATIONS),
+    logger,
+  };
   // Audit jobs share the bulk queue; their occlusion chunks are queued as BullMQ flows.
   const auditQueue = new Queue(QUEUES.bulk, { connection: redis });
   const flow = new FlowProducer({ connection: redis });

@@ -6,12 +6,16 @@
 import { type DicomDestinations, type ExplainSettings, PermanentError } from '@camflow/contracts';
 import { isPart10, readSourceStudy, type SourceStudy } from '@camflow/dicom';
 import type { ObjectStore } from '@camflow/storage';
+import type { Logger } from '@camflow/telemetry';
 import { deliver } from './deliver.js';
 import { secondaryCapture } from './secondary-capture.js';
 
 export interface DicomOutputDeps {
   destinations: DicomDestinations;
+  logger?: Logger;
 }
+
+let warnedUncaptioned = false;
 
 /**
  * Reads what the Secondary Capture needs from the source, before its bytes move to an image
@@ -61,6 +65,12 @@ export async function writeDicomExplanation(
     frame: input.settings.dicom?.frame,
     prediction: input.prediction,
   });
+  if (!sc.captioned && !warnedUncaptioned) {
+    warnedUncaptioned = true;
+    deps?.logger?.warn(
+      'Secondary Captures go without their burned-in caption (text rendering failed: install a font, e.g. fonts-dejavu-core); BurnedInAnnotation says NO, ImageComments keeps the caption',
+    );
+  }
   const key = input.resultKey.replace(/result\.json$/, 'explanation.dcm');
   await store.put(input.bucket, key, sc.bytes, 'application/dicom');
   const name = input.settings.dicom?.destination;

@@ -1,7 +1,9 @@
 /**
  * The explanation as a DICOM Secondary Capture: the rendered overlay brought to the source's
  * resolution as RGB, a caption burned in (an explanation, not a diagnosis), encoded by
- * @camflow/dicom with the source's patient and study.
+ * @camflow/dicom with the source's patient and study. When text cannot be rendered (libvips
+ * without pango, no font), the capture goes without the caption in its pixels and says so
+ * (BurnedInAnnotation NO); the caption stays in ImageComments either way.
  */
 import { encodeSecondaryCapture, type SecondaryCapture, type SourceStudy } from '@camflow/dicom';
 import sharp from 'sharp';
@@ -20,15 +22,17 @@ export interface CaptureInput {
   prediction: string;
 }
 
-const CAPTION = 'Grad-CAM explanation - not a diagnosis';
+export const CAPTION = 'Grad-CAM explanation - not a diagnosis';
 
-/** Renders and encodes the Secondary Capture. */
-export async function secondaryCapture(input: CaptureInput): Promise<SecondaryCapture> {
-  const { width, height } = input;
-  const base = sharp(input.overlay).resize(width, height, { fit: 'fill' }).removeAlpha();
-  // The caption: white text on a dark band along the bottom, scaled with the image.
-  const band = Math.max(12, Math.round(height * 0.06));
-  const caption = await sharp({
+/** Draws the caption for an image `width` wide: a PNG band, or undefined when text cannot be drawn. */
+export type CaptionRenderer = (
+  width: number,
+  band: number,
+) => Promise<{ data: Buffer; info: { height: number } } | undefined>;
+
+/** White text on a dark band (sharp's text input: libvips with pango and a font). */
+export const renderCaption: CaptionRenderer = (width, band) =>
+  sharp({
     text: {
       text: `<span foreground="white" background="#000000c0">${CAPTION}</span>`,
       rgba: true,
@@ -40,15 +44,24 @@ export async function secondaryCapture(input: CaptureInput): Promise<SecondaryCa
     .png()
     .toBuffer({ resolveWithObject: true })
     .catch(() => undefined);
-  const composed = caption
-    ? base.composite([
-        { input: caption.data, top: Math.max(0, height - caption.info.height), left: 0 },
-      ])
+
+/** Renders and encodes the Secondary Capture; `caption` is replaceable for tests. */
+export async function secondaryCapture(
+  input: CaptureInput,
+  caption: CaptionRenderer = renderCaption,
+): Promise<SecondaryCapture & { captioned: boolean }> {
+  const { width, height } = input;
+  const base = sharp(input.overlay).resize(width, height, { fit: 'fill' }).removeAlpha();
+  // The caption runs along the bottom, scaled with the image.
+  const band = Math.max(12, Math.round(height * 0.06));
+  const drawn = await caption(width, band);
+  const composed = drawn
+    ? base.composite([{ input: drawn.data, top: Math.max(0, height - drawn.info.height), left: 0 }])
     : base;
   const { data, info } = await composed.raw().toBuffer({ resolveWithObject: true });
   const rgb =
     info.channels === 3 ? data : await sharp(data, { raw: info }).removeAlpha().raw().toBuffer();
-  return encodeSecondaryCapture({
+  const sc = encodeSecondaryCapture({
     source: input.source,
     rgb: new Uint8Array(rgb.buffer, rgb.byteOffset, rgb.byteLength),
     width,
@@ -58,5 +71,7 @@ export async function secondaryCapture(input: CaptureInput): Promise<SecondaryCa
     frame: input.frame,
     seriesDescription: `Grad-CAM ${input.model} ${input.method}`,
     imageComments: `camflow ${input.model} ${input.method}: ${input.prediction}. ${CAPTION}.`,
+    captioned: drawn !== undefined,
   });
+  return { ...sc, captioned: drawn !== undefined };
 }
