@@ -22,9 +22,15 @@ export interface Orthanc {
   close(): Promise<void>;
 }
 
+export interface OrthancOptions {
+  /** DICOMweb peers Orthanc may send to (`POST /dicom-web/servers/<name>/stow`). */
+  dicomWebServers?: Record<string, { Url: string; HttpHeaders?: Record<string, string> }>;
+}
+
 export async function startOrthanc(
   dir: string,
   modalities: Record<string, [string, string, number]>,
+  opts: OrthancOptions = {},
 ): Promise<Orthanc> {
   const [httpPort, dicomPort] = [await freePort(), await freePort()];
   mkdirSync(join(dir, 'db'), { recursive: true });
@@ -42,7 +48,7 @@ export async function startOrthanc(
     DicomCheckCalledAet: false,
     UnknownSopClassAccepted: true,
     Plugins: [ORTHANC_PLUGINS],
-    DicomWeb: { Enable: true, Root: '/dicom-web/' },
+    DicomWeb: { Enable: true, Root: '/dicom-web/', Servers: opts.dicomWebServers ?? {} },
     HttpTimeout: 60,
   };
   const configPath = join(dir, 'orthanc.json');
