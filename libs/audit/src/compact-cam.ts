@@ -90,3 +90,18 @@ export function camInFrame(c: CompactCam, grid = 64): FrameCam {
     : [W / c.width, H / c.height];
   return { heat, grid, peak: [(best % W) + 0.5, Math.floor(best / W) + 0.5], full, empty, cell };
 }
+
+/**
+ * The hottest cell's centre in input pixels (cheap: no resampling), or undefined for an empty
+ * map. Where the upsampled map peaks within that cell is below the CAM's resolution anyway.
+ */
+export function camPeak(c: CompactCam): [number, number] | undefined {
+  const bytes = Buffer.from(c.data, 'base64');
+  let best = 0;
+  for (let i = 1; i < bytes.length; i++) if (bytes[i] > bytes[best]) best = i;
+  if (!(bytes[best] > 0)) return undefined;
+  const cx = best % c.width;
+  const cy = Math.floor(best / c.width);
+  if (c.grid) return [c.grid.origin[0] + c.grid.stride[0] * cx, c.grid.origin[1] + c.grid.stride[1] * cy];
+  return [((cx + 0.5) * c.input.width) / c.width, ((cy + 0.5) * c.input.height) / c.height];
+}

@@ -16,7 +16,7 @@ export {
   type Collected,
   outcomeOf,
 } from './collect.js';
-export { camInFrame, compactCam, expandCam, type FrameCam, type RawCam } from './compact-cam.js';
+export { camInFrame, camPeak, compactCam, expandCam, type FrameCam, type RawCam } from './compact-cam.js';
 export { executeImageTask, type ImageResult, type Predict } from './execute.js';
 export {
   auc,

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { camInFrame, compactCam, expandCam } from '../src/index.js';
+import { camInFrame, camPeak, compactCam, expandCam } from '../src/index.js';
 import { camAt } from './helpers.js';
 
 describe('compact CAMs', () => {
@@ -32,5 +32,11 @@ describe('compact CAMs', () => {
     let best = 0;
     for (let i = 1; i < f.heat.length; i++) if (f.heat[i] > f.heat[best]) best = i;
     expect([best % 64, Math.floor(best / 64)]).toEqual([50, 14]);
+  });
+});
+
+describe('camPeak', () => {
+  test('the hottest cell centre on the grid, without resampling', () => {
+    expect(camPeak(camAt(12, 3))).toEqual([200, 56]);
   });
 });

@@ -75,6 +75,11 @@ export const envSchema = z.object({
   CAMFLOW_TOKEN: z.string().optional(),
   CAMFLOW_API_TOKENS: z.string().optional(),
   CAMFLOW_EVENT_RULES: z.string().optional(),
+  /**
+   * Signs the results API's read-only browser links to a run's report; unset: derived from
+   * CAMFLOW_API_TOKENS (every instance with the same tokens agrees; changing them revokes links).
+   */
+  CAMFLOW_LINK_SECRET: z.string().min(32, 'at least 32 characters').optional(),
   /** `camflow serve dicom`: the C-STORE SCP's port and AE title, and who may send (JSON array). */
   DICOM_PORT: int(0).default(11112),
   DICOM_AE_TITLE: z.string().min(1).max(16).default('CAMFLOW'),

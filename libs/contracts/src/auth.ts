@@ -30,6 +30,8 @@ export interface Principal {
   id: string;
   scopes: Scope[];
   buckets: string[];
+  /** A signed browser link: read-only, and only these runs. */
+  runs?: string[];
 }
 
 export function tokenId(token: string): string {

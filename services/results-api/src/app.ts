@@ -9,9 +9,11 @@ import { HttpError } from './http-errors.js';
 import type { ResultsMetrics } from './metrics.js';
 import { registerAuditRoutes } from './routes/audit.js';
 import { registerBullBoard } from './routes/bull-board.js';
+import { registerCompareRoute } from './routes/compare.js';
 import { registerEventRoutes, type SseHub } from './routes/events-sse.js';
 import { registerOpsRoutes } from './routes/health.js';
 import { registerJobRoutes } from './routes/jobs.js';
+import { registerLinkRoutes } from './routes/links.js';
 import { registerReportRoute } from './routes/report.js';
 import { registerRunRoutes } from './routes/runs.js';
 
@@ -76,11 +78,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     hideUntagged: true,
   });
-  registerAuth(app, deps.tokens);
+  registerAuth(app, deps.tokens, ctx.linkKey);
   registerOpsRoutes(app, deps.metrics, deps.ready);
   registerRunRoutes(app, ctx);
   registerJobRoutes(app, ctx);
   registerReportRoute(app, ctx);
+  registerLinkRoutes(app, ctx);
+  registerCompareRoute(app, ctx);
   registerAuditRoutes(app, ctx, deps.queues.find((q) => q.name === QUEUES.bulk) as Queue);
   registerEventRoutes(app, deps.hub, ctx.logger);
   await registerBullBoard(app, deps.queues);

@@ -1,6 +1,7 @@
 import { authenticate, hasScope, type Principal, type Scope } from '@camflow/contracts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { HttpError } from './http-errors.js';
+import { linkPrincipal, verifyLink } from './links.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -11,6 +12,8 @@ declare module 'fastify' {
     /** Scope a route needs (default results:read); `public` routes need no token. */
     scope?: Scope;
     public?: boolean;
+    /** Also opens with a signed browser link (`?link=`) to the runs it names (links.ts). */
+    linkable?: boolean;
   }
 }
 
@@ -18,11 +21,22 @@ declare module 'fastify' {
  * Bearer-token auth on every route: 401 without a valid token, 403 without the route's scope
  * (admin implies every scope). Unknown URLs are authenticated too, so probing says nothing.
  */
-export function registerAuth(app: FastifyInstance, tokens: Map<string, Principal>): void {
+export function registerAuth(
+  app: FastifyInstance,
+  tokens: Map<string, Principal>,
+  linkKey?: Buffer,
+): void {
   app.decorateRequest('principal', undefined as unknown as Principal);
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     const config = req.routeOptions.config ?? {};
     if (config.public) return;
+    const link = (req.query as { link?: unknown } | undefined)?.link;
+    if (config.linkable && linkKey && !req.headers.authorization && typeof link === 'string') {
+      const claims = verifyLink(linkKey, link);
+      if (!claims) throw new HttpError(401, 'unauthorized', 'this link is invalid or has expired');
+      req.principal = linkPrincipal(claims);
+      return;
+    }
     const p = authenticate(tokens, req.headers.authorization);
     if (!p) {
       reply.header('www-authenticate', 'Bearer realm="camflow"');

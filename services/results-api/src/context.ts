@@ -1,14 +1,12 @@
 import type { ObjectStore } from '@camflow/storage';
 import type { Logger } from '@camflow/telemetry';
 import type { Redis } from 'ioredis';
-import type { FlagOptions } from './report/flags.js';
 
 /** What the route modules share. */
 export interface RouteContext {
   redis: Redis;
   store: ObjectStore;
   logger: Logger;
-  flags: FlagOptions;
   /** Expiry of overlay URLs in API answers (seconds). */
   overlayUrlExpirySeconds: number;
   /** Expiry of overlay URLs in reports, which are saved and opened later (seconds). */
@@ -17,4 +15,6 @@ export interface RouteContext {
   reportGalleryLimit: number;
   /** Results a report reads for its statistics and plots. */
   reportScanLimit: number;
+  /** Signs read-only browser links (links.ts). */
+  linkKey: Buffer;
 }

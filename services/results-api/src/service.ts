@@ -8,9 +8,9 @@ import { buildApp } from './app.js';
 import type { RouteContext } from './context.js';
 import { AuditTrigger } from './indexer/audit-trigger.js';
 import { Indexer, type IndexerOptions } from './indexer/consumer.js';
+import { linkKey } from './links.js';
 import { createMetrics } from './metrics.js';
 import { resultsReadiness } from './readiness.js';
-import { type FlagOptions, flagOptions } from './report/flags.js';
 import { SseHub } from './routes/events-sse.js';
 import { withPublicPresign } from './store/public-presign.js';
 
@@ -27,8 +27,6 @@ export interface ResultsOptions {
   store?: ObjectStore;
   /** Indexer settings, or false to serve only (another process indexes). */
   indexer?: Partial<IndexerOptions> | false;
-  /** Flag thresholds (see flags.ts). */
-  flags?: Partial<FlagOptions>;
   /** SSE heartbeat comment interval (ms, default 15 s). */
   heartbeatMs?: number;
   overlayUrlExpirySeconds?: number;
@@ -59,7 +57,6 @@ export async function startResults(
   const logger = opts.logger ?? createLogger('results-api');
   const tokens = parseApiTokens(config.CAMFLOW_API_TOKENS);
   if (tokens.size === 0) logger.warn('CAMFLOW_API_TOKENS is empty: every request will be refused');
-  const flags = flagOptions(opts.flags);
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3 });
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
   const ownStore = !opts.store;
@@ -71,11 +68,11 @@ export async function startResults(
     redis,
     store,
     logger,
-    flags,
     overlayUrlExpirySeconds: opts.overlayUrlExpirySeconds ?? 15 * 60,
     reportUrlExpirySeconds: opts.reportUrlExpirySeconds ?? 24 * 3600,
     reportGalleryLimit: opts.reportGalleryLimit ?? 500,
     reportScanLimit: opts.reportScanLimit ?? 20_000,
+    linkKey: linkKey(config.CAMFLOW_LINK_SECRET, config.CAMFLOW_API_TOKENS),
   };
   const hub = new SseHub(ctx, { heartbeatMs: opts.heartbeatMs ?? 15_000, blockMs: 5000 });
   let indexer: Indexer | undefined;

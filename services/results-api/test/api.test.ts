@@ -13,6 +13,7 @@ import {
   png,
   publish,
   seedRun,
+  storeAudit,
   TOKENS,
   TOKENS_ENV,
   waitFor,
@@ -52,10 +53,12 @@ beforeAll(async () => {
             runId: 'big',
             finishedAt: t + Math.floor(i / 5),
             score: (i % 10) / 10 + 0.05,
-            borderEnergy: i % 7 === 0 ? 0.6 : 0.1,
+            // Every 7th image peaks in the top-left cell: the region of the audit finding below.
+            camCell: i % 7 === 0 ? [0, 0] : [4, 4],
           });
     await publish(redis, ev);
   }
+  await storeAudit(redis, 'big', [{ box: { x: 0, y: 0, width: 0.2, height: 0.2 } }]);
   // Another owner's run, and a bucket-event run of the hospital's bucket.
   await seedRun(redis, { runId: 'theirs', owner: tokenId(TOKENS.other) });
   await addJobs(redis, 'theirs', ['t1']);
@@ -147,8 +150,14 @@ describe('results API', () => {
     };
     const failedItems = await all('status=failed');
     expect(failedItems).toHaveLength(10);
+    // Flagged = carries a region of the run's audit findings, for the class it was predicted as.
     const flagged = await all('flagged=true');
-    expect(flagged.length).toBeGreaterThan(0);
+    const expected = Array.from({ length: 250 }, (_, i) => i).filter(
+      (i) => i % 25 !== 24 && i % 7 === 0 && (i % 10) / 10 + 0.05 >= 0.5,
+    );
+    expect(flagged.map((f) => f.jobId).sort()).toEqual(
+      expected.map((i) => `b${String(i).padStart(3, '0')}`),
+    );
     expect(flagged.every((i) => i.flagged)).toBe(true);
     expect(flagged.length + (await all('flagged=false')).length).toBe(252);
     const band = await all('minScore=0.3&maxScore=0.5');

@@ -3,10 +3,12 @@
 import * as zlib from 'node:zlib';
 import { deflateSync } from 'node:zlib';
 import {
+  type CompactCam,
   type CompletedEvent,
   EVENT_FIELD,
   EVENTS_STREAM,
   type FailedEvent,
+  type Finding,
   outputKeys,
   type RunRecord,
   redisKeys,
@@ -75,6 +77,8 @@ export function completed(o: {
   peak?: { x: number; y: number };
   label?: number | string;
   sourceBucket?: string;
+  /** The hottest cell of an 8x8 CAM over a 256x256 input (the audit's view of the image). */
+  camCell?: [number, number];
 }): CompletedEvent {
   const key = o.key ?? `chest/${o.jobId}.png`;
   const bucket = o.sourceBucket ?? 'data';
@@ -102,7 +106,47 @@ export function completed(o: {
     bucket: OUTPUT_BUCKET,
     image: { width: 4, height: 4 },
     timings: { fetch: 3, engine: 20 },
+    ...(o.camCell && { compactCam: camAt(o.camCell) }),
   };
+}
+
+function camAt([x, y]: [number, number]): CompactCam {
+  const data = new Uint8Array(64).fill(10);
+  data[y * 8 + x] = 255;
+  return {
+    width: 8,
+    height: 8,
+    data: Buffer.from(data).toString('base64'),
+    input: { width: 256, height: 256 },
+  };
+}
+
+/** Stores a finished audit of a run with these findings (what the worker's finalize job writes). */
+export async function storeAudit(
+  redis: Redis,
+  runId: string,
+  findings: Partial<Finding>[],
+): Promise<void> {
+  const doc = {
+    model: 'xray@1',
+    images: 0,
+    verdict: findings.length ? 'shortcut-suspected' : 'no-finding',
+    findings: findings.map((f) => ({
+      class: 1,
+      className: 'pneumonia',
+      imageShare: 0.5,
+      heatShare: 0.4,
+      occlusion: { flipRate: 0.5, scoreDrop: 0.3, controlFlipRate: 0, controlScoreDrop: 0 },
+      examples: [],
+      box: { x: 0, y: 0, width: 0.25, height: 0.25 },
+      place: 'top-left corner',
+      ...f,
+    })),
+    atlas: { width: 1, height: 1, data: [0] },
+    faithfulness: {},
+    summary: 'Shortcut suspected: a test audit.',
+  };
+  await redis.hset(redisKeys.audit(runId), 'status', 'done', 'doc', JSON.stringify(doc));
 }
 
 /** A valid job.failed event. */

@@ -1,7 +1,7 @@
 import type { CompletedEvent } from '@camflow/contracts';
 import { describe, expect, it } from 'vitest';
-import { esc } from '../src/report/html.js';
 import { histogramSvg } from '../src/report/svg.js';
+import { esc } from '../src/report/template.js';
 import { classNames, evaluate, labelIndex, outcomeOf } from '../src/store/labels.js';
 import { completed } from './helpers.js';
 

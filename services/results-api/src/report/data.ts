@@ -1,18 +1,20 @@
-import type { CompletedEvent, FailedEvent } from '@camflow/contracts';
+import { type CompletedEvent, type FailedEvent, type Finding, redisKeys } from '@camflow/contracts';
 import type { RouteContext } from '../context.js';
+import { type AuditView, auditView } from '../store/audit.js';
 import { type Evaluation, evaluate, type Outcome, outcomeOf } from '../store/labels.js';
-import { overlayUrls } from '../store/presign.js';
-import { runStatus, type StoredRun, scanResults } from '../store/queries.js';
-import { resultFlags } from '../store/result-view.js';
+import { canSeeRun, loadRun, runStatus, type StoredRun, scanResults } from '../store/queries.js';
+import { regionsOf } from '../store/result-view.js';
 import type { RunView } from '../store/run-status.js';
-import type { FlagReason } from './flags.js';
+import { scanZset } from '../store/zset-scan.js';
 
 /** One gallery card. */
 export interface GalleryItem {
   event: CompletedEvent;
-  flags: FlagReason[];
+  /** Indices (in the audit's findings) of the regions this image carries: its CAM peaks there. */
+  regions: number[];
   outcome?: Outcome;
   overlayUrl?: string;
+  resultUrl?: string;
 }
 
 /** Mean CAM statistics of the results with one outcome. */
@@ -21,20 +23,22 @@ export interface OutcomeStats {
   meanScore: number | null;
   meanBorderEnergy: number | null;
   meanEntropy: number | null;
-  meanMaskEnergy: number | null;
-  flagged: number;
+  /** Images carrying a finding's region. */
+  inRegion: number;
 }
 
 /** Everything a report shows, gathered from Redis (and presigned) once. */
 export interface ReportData {
   run: RunView;
+  audit: AuditView;
   generatedAt: number;
   /** Results read for the statistics, and whether that was all of them. */
   scanned: number;
   truncated: boolean;
   completed: CompletedEvent[];
   failed: FailedEvent[];
-  flagged: number;
+  /** Results carrying a finding's region. */
+  inRegion: number;
   failureReasons: [string, number][];
   gallery: GalleryItem[];
   /** Cards there would be without the gallery limit. */
@@ -42,18 +46,27 @@ export interface ReportData {
   galleryLimit: number;
   evaluation?: Evaluation;
   perOutcome: [Outcome, OutcomeStats][];
-  flagOptions: RouteContext['flags'];
+  /** What the results say was used (the run may have left it to the model card). */
+  resolved: { layer?: string; align?: 'receptive-field' | 'resize' };
+  /** Other runs over the same source this caller may see (to compare). */
+  compareWith: { runId: string; model: string; createdAt: number }[];
+  /** The browser link the page was opened with (kept on its links). */
+  link?: string;
 }
 
 const OUTCOME_ORDER: Outcome[] = ['TP', 'FP', 'FN', 'TN', 'correct', 'wrong'];
 
-/** Reads a run's results (up to the scan limit) and shapes them for the report. */
+/** Reads a run's results (up to the scan limit) and its audit, and shapes them for the report. */
 export async function gatherReport(
   ctx: RouteContext,
   run: StoredRun,
-  opts: { galleryLimit?: number } = {},
+  principal: Parameters<typeof canSeeRun>[0],
+  opts: { galleryLimit?: number; link?: string } = {},
 ): Promise<ReportData> {
-  const status = await runStatus(ctx.redis, run);
+  const [status, audit] = await Promise.all([
+    runStatus(ctx.redis, run),
+    auditView(ctx.redis, ctx.store, run, ctx.reportUrlExpirySeconds),
+  ]);
   const page = await scanResults(ctx.redis, run.record.runId, {
     limit: ctx.reportScanLimit,
     maxScan: ctx.reportScanLimit,
@@ -64,50 +77,93 @@ export async function gatherReport(
     if (event.type === 'job.completed') completed.push(event);
     else failed.push(event);
   }
-  const cards = completed.map((event) => ({
+  const findings = (audit.findings ?? []) as Finding[];
+  const cards: GalleryItem[] = completed.map((event) => ({
     event,
-    flags: resultFlags(event, ctx.flags),
+    regions: regionsOf(event, findings),
     outcome: outcomeOf(event),
   }));
-  const border = (c: GalleryItem) => c.event.stats.borderEnergy ?? 0;
-  const flaggedCards = cards
-    .filter((c) => c.flags.length > 0)
-    .sort((a, b) => border(b) - border(a));
+  const score = (c: GalleryItem) => c.event.prediction.scores[c.event.prediction.target] ?? 0;
+  // Relevance to the findings: the images that carry a region first (by region, then the most
+  // confident), then the rest in completion order.
+  const carriers = cards
+    .filter((c) => c.regions.length > 0)
+    .sort((a, b) => a.regions[0] - b.regions[0] || score(b) - score(a));
   const galleryLimit = opts.galleryLimit ?? ctx.reportGalleryLimit;
-  const gallery: GalleryItem[] = [
-    ...flaggedCards,
-    ...cards.filter((c) => c.flags.length === 0),
-  ].slice(0, galleryLimit);
-  const urls = await overlayUrls(
-    ctx.store,
-    gallery.map((g) => g.event),
-    ctx.reportUrlExpirySeconds,
+  const gallery = [...carriers, ...cards.filter((c) => c.regions.length === 0)].slice(
+    0,
+    galleryLimit,
   );
-  gallery.forEach((g, i) => {
-    g.overlayUrl = urls[i];
-  });
+  const expiry = ctx.reportUrlExpirySeconds;
+  await Promise.all(
+    gallery.map(async (g) => {
+      const e = g.event;
+      [g.overlayUrl, g.resultUrl] = await Promise.all([
+        ctx.store.presign(e.bucket, e.outputs.overlayKey, expiry).catch(() => undefined),
+        ctx.store.presign(e.bucket, e.outputs.resultKey, expiry).catch(() => undefined),
+      ]);
+    }),
+  );
   const reasons = new Map<string, number>();
   for (const f of failed) reasons.set(f.error.reason, (reasons.get(f.error.reason) ?? 0) + 1);
+  const first = completed[0];
   return {
     run: status,
+    audit,
     generatedAt: Date.now(),
     scanned: page.scanned,
     truncated: page.next !== undefined,
     completed,
     failed,
-    flagged: flaggedCards.length,
+    inRegion: carriers.length,
     failureReasons: [...reasons].sort((a, b) => b[1] - a[1]),
     gallery,
     galleryCandidates: cards.length,
     galleryLimit,
     evaluation: evaluate(completed),
     perOutcome: outcomeStats(cards),
-    flagOptions: ctx.flags,
+    resolved: {
+      layer: first?.layer,
+      align: first?.compactCam ? (first.compactCam.grid ? 'receptive-field' : 'resize') : undefined,
+    },
+    compareWith: await sameSourceRuns(ctx, run, principal),
+    ...(opts.link && { link: opts.link }),
   };
 }
 
-function outcomeStats(cards: Omit<GalleryItem, 'overlayUrl'>[]): [Outcome, OutcomeStats][] {
-  const groups = new Map<Outcome, Omit<GalleryItem, 'overlayUrl'>[]>();
+/** Runs over the same bucket and prefix or manifest, newest first (a bounded scan). */
+async function sameSourceRuns(
+  ctx: RouteContext,
+  run: StoredRun,
+  principal: Parameters<typeof canSeeRun>[0],
+): Promise<ReportData['compareWith']> {
+  const src = run.record.source;
+  const out: ReportData['compareWith'] = [];
+  let scanned = 0;
+  for await (const pos of scanZset(ctx.redis, redisKeys.runs, { reverse: true })) {
+    if (++scanned > 300 || out.length >= 8) break;
+    if (pos.member === run.record.runId) continue;
+    const other = await loadRun(ctx.redis, pos.member);
+    if (other?.record.kind !== 'run' || !canSeeRun(principal, other.record)) continue;
+    const s = other.record.source;
+    if (
+      s.bucket === src.bucket &&
+      s.prefix === src.prefix &&
+      s.manifest === src.manifest &&
+      !s.keys === !src.keys
+    ) {
+      out.push({
+        runId: other.record.runId,
+        model: other.record.model,
+        createdAt: other.record.createdAt,
+      });
+    }
+  }
+  return out;
+}
+
+function outcomeStats(cards: GalleryItem[]): [Outcome, OutcomeStats][] {
+  const groups = new Map<Outcome, GalleryItem[]>();
   for (const c of cards) {
     if (!c.outcome) continue;
     const g = groups.get(c.outcome);
@@ -126,8 +182,7 @@ function outcomeStats(cards: Omit<GalleryItem, 'overlayUrl'>[]): [Outcome, Outco
         ),
         meanBorderEnergy: mean(s.map((e) => e.stats.borderEnergy)),
         meanEntropy: mean(s.map((e) => e.stats.entropy)),
-        meanMaskEnergy: mean(s.map((e) => e.stats.maskEnergy)),
-        flagged: g.filter((c) => c.flags.length > 0).length,
+        inRegion: g.filter((c) => c.regions.length > 0).length,
       },
     ];
   });

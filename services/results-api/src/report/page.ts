@@ -1,55 +1,40 @@
+import type { Finding } from '@camflow/contracts';
 import { classNames, predictedIndex } from '../store/labels.js';
-import { resultFlags } from '../store/result-view.js';
+import { auditSection } from './audit-section.js';
 import type { GalleryItem, ReportData } from './data.js';
-import { esc, fmt } from './html.js';
+import { CSS } from './style.js';
 import { histogramSvg, scatterSvg } from './svg.js';
+import { fmt, html, raw, type SafeHtml } from './template.js';
 
-const CSS = `
-body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;background:#fafafa}
-h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px}
-.muted{color:#666}.warn{color:#b00020}
-table{border-collapse:collapse;background:#fff}td,th{border:1px solid #ddd;padding:4px 8px;text-align:right}
-th{background:#f0f0f0}td.k,th.k{text-align:left}
-.summary td:first-child{text-align:left;color:#555}
-.plots{display:flex;flex-wrap:wrap;gap:12px}.plots svg{background:#fff;border:1px solid #ddd}
-svg .t{font-size:13px;font-weight:600}svg .l{font-size:11px;fill:#444}svg .k{font-size:10px;fill:#666}
-svg .ax{stroke:#999}svg .bar{fill:#4a78b5}svg .th{stroke:#b00020;stroke-dasharray:4 3}
-svg .p{fill:#4a78b5;fill-opacity:.6}svg .pf{fill:#b00020}
-.gallery{display:grid;grid-template-columns:repeat(auto-fill,minmax(220px,1fr));gap:12px}
-.card{background:#fff;border:1px solid #ddd;border-radius:6px;padding:8px;overflow-wrap:anywhere}
-.card.flagged{border:2px solid #b00020}
-.card img{width:100%;height:auto;min-height:80px;background:#eee;display:block}
-.key{font-family:ui-monospace,monospace;font-size:12px;margin:6px 0 2px}
-.tag{display:inline-block;background:#b00020;color:#fff;border-radius:3px;padding:0 5px;margin:2px 2px 0 0;font-size:12px}
-.tag.o{background:#555}
-`;
+/** Gallery images loaded at once (the first screens), so a full-page capture shows them. */
+const EAGER_IMAGES = 24;
 
-/** The report: one self-contained HTML page (inline CSS and SVG; only overlays load remotely). */
+/** The report: the audit first, then the run, its labels, plots, failures and the gallery. */
 export function renderReport(d: ReportData): string {
   const r = d.run;
-  const title = `camflow report: run ${r.runId}`;
-  return [
-    '<!doctype html><html lang="en"><head><meta charset="utf-8">',
-    '<meta name="viewport" content="width=device-width,initial-scale=1">',
-    `<title>${esc(title)}</title><style>${CSS}</style></head><body>`,
-    `<h1>${esc(title)}</h1>`,
-    `<div class="muted">generated ${esc(new Date(d.generatedAt).toISOString())}; overlay links expire after a while: reload the report to renew them</div>`,
-    summary(d),
-    plots(d),
-    evaluation(d),
-    failures(d),
-    gallery(d),
-    '</body></html>',
-  ].join('\n');
+  const where = `s3://${r.source.bucket}/${r.source.prefix ?? r.source.manifest ?? ''}`;
+  const title = `Audit of ${r.model} on ${where}`;
+  return html`<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1">
+<title>${title}</title><style>${raw(CSS)}</style></head><body>
+<h1>${title}</h1>
+<div class="muted">run ${r.runId}; generated ${new Date(d.generatedAt).toISOString()}; image links expire after a while: reload the page to renew them</div>
+${auditSection(d)}
+${summary(d)}
+${evaluation(d)}
+${plots(d)}
+${failures(d)}
+${gallery(d)}
+</body></html>`.value;
 }
 
-function summary(d: ReportData): string {
+function summary(d: ReportData): SafeHtml {
   const r = d.run;
   const rows: [string, string][] = [
     ['status', r.status + (r.error ? ` (${r.error})` : '')],
     ['model', r.model],
-    ['layer', r.layer ?? 'model card default'],
-    ['CAM drawn', r.align ?? 'as the model card says'],
+    ['layer', d.resolved.layer ?? r.layer ?? '–'],
+    ['CAM drawn', d.resolved.align ?? r.align ?? '–'],
     ['method', r.method],
     ['target', String(r.target)],
     ['source', `s3://${r.source.bucket}/${r.source.prefix ?? r.source.manifest ?? ''}`],
@@ -59,128 +44,107 @@ function summary(d: ReportData): string {
     ['pending', String(r.pending)],
     ['throughput', r.throughput === null ? '–' : `${fmt(r.throughput, 2)} images/s`],
     ['ETA', r.etaSeconds === null ? '–' : `${r.etaSeconds} s`],
-    [
-      'flagged',
-      `${d.flagged} of ${d.completed.length} explained images${d.truncated ? ' read' : ''}`,
-    ],
-    [
-      'flag rules',
-      `border energy ≥ ${d.flagOptions.borderEnergy}, or peak within ${d.flagOptions.borderBand} of an edge` +
-        (d.flagOptions.minMaskEnergy !== undefined
-          ? `, or mask energy < ${d.flagOptions.minMaskEnergy}`
-          : ''),
-    ],
   ];
   const note = d.truncated
-    ? `<p class="warn">This run is large: statistics, plots and the gallery cover the first ${d.scanned} results in completion order.</p>`
+    ? html`<p class="warn">This run is large: statistics, plots and the gallery cover the first ${d.scanned} results in completion order.</p>`
     : '';
-  return `<h2>Summary</h2><table class="summary">${rows.map(([k, v]) => `<tr><td>${esc(k)}</td><td class="k">${esc(v)}</td></tr>`).join('')}</table>${note}`;
+  return html`<h2>The run</h2><table class="summary">${rows.map(([k, v]) => html`<tr><td>${k}</td><td class="k">${v}</td></tr>`)}</table>${note}`;
 }
 
-function plots(d: ReportData): string {
+function plots(d: ReportData): SafeHtml | string {
   if (d.completed.length === 0) return '';
   const score = (e: ReportData['completed'][number]) =>
     e.prediction.scores[e.prediction.target] ?? e.prediction.scores[0];
   const border = d.completed.map((e) => e.stats.borderEnergy).filter((v) => typeof v === 'number');
-  const points = d.completed.slice(0, 5000).map((e) => ({
-    x: score(e),
-    y: e.stats.borderEnergy,
-    flagged: resultFlags(e, d.flagOptions).length > 0,
-  }));
-  return (
-    '<h2>Plots</h2><div class="plots">' +
-    histogramSvg({ title: 'Target score', xLabel: 'score', values: d.completed.map(score) }) +
+  const points = d.completed
+    .slice(0, 5000)
+    .map((e) => ({ x: score(e), y: e.stats.borderEnergy, flagged: false }));
+  return html`<h2>Plots</h2><div class="plots">${raw(histogramSvg({ title: 'Target score', xLabel: 'score', values: d.completed.map(score) }))}${raw(
     histogramSvg({
-      title: 'CAM energy in the border band',
-      xLabel: 'border energy (dashed: flag threshold)',
+      title: 'CAM energy in the border band (a statistic)',
+      xLabel: 'border energy',
       values: border,
-      threshold: d.flagOptions.borderEnergy,
-    }) +
-    scatterSvg({
-      title: 'Score vs border energy (red: flagged)',
-      xLabel: 'score',
-      yLabel: 'border energy',
-      points,
-      yThreshold: d.flagOptions.borderEnergy,
-    }) +
-    '</div>'
-  );
+    }),
+  )}${raw(scatterSvg({ title: 'Score vs border energy', xLabel: 'score', yLabel: 'border energy', points }))}</div>`;
 }
 
-function evaluation(d: ReportData): string {
+function evaluation(d: ReportData): SafeHtml | string {
   const ev = d.evaluation;
   if (!ev) return '';
-  const head = `<tr><th class="k">label \\ predicted</th>${ev.classes.map((c) => `<th>${esc(c)}</th>`).join('')}</tr>`;
-  const body = ev.matrix
-    .map(
-      (row, i) =>
-        `<tr><th class="k">${esc(ev.classes[i])}</th>${row.map((n) => `<td>${n}</td>`).join('')}</tr>`,
-    )
-    .join('');
-  const outcomes = d.perOutcome
-    .map(
-      ([o, s]) =>
-        `<tr><td class="k">${esc(o)}</td><td>${s.n}</td><td>${fmt(s.meanScore)}</td><td>${fmt(s.meanBorderEnergy)}</td><td>${fmt(s.meanEntropy)}</td><td>${fmt(s.meanMaskEnergy)}</td><td>${s.flagged}</td></tr>`,
-    )
-    .join('');
-  return (
-    '<h2>Against the labels</h2>' +
-    `<p>accuracy <b>${fmt(ev.accuracy)}</b> (${ev.correct} of ${ev.labelled} labelled images)</p>` +
-    `<table>${head}${body}</table>` +
-    '<h2>CAM statistics per outcome</h2>' +
-    '<table><tr><th class="k">outcome</th><th>images</th><th>mean score</th><th>mean border energy</th><th>mean entropy</th><th>mean mask energy</th><th>flagged</th></tr>' +
-    `${outcomes}</table>`
+  const outcomes = d.perOutcome.map(
+    ([o, s]) =>
+      html`<tr><td class="k">${o}</td><td>${s.n}</td><td>${fmt(s.meanScore)}</td><td>${fmt(s.meanBorderEnergy)}</td><td>${fmt(s.meanEntropy)}</td><td>${s.inRegion}</td></tr>`,
   );
+  return html`<h2>Against the labels</h2>
+<p>accuracy <b>${fmt(ev.accuracy)}</b> (${ev.correct} of ${ev.labelled} labelled images)</p>
+<table><tr><th class="k">label \\ predicted</th>${ev.classes.map((c) => html`<th>${c}</th>`)}</tr>${ev.matrix.map(
+    (row, i) =>
+      html`<tr><th class="k">${ev.classes[i]}</th>${row.map((n) => html`<td>${n}</td>`)}</tr>`,
+  )}</table>
+<h2>CAM statistics per outcome</h2>
+<table><tr><th class="k">outcome</th><th>images</th><th>mean score</th><th>mean border energy</th><th>mean entropy</th><th>in a finding's region</th></tr>${outcomes}</table>`;
 }
 
-function failures(d: ReportData): string {
+function failures(d: ReportData): SafeHtml | string {
   if (d.failed.length === 0) return '';
-  const reasons = d.failureReasons
-    .map(([r, n]) => `<tr><td class="k">${esc(r)}</td><td>${n}</td></tr>`)
-    .join('');
-  const list = d.failed
+  const more =
+    d.failed.length > 200
+      ? html`<p class="muted">first 200 of ${d.failed.length} failures</p>`
+      : '';
+  return html`<h2>Failures (${d.failed.length})</h2><table><tr><th class="k">reason</th><th>images</th></tr>${d.failureReasons.map(
+    ([r, n]) => html`<tr><td class="k">${r}</td><td>${n}</td></tr>`,
+  )}</table><p></p><table><tr><th class="k">key</th><th class="k">reason</th><th class="k">message</th></tr>${d.failed
     .slice(0, 200)
     .map(
       (f) =>
-        `<tr><td class="k key">${esc(f.source.key)}</td><td class="k">${esc(f.error.reason)}</td><td class="k">${esc(f.error.message)}</td></tr>`,
-    )
-    .join('');
-  const more =
-    d.failed.length > 200 ? `<p class="muted">first 200 of ${d.failed.length} failures</p>` : '';
-  return (
-    `<h2>Failures (${d.failed.length})</h2><table><tr><th class="k">reason</th><th>images</th></tr>${reasons}</table>` +
-    `<p></p><table><tr><th class="k">key</th><th class="k">reason</th><th class="k">message</th></tr>${list}</table>${more}`
-  );
+        html`<tr><td class="k key">${f.source.key}</td><td class="k">${f.error.reason}</td><td class="k">${f.error.message}</td></tr>`,
+    )}</table>${more}`;
 }
 
-function gallery(d: ReportData): string {
+function gallery(d: ReportData): SafeHtml {
   const shown = d.gallery.length;
   const note =
     shown < d.galleryCandidates
-      ? `<p class="muted">Showing ${shown} of ${d.galleryCandidates} images (flagged first); the API's results endpoint lists them all.</p>`
+      ? html`<p class="muted">Showing ${shown} of ${d.galleryCandidates} images; the API's results endpoint lists them all.</p>`
       : '';
-  return `<h2>Gallery: flagged images first</h2>${note}<div class="gallery">${d.gallery.map(card).join('\n')}</div>`;
+  const findings = (d.audit.findings ?? []) as Finding[];
+  const order =
+    d.inRegion > 0
+      ? `the ${d.inRegion} images carrying a finding's region first`
+      : 'in completion order';
+  return html`<h2>Gallery: ${order}</h2>${note}<div class="gallery">${d.gallery.map((g, i) => card(g, findings, i < EAGER_IMAGES))}</div>`;
 }
 
-function card(g: GalleryItem): string {
+function card(g: GalleryItem, findings: Finding[], eager: boolean): SafeHtml {
   const e = g.event;
   const classes = classNames(e.prediction);
   const pred = classes[predictedIndex(e.prediction)] ?? String(e.prediction.predicted);
-  const score = e.prediction.scores[e.prediction.target] ?? e.prediction.scores[0];
+  const target =
+    classes[e.prediction.scores.length === 1 ? 1 : e.prediction.target] ??
+    String(e.prediction.target);
+  const predScore =
+    e.prediction.scores.length === 1
+      ? e.prediction.scores[0]
+      : e.prediction.scores[e.prediction.predicted];
+  const targetScore = e.prediction.scores[e.prediction.target] ?? e.prediction.scores[0];
   const s = e.stats;
   const img = g.overlayUrl
-    ? `<img src="${esc(g.overlayUrl)}" loading="lazy" alt="overlay of ${esc(e.source.key)}" width="${e.image.width}" height="${e.image.height}">`
-    : '<div class="muted">overlay unavailable</div>';
+    ? html`<a href="${g.overlayUrl}" title="full-size overlay"><img src="${g.overlayUrl}" loading="${eager ? 'eager' : 'lazy'}" alt="overlay of ${e.source.key}" width="${e.image.width}" height="${e.image.height}"></a>`
+    : html`<div class="muted">overlay unavailable</div>`;
   const tags = [
-    ...g.flags.map((f) => `<span class="tag">${esc(f)}</span>`),
-    ...(g.outcome ? [`<span class="tag o">${esc(g.outcome)}</span>`] : []),
-  ].join('');
+    ...g.regions.map(
+      (k) => html`<span class="tag">finding ${k + 1}: ${findings[k]?.place ?? ''}</span>`,
+    ),
+    ...(g.outcome ? [html`<span class="tag o">${g.outcome}</span>`] : []),
+  ];
   const peak = s.peak ? `(${fmt(s.peak.x, 2)}, ${fmt(s.peak.y, 2)})` : '–';
-  return (
-    `<div class="card${g.flags.length ? ' flagged' : ''}" data-job="${esc(e.jobId)}">${img}` +
-    `<div class="key">${esc(e.source.bucket)}/${esc(e.source.key)}</div>` +
-    `<div>predicted <b>${esc(pred)}</b>, score ${fmt(score)}${e.label !== undefined ? `, label <b>${esc(e.label)}</b>` : ''}</div>` +
-    `<div class="muted">border energy ${fmt(s.borderEnergy)}, peak ${peak}, entropy ${fmt(s.entropy, 2)}${typeof s.maskEnergy === 'number' ? `, mask energy ${fmt(s.maskEnergy)}` : ''}</div>` +
-    `<div>${tags}</div></div>`
-  );
+  const explains =
+    e.prediction.scores.length === 1 || target === pred
+      ? ''
+      : html`; CAM explains <b>${target}</b> (score ${fmt(targetScore)})`;
+  return html`<div class="card${g.regions.length ? ' flagged' : ''}" data-job="${e.jobId}">${img}
+<div class="key">${e.source.bucket}/${e.source.key}</div>
+<div>predicted <b>${pred}</b> (score ${fmt(predScore)})${explains}${e.label !== undefined ? html`, label <b>${e.label}</b>` : ''}</div>
+<div class="muted">border energy ${fmt(s.borderEnergy)}, peak ${peak}, entropy ${fmt(s.entropy, 2)}</div>
+<div>${tags}</div>${g.resultUrl ? html`<div class="muted"><a href="${g.resultUrl}">result JSON</a></div>` : ''}</div>`;
 }

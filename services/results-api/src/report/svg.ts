@@ -1,4 +1,4 @@
-import { esc, fmt } from './html.js';
+import { esc, fmt } from './template.js';
 
 const W = 440;
 const H = 230;

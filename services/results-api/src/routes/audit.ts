@@ -19,6 +19,7 @@ export function registerAuditRoutes(app: FastifyInstance, ctx: RouteContext, bul
   app.get<{ Params: { runId: string } }>(
     '/v1/runs/:runId/audit',
     {
+      config: { linkable: true },
       schema: {
         summary: "The run's data-set audit: verdict, findings, atlas, faithfulness, and its status",
         tags: ['runs'],

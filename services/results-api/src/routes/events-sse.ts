@@ -125,7 +125,7 @@ export class SseHub {
     const records = (await Promise.all(runIds.map((r) => this.record(r)))).filter(
       (r): r is RunRecord => r !== undefined,
     );
-    const view = resultView(event, this.ctx.flags);
+    const view = resultView(event);
     for (const c of this.clients) {
       const visible = records.filter((r) => canSeeRun(c.principal, r)).map((r) => r.runId);
       if (visible.length === 0 || (c.runId && !visible.includes(c.runId))) continue;

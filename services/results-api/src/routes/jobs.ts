@@ -31,7 +31,7 @@ export function registerJobRoutes(app: FastifyInstance, ctx: RouteContext): void
       if (visible.length === 0) throw notFound('job');
       if (!event) return { jobId, status: 'pending', runIds: visible };
       const [url] = await overlayUrls(ctx.store, [event], ctx.overlayUrlExpirySeconds);
-      return { ...resultView(event, ctx.flags, url), runIds: visible };
+      return { ...resultView(event, url), runIds: visible };
     },
   );
 }

@@ -2,6 +2,7 @@ import { redisKeys } from '@camflow/contracts';
 import type { FastifyInstance } from 'fastify';
 import type { RouteContext } from '../context.js';
 import { notFound } from '../http-errors.js';
+import { auditFindings } from '../store/audit.js';
 import { decodeCursor, encodeCursor } from '../store/cursor.js';
 import { overlayUrls } from '../store/presign.js';
 import { canSeeRun, loadRun, runStatus, scanResults, visibleRun } from '../store/queries.js';
@@ -97,7 +98,11 @@ export function registerRunRoutes(app: FastifyInstance, ctx: RouteContext): void
             limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
             cursor: { type: 'string' },
             predicted: { type: 'integer', description: 'predicted class index' },
-            flagged: { type: 'boolean', description: 'only (un)flagged images (see flags.ts)' },
+            flagged: {
+              type: 'boolean',
+              description:
+                "only images that do (or do not) carry a region of the run's audit findings",
+            },
             minScore: { type: 'number', description: "the target class's score, inclusive" },
             maxScore: { type: 'number' },
             status: { type: 'string', enum: ['completed', 'failed'] },
@@ -110,16 +115,17 @@ export function registerRunRoutes(app: FastifyInstance, ctx: RouteContext): void
       const run = await visibleRun(ctx.redis, req.principal, req.params.runId);
       if (!run) throw notFound('run');
       const { limit, cursor, ...filter } = req.query;
+      const findings = await auditFindings(ctx.redis, run.record.runId);
       const page = await scanResults(ctx.redis, run.record.runId, {
         after: decodeCursor(cursor),
         limit,
         maxScan: Math.max(MAX_SCAN, limit),
-        keep: resultFilter(filter, ctx.flags),
+        keep: resultFilter(filter, findings),
       });
       const events = page.rows.map((r) => r.event);
       const urls = await overlayUrls(ctx.store, events, ctx.overlayUrlExpirySeconds);
       return {
-        items: events.map((e, i) => resultView(e, ctx.flags, urls[i])),
+        items: events.map((e, i) => resultView(e, urls[i], findings)),
         nextCursor: page.next ? encodeCursor(page.next) : null,
       };
     },

@@ -6,6 +6,7 @@ import {
   AUDIT_MIN_IMAGES,
   type AuditDocument,
   type AuditStatus,
+  type Finding,
   redisKeys,
 } from '@camflow/contracts';
 import type { ObjectStore } from '@camflow/storage';
@@ -97,4 +98,10 @@ async function presignArtifacts(
       })),
     ),
   };
+}
+
+/** The findings of a run's finished audit (none while it runs, or without one). */
+export async function auditFindings(redis: Redis, runId: string): Promise<Finding[] | undefined> {
+  const raw = await redis.hget(redisKeys.audit(runId), 'doc');
+  return raw ? (JSON.parse(raw) as AuditDocument).findings : undefined;
 }

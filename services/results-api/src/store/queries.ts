@@ -57,6 +57,7 @@ function jsonOrString(v: string): unknown {
 
 /** Whether a token may see a run: admin, the run's owner, or bucket events it may read. */
 export function canSeeRun(p: Principal, r: RunRecord): boolean {
+  if (p.runs) return p.runs.includes(r.runId);
   return (
     p.scopes.includes('admin') ||
     r.owner === p.id ||

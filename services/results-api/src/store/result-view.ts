@@ -1,5 +1,5 @@
-import type { CompletionEvent } from '@camflow/contracts';
-import { type FlagOptions, type FlagReason, flagReasons } from '../report/flags.js';
+import { camPeak } from '@camflow/audit';
+import type { CompletedEvent, CompletionEvent, Finding } from '@camflow/contracts';
 
 /** The score a result is judged by: the explained target's score. */
 export function targetScore(e: CompletionEvent): number | undefined {
@@ -8,9 +8,27 @@ export function targetScore(e: CompletionEvent): number | undefined {
   return s[e.prediction.target] ?? s[0];
 }
 
-/** Flag reasons of a result (failed jobs are never flagged). */
-export function resultFlags(e: CompletionEvent, opts: FlagOptions): FlagReason[] {
-  return e.type === 'job.completed' ? flagReasons(e.stats, opts) : [];
+/**
+ * The audit findings whose region holds this image's CAM peak, for the class its CAM explains
+ * and it was predicted as: the image "carries" them. This is what `flagged` means (the border
+ * energy stays a statistic: it did not separate the reference models).
+ */
+export function regionsOf(e: CompletionEvent, findings: readonly Finding[] | undefined): number[] {
+  if (e.type !== 'job.completed' || !findings?.length) return [];
+  const cam = (e as CompletedEvent).compactCam;
+  const peak = cam && camPeak(cam);
+  if (!cam || !peak) return [];
+  const cls = e.prediction.scores.length === 1 ? e.prediction.predicted : e.prediction.target;
+  if (e.prediction.predicted !== cls) return [];
+  const x = peak[0] / cam.input.width;
+  const y = peak[1] / cam.input.height;
+  const out: number[] = [];
+  findings.forEach((f, k) => {
+    const b = f.box;
+    if (f.class === cls && x >= b.x && x < b.x + b.width && y >= b.y && y < b.y + b.height)
+      out.push(k);
+  });
+  return out;
 }
 
 /** Query filters of `GET /v1/runs/:runId/results`. */
@@ -23,11 +41,11 @@ export interface ResultFilter {
 }
 
 /** A predicate for a filter; failed jobs only pass filters that say nothing about predictions. */
-export function resultFilter(f: ResultFilter, flags: FlagOptions) {
+export function resultFilter(f: ResultFilter, findings?: readonly Finding[]) {
   return (e: CompletionEvent): boolean => {
     const status = e.type === 'job.completed' ? 'completed' : 'failed';
     if (f.status !== undefined && f.status !== status) return false;
-    if (f.flagged !== undefined && resultFlags(e, flags).length > 0 !== f.flagged) return false;
+    if (f.flagged !== undefined && regionsOf(e, findings).length > 0 !== f.flagged) return false;
     if (f.predicted !== undefined || f.minScore !== undefined || f.maxScore !== undefined) {
       if (e.type !== 'job.completed') return false;
       if (f.predicted !== undefined && e.prediction.predicted !== f.predicted) return false;
@@ -39,8 +57,11 @@ export function resultFilter(f: ResultFilter, flags: FlagOptions) {
   };
 }
 
-/** A result as the API lists it; `overlayUrl` is a short-lived presigned GET. */
-export function resultView(e: CompletionEvent, flags: FlagOptions, overlayUrl?: string) {
+/**
+ * A result as the API lists it; `overlayUrl` is a short-lived presigned GET; `findings` are its
+ * run's audit findings (run-scoped listings), which decide `flagged`.
+ */
+export function resultView(e: CompletionEvent, overlayUrl?: string, findings?: readonly Finding[]) {
   const common = {
     jobId: e.jobId,
     status: e.type === 'job.completed' ? ('completed' as const) : ('failed' as const),
@@ -54,7 +75,7 @@ export function resultView(e: CompletionEvent, flags: FlagOptions, overlayUrl?: 
     attempts: e.attempts,
   };
   if (e.type === 'job.failed') return { ...common, error: e.error };
-  const reasons = flagReasons(e.stats, flags);
+  const regions = regionsOf(e, findings);
   return {
     ...common,
     prediction: e.prediction,
@@ -63,8 +84,8 @@ export function resultView(e: CompletionEvent, flags: FlagOptions, overlayUrl?: 
     overlayUrl,
     image: e.image,
     stats: e.stats,
-    flagged: reasons.length > 0,
-    flags: reasons,
+    flagged: regions.length > 0,
+    flags: regions.map((k) => `finding-${k + 1}`),
   };
 }
 
