@@ -67,6 +67,8 @@ const rows = (await readFile(join(values.data, 'labels.csv'), 'utf8'))
 
 const engine = Engine.load(source.bytes, { intraOpThreads: 2 });
 const outcomes = [];
+// The alignment actually applied: receptive-field needs the graph's cell grid.
+let applied = card.align;
 try {
   for (let i = 0; i < rows.length; i += BATCH) {
     const chunk = rows.slice(i, i + BATCH);
@@ -88,6 +90,7 @@ try {
       },
     );
     const [, h, w] = res.cams.dims;
+    if (card.align === 'receptive-field' && !res.grid) applied = 'resize';
     for (const [k, x] of pre.entries()) {
       const scores = res.scores.subarray(k * res.numClasses, (k + 1) * res.numClasses);
       let predicted = 0;
@@ -163,7 +166,7 @@ const summary = {
   images: outcomes.length,
   layer: card.layer,
   method: card.method ?? 'gradcam',
-  align: card.align,
+  align: applied,
   target: values.target,
   tolerance,
   accuracy: rate(outcomes, (o) => o.predicted === o.label),
