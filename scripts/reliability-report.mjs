@@ -30,6 +30,8 @@ const SUITES = {
   'key-policy':
     'Keys that climb out of their bucket (`..`, absolute, empty segments, NUL, over 1024 bytes) through every door (run keys, prefix, manifest path and entries, single jobs, bucket events, the embedded S3 server): refused with the key and the rule named, or skipped and counted.',
   load: 'Sustained load on this machine: throughput, latency percentiles, memory, lost and duplicated jobs.',
+  dicom:
+    'The hospital path with real DICOM peers (dcmtk storescu as the modality, Orthanc as the PACS): the DICOM service killed mid-association, a destination PACS down; afterwards every instance is checked in S3, in the queue and at the destination.',
 };
 /** Fields that describe a record rather than measure something. */
 const META = new Set([

@@ -25,6 +25,9 @@ export interface Orthanc {
 export interface OrthancOptions {
   /** DICOMweb peers Orthanc may send to (`POST /dicom-web/servers/<name>/stow`). */
   dicomWebServers?: Record<string, { Url: string; HttpHeaders?: Record<string, string> }>;
+  /** Fixed ports (a test that starts Orthanc late, where camflow already expects it). */
+  httpPort?: number;
+  dicomPort?: number;
 }
 
 export async function startOrthanc(
@@ -32,7 +35,8 @@ export async function startOrthanc(
   modalities: Record<string, [string, string, number]>,
   opts: OrthancOptions = {},
 ): Promise<Orthanc> {
-  const [httpPort, dicomPort] = [await freePort(), await freePort()];
+  const httpPort = opts.httpPort ?? (await freePort());
+  const dicomPort = opts.dicomPort ?? (await freePort());
   mkdirSync(join(dir, 'db'), { recursive: true });
   const config = {
     Name: 'camflow-test-pacs',
