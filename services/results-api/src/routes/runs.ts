@@ -106,6 +106,12 @@ export function registerRunRoutes(app: FastifyInstance, ctx: RouteContext): void
             minScore: { type: 'number', description: "the target class's score, inclusive" },
             maxScore: { type: 'number' },
             status: { type: 'string', enum: ['completed', 'failed'] },
+            study: {
+              type: 'string',
+              maxLength: 64,
+              pattern: '^[0-9]+(\\.[0-9]+)+$',
+              description: 'StudyInstanceUID: only results of that DICOM study',
+            },
           },
         },
         response: { 404: errorSchema },

@@ -38,6 +38,8 @@ export interface ResultFilter {
   minScore?: number;
   maxScore?: number;
   status?: 'completed' | 'failed';
+  /** DICOM sources: only results of this StudyInstanceUID. */
+  study?: string;
 }
 
 /** A predicate for a filter; failed jobs only pass filters that say nothing about predictions. */
@@ -45,6 +47,7 @@ export function resultFilter(f: ResultFilter, findings?: readonly Finding[]) {
   return (e: CompletionEvent): boolean => {
     const status = e.type === 'job.completed' ? 'completed' : 'failed';
     if (f.status !== undefined && f.status !== status) return false;
+    if (f.study !== undefined && e.source.dicom?.studyInstanceUID !== f.study) return false;
     if (f.flagged !== undefined && regionsOf(e, findings).length > 0 !== f.flagged) return false;
     if (f.predicted !== undefined || f.minScore !== undefined || f.maxScore !== undefined) {
       if (e.type !== 'job.completed') return false;
@@ -65,7 +68,12 @@ export function resultView(e: CompletionEvent, overlayUrl?: string, findings?: r
   const common = {
     jobId: e.jobId,
     status: e.type === 'job.completed' ? ('completed' as const) : ('failed' as const),
-    source: { bucket: e.source.bucket, key: e.source.key },
+    // DICOM sources keep their UIDs (never patient data) so a PACS-side tool can match them.
+    source: {
+      bucket: e.source.bucket,
+      key: e.source.key,
+      ...(e.source.dicom && { dicom: e.source.dicom }),
+    },
     model: e.model,
     layer: e.layer,
     method: e.method,
