@@ -402,7 +402,7 @@ async function main() {
   const ingest = startService('ingest', env, dir, cleanup);
   const worker = startService('worker', env, dir, cleanup);
   await waitHealthy(`${ingestUrl}/healthz`, ingest);
-  await waitHealthy(`http://127.0.0.1:${ports.metrics}/healthz`, worker, 120_000);
+  await waitHealthy(`http://127.0.0.1:${ports.metrics}/readyz`, worker, 120_000);
   ctx.pids = {
     worker: worker.child.pid,
     ingest: ingest.child.pid,

@@ -118,6 +118,7 @@ export async function startServices(stack, dir, cleanups, { workers, workerEnv }
   }
   await waitForHttp(`${stack.ingestUrl}/healthz`, 120_000);
   await waitForHttp(`${stack.resultsUrl}/healthz`, 120_000);
-  for (const w of workerProcs) await waitForHttp(`${w.metricsUrl}/healthz`, 120_000);
+  // /readyz: consuming (a worker's /healthz is liveness only).
+  for (const w of workerProcs) await waitForHttp(`${w.metricsUrl}/readyz`, 120_000);
   return { procs, workers: workerProcs };
 }
