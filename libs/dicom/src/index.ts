@@ -9,6 +9,11 @@ export {
   renderFrame,
 } from './decode.js';
 export { DicomError, type DicomErrorCode } from './errors.js';
+export {
+  DX_FOR_PRESENTATION,
+  encodeGreyInstance,
+  type GreyInstanceInput,
+} from './grey-instance.js';
 export { type DicomHeader, type PixelHeader, readHeader, transferSyntaxOf } from './header.js';
 export { type DicomDescription, describeDicom } from './inspect.js';
 export { applyVoi, type DicomWindow, type VoiSettings, voiFunction } from './lut.js';

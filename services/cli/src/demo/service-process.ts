@@ -14,7 +14,7 @@ export interface ServiceProcess {
 
 /** Starts `camflow serve <name>` with `env`, its output appended to `logFile`. */
 export function startServiceProcess(
-  name: 'ingest' | 'worker' | 'results',
+  name: 'ingest' | 'worker' | 'results' | 'dicom',
   env: Record<string, string>,
   logFile: string,
 ): ServiceProcess {

@@ -28,12 +28,14 @@ export interface DemoStack {
 /**
  * Redis (REDIS_URL when it is set and answers, else a redis-server child), S3 (S3_ENDPOINT when
  * set, else s3rver over `<dir>/s3`), and the three services as `camflow serve` processes with a
- * fresh admin token and an event rule for the `scanner` bucket.
+ * fresh admin token and an event rule for the `scanner` bucket; `extraEnv` (the hospital path's
+ * DICOM rules and destination) goes to every service.
  */
 export async function startDemoStack(
   dir: string,
   base: Config,
   redisUrlSet: boolean,
+  extraEnv: Record<string, string> = {},
 ): Promise<DemoStack> {
   const notes: string[] = [];
   const cleanups: (() => Promise<unknown>)[] = [];
@@ -79,6 +81,7 @@ export async function startDemoStack(
         { bucket: 'scanner', suffix: '.png', model: 'xray-clean@1' },
       ]),
       LOG_LEVEL: 'info',
+      ...extraEnv,
     };
     const overrides = loadConfig(env);
     const config: Config = { ...base };
