@@ -238,6 +238,11 @@ function main() {
       log(`stage ${stage.name}: skipped (--skip-stage)`);
       continue;
     }
+    if (stage.steps.length === 0) {
+      // Only a base image (e.g. where the GPU image copies the node binary from): nothing here.
+      log(`stage ${stage.name}: FROM ${stage.image} only (nothing to run)`);
+      continue;
+    }
     const root = join(work, 'stages', stage.name);
     mkdirSync(root, { recursive: true });
     roots.set(stage.name, root);
@@ -248,8 +253,6 @@ function main() {
       npm_config_cache: npmCache,
       npm_config_update_notifier: 'false',
     };
-    if (stage.steps.length === 0)
-      log(`stage ${stage.name}: FROM ${stage.image} only (nothing to run)`);
     for (const step of stage.steps) {
       const t0 = Date.now();
       const vars = { ...env };
