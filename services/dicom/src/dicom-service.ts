@@ -8,21 +8,32 @@ import type { Config } from '@camflow/config';
 import { parseDicomDestinations, parseDicomRules } from '@camflow/contracts';
 import { closeQueues, createQueues, type DicomIntakeDeps, receiveDicom } from '@camflow/ingest';
 import { type ObjectStore, S3Store } from '@camflow/storage';
-import { createLogger, type Logger } from '@camflow/telemetry';
+import {
+  createLogger,
+  createRegistry,
+  type Logger,
+  type OpsServer,
+  startOpsServer,
+} from '@camflow/telemetry';
 import dimse from 'dcmjs-dimse';
 import { Redis } from 'ioredis';
+import { createDicomMetrics } from './metrics.js';
 import { STORE_STATUS, storeScpClass } from './scp/store-scp.js';
 
 export interface DicomServiceOptions {
   /** Overrides DICOM_PORT; 0 = a free port. */
   port?: number;
   host?: string;
+  /** Internal /metrics, /healthz, /readyz listener; default METRICS_PORT, else none. */
+  metricsPort?: number;
   logger?: Logger;
   store?: ObjectStore;
 }
 
 export interface DicomService {
   port: number;
+  /** The internal listener's port, when there is one. */
+  metricsPort?: number;
   close(): Promise<void>;
 }
 
@@ -56,6 +67,7 @@ export async function startDicomService(
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 });
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis'));
   const queues = createQueues(redis);
+  const metrics = createDicomMetrics(createRegistry('dicom'));
   const bucket = config.CAMFLOW_DICOM_BUCKET ?? config.CAMFLOW_OUTPUT_BUCKET;
   await store.ensureBucket(bucket);
   const intake: DicomIntakeDeps = {
@@ -77,6 +89,7 @@ export async function startDicomService(
         callingAET: ctx.callingAET,
         expect: { sopInstanceUID: ctx.sopInstanceUID, sopClassUID: ctx.sopClassUID },
       });
+      metrics.instances.inc({ outcome: outcome.status });
       if (outcome.status !== 'refused') return { status: STORE_STATUS.success };
       logger.warn(
         {
@@ -93,7 +106,11 @@ export async function startDicomService(
       };
     },
     onAssociation(e) {
-      if (!e.accepted) logger.warn(e, 'association rejected');
+      const aborted = e.reason === 'aborted by the peer';
+      metrics.associations.inc({
+        result: e.accepted ? 'accepted' : aborted ? 'aborted' : 'rejected',
+      });
+      if (!e.accepted) logger.warn(e, aborted ? 'association aborted' : 'association rejected');
     },
   });
   const server = new dimse.Server(Scp);
@@ -112,13 +129,37 @@ export async function startDicomService(
   await listening;
   const net = (server as unknown as { server: NetServer }).server;
   const port = (net.address() as AddressInfo).port;
-  logger.info({ port, aeTitle: config.DICOM_AE_TITLE, rules: rules.length }, 'DICOM SCP listening');
   let closed = false;
+  // The images' healthcheck asks METRICS_PORT: ready while listening and Redis answers.
+  const metricsPort = opts.metricsPort ?? config.METRICS_PORT;
+  let ops: OpsServer | undefined;
+  if (metricsPort !== undefined) {
+    ops = await startOpsServer({
+      registry: metrics.registry,
+      port: metricsPort,
+      host: opts.host ?? config.HOST,
+      live: () => ({ ok: true, body: { status: 'ok' } }),
+      ready: async () => {
+        const redisOk = await redis.ping().then(
+          () => true,
+          () => false,
+        );
+        const ok = !closed && net.listening && redisOk;
+        return { ok, body: { status: ok ? 'ready' : 'not ready', redis: redisOk } };
+      },
+    });
+  }
+  logger.info(
+    { port, metricsPort: ops?.port, aeTitle: config.DICOM_AE_TITLE, rules: rules.length },
+    'DICOM SCP listening',
+  );
   return {
     port,
+    metricsPort: ops?.port,
     async close() {
       if (closed) return;
       closed = true;
+      await ops?.close();
       server.close();
       await new Promise<void>((resolve) =>
         net.listening ? net.close(() => resolve()) : resolve(),

@@ -69,7 +69,7 @@ describe('camflow serve dicom: C-STORE SCP -> S3 -> realtime job', () => {
           { model: 'xray-clean@1', modality: 'XA', frames: 'each' },
         ]),
       },
-      { port: 0, host: '127.0.0.1', logger: pino({ level: 'debug' }, capture) },
+      { port: 0, host: '127.0.0.1', metricsPort: 0, logger: pino({ level: 'debug' }, capture) },
     );
     redis = new Redis(services.config.REDIS_URL);
   });
@@ -159,6 +159,19 @@ describe('camflow serve dicom: C-STORE SCP -> S3 -> realtime job', () => {
     expect(
       await services.store.head(services.config.CAMFLOW_OUTPUT_BUCKET, dicomStorageKey(dx)),
     ).toBeDefined();
+  });
+
+  it('serves /readyz and /metrics (outcomes and associations) on its ops port', async () => {
+    const ops = `http://127.0.0.1:${dicom.metricsPort}`;
+    expect((await fetch(`${ops}/readyz`)).status).toBe(200);
+    const text = await (await fetch(`${ops}/metrics`)).text();
+    const value = (re: RegExp) => Number(re.exec(text)?.[1] ?? Number.NaN);
+    // Earlier tests: CT and XA queued, MR skipped; then 1 refused and DX skipped (no rule).
+    expect(value(/camflow_dicom_instances_total\{[^}]*outcome="queued"[^}]*\} (\d+)/)).toBe(2);
+    expect(value(/camflow_dicom_instances_total\{[^}]*outcome="skipped"[^}]*\} (\d+)/)).toBe(2);
+    expect(value(/camflow_dicom_instances_total\{[^}]*outcome="refused"[^}]*\} (\d+)/)).toBe(1);
+    expect(value(/camflow_dicom_associations_total\{[^}]*result="rejected"[^}]*\} (\d+)/)).toBe(2);
+    for (const phi of PHI) expect(text).not.toContain(phi);
   });
 
   it('logs no patient names or IDs', () => {
