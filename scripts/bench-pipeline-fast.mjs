@@ -5,7 +5,14 @@
 // render through the same ImagePool the worker uses, no S3, no queue, no engine).
 import { Engine } from '@camflow/engine';
 import { preprocess } from '@camflow/imaging';
-import { ImagePool, MicroBatcher, processJob, ThreadedRuntime } from '@camflow/worker';
+import {
+  ImagePool,
+  MicroBatcher,
+  outputSettings,
+  processJob,
+  renderOptions,
+  ThreadedRuntime,
+} from '@camflow/worker';
 
 const now = () => performance.now();
 const cpuMs = (c) => (c.user + c.system) / 1000;
@@ -72,14 +79,15 @@ export async function engineCams({ onnx, card, inputs, batchSize, seconds, layer
  * prepared (decode + preprocess) then rendered with its CAM as the worker renders it (the card's
  * alignment). Images/s and CPU ms per image of this whole process.
  */
-export async function imagePathAlone({ inputs, cams, card, count, concurrency, renderOptions }) {
+export async function imagePathAlone({ inputs, cams, card, count, concurrency }) {
   const pool = new ImagePool();
   try {
     const one = async (i) => {
       const k = i % inputs.length;
       const p = await pool.prepare(inputs[k].slice(), card, 'bulk');
       const cam = card.align === 'receptive-field' ? cams[k] : { ...cams[k], grid: undefined };
-      await pool.render(p.image, p.geometry, cam, 'bulk', renderOptions);
+      // As the worker draws it: the card's render settings over the worker's defaults.
+      await pool.render(p.image, p.geometry, cam, 'bulk', renderOptions(outputSettings(card)));
     };
     // Warm-up: threads started, code compiled.
     for (let i = 0; i < Math.min(4, inputs.length); i++) await one(i);

@@ -37,6 +37,7 @@ writeFileSync(
     `export { MicroBatcher } from ${JSON.stringify(join(workerDist, 'micro-batcher.js'))};`,
     `export { processJob } from ${JSON.stringify(join(workerDist, 'process-job.js'))};`,
     `export { ThreadedRuntime } from ${JSON.stringify(join(workerDist, 'engine-host.js'))};`,
+    `export { outputSettings, renderOptions } from ${JSON.stringify(join(workerDist, 'outputs.js'))};`,
     '',
   ].join('\n'),
 );
