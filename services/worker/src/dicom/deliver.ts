@@ -10,6 +10,9 @@ import dimse from 'dcmjs-dimse';
 
 const { Client, Dataset } = dimse;
 const { CStoreRequest } = dimse.requests;
+// dcmjs-dimse logs every association to the console at info level (plain text, outside the
+// service's JSON log); the worker logs delivery outcomes itself.
+dimse.log.setLevel('error');
 
 export interface DeliverOptions {
   /** Tries within the job (default 3) and the first backoff (default 500 ms, doubling). */
