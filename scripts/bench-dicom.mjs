@@ -184,7 +184,10 @@ try {
     for (const [, fields] of entries) {
       const e = JSON.parse(fields[1]);
       if (e.type !== 'job.completed' || e.model !== `${model}@1`) continue;
-      for (const [k, v] of Object.entries(e.timings ?? {})) (stages[k] ??= []).push(v);
+      for (const [k, v] of Object.entries(e.timings ?? {})) {
+        stages[k] ??= [];
+        stages[k].push(v);
+      }
     }
     await worker.stop();
     await dicom.stop();
