@@ -40,8 +40,14 @@ const ROOT = resolve(dirname(new URL(import.meta.url).pathname), '..');
 const COMPILERS =
   /^(cc|c\+\+|cpp|gcc|g\+\+|clang|clang\+\+|make|gmake|cmake|ninja|ld|as|python\d*(\.\d+)?|node-gyp)$|^(gcc|g\+\+|cpp|clang|c\+\+)-|-(gcc|g\+\+|cc|c\+\+|cpp)(-[\d.]+)?$/;
 
+/** The folder of this run, removed at the end, failures included (unless --keep). */
+let workDir;
+let keepWork = false;
+
 function fail(message) {
   process.stderr.write(`dockerfile-steps: ${message}\n`);
+  if (workDir && !keepWork) rmSync(workDir, { recursive: true, force: true });
+  else if (workDir) process.stderr.write(`dockerfile-steps: kept ${workDir}\n`);
   process.exit(1);
 }
 
@@ -196,6 +202,7 @@ function main() {
     argv.flatMap((a, i) => (a === '--build-arg' ? [argv[i + 1].split(/=(.*)/s).slice(0, 2)] : [])),
   );
   const keep = argv.includes('--keep');
+  keepWork = keep;
   const contextDir = ROOT;
   const ignored = ignoreMatcher(contextDir);
   const instructions = parseDockerfile(readFileSync(resolve(dockerfile), 'utf8'));
@@ -220,6 +227,7 @@ function main() {
   if (stages.length < 2) fail('expected build stages and a final runtime stage');
 
   const work = mkdtempSync(join(tmpdir(), 'dockerfile-steps-'));
+  workDir = work;
   const bin = compilerFreePath(work);
   const home = join(work, 'home');
   mkdirSync(home);
