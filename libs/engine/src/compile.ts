@@ -15,6 +15,7 @@ import { appendCam, type CamMethod, canonical, needsGradient } from './cam-graph
 import { CompileError } from './errors.js';
 import { constantShape, constantValues, type PreparedModel } from './prepared.js';
 import type { ProbeResult } from './probe.js';
+import { replicateHead } from './replicate.js';
 
 /** Which score is differentiated: the model's output as exported, or the input of its final Softmax/Sigmoid. */
 export type ScoreMode = 'output' | 'logit';
@@ -31,6 +32,12 @@ export interface CompileSpec {
   targetMode: 'index' | 'weights';
   score: ScoreMode;
   layerName: string;
+  /**
+   * Targets per image (default 1). With K > 1 the target input is int64 [N, K] (class, or -r for
+   * the r-th highest score) and the head below the CAM layer is recomputed on K copies of each
+   * image, so one backward pass gives the K gradients (CAM only, no hooks).
+   */
+  targetCount?: number;
 }
 
 export const TARGET_INPUT = 'camflow_target';
@@ -38,6 +45,9 @@ export const CAM_OUTPUT = 'camflow_cam';
 export const TARGET_OUTPUT = 'camflow_target_index';
 /** The layer's activations as [N, C, h, w] (what EigenCAM reads). */
 export const CAM_ACTIVATIONS = 'camflow_cam_activations';
+/** Many targets: the score recomputed by the copied head, and the score it must equal. */
+export const REPLICA_SCORES = 'camflow_replica_scores';
+export const CHECKED_SCORES = 'camflow_checked_scores';
 
 export interface CompiledGraph {
   bytes: Uint8Array;
@@ -119,7 +129,15 @@ export function compileGraph(
     gradients: new Map(),
     numClasses,
   };
-  if (wantGrad.length > 0) {
+  if ((spec.targetCount ?? 1) > 1) {
+    if (!spec.cam || !needsGradient(spec.cam.method) || wantGrad.length !== 1) {
+      throw new CompileError('several targets need a gradient CAM and no other hooks');
+    }
+    compileTargets(b, p, probe, spec, numClasses, spec.cam);
+    for (const o of [TARGET_OUTPUT, CAM_OUTPUT, REPLICA_SCORES, CHECKED_SCORES]) addOutput(o);
+    result.cam = CAM_OUTPUT;
+    result.target = TARGET_OUTPUT;
+  } else if (wantGrad.length > 0) {
     const { dy, y, target } = seedGradient(b, p, spec, numClasses);
     result.target = target;
     if (target) addOutput(target);
@@ -162,19 +180,105 @@ export function compileGraph(
   return result;
 }
 
+/** The differentiated tensor: the output, or the input of a final Softmax/Sigmoid. */
+function scoreTensor(p: PreparedModel, score: ScoreMode): string {
+  if (score !== 'logit') return p.outputName;
+  const producer = p.index.producer.get(p.outputName);
+  if (!producer || !ACTIVATIONS.has(producer.opType ?? '')) {
+    throw new CompileError(
+      `--score logit needs a model whose output comes from Softmax, Sigmoid or LogSoftmax (it comes from ${producer?.opType ?? 'an input'})`,
+    );
+  }
+  return (producer.input ?? [])[0];
+}
+
+/**
+ * K targets per image in one backward pass: the head is copied onto K repeats of each image
+ * (see replicateHead), seeded with one class per copy, differentiated once. The copied head's
+ * scores are exposed next to the model's so the caller can check the copy computes the same
+ * thing (an export that bakes the batch size into a reshape would not).
+ */
+function compileTargets(
+  b: GraphBuilder,
+  p: PreparedModel,
+  probe: ProbeResult,
+  spec: CompileSpec,
+  numClasses: number,
+  cam: NonNullable<CompileSpec['cam']>,
+): void {
+  const graph = b.graph;
+  const k = spec.targetCount as number;
+  const y = scoreTensor(p, spec.score);
+  graph.input = [...(graph.input ?? []), valueInfo(TARGET_INPUT, ['N', k], DataType.INT64)];
+  // Negative targets rank the scores: -1 the highest, -2 the next, ...
+  const flat = b.reshape(p.outputName, [0, -1]);
+  const depth = Math.min(k, numClasses);
+  const order =
+    p.opset >= 10
+      ? b.nodeN('TopK', [flat, b.ints([depth])], 2, { axis: 1 })[1]
+      : b.nodeN('TopK', [flat], 2, { axis: 1, k: depth })[1];
+  const negative = b.node('Less', [TARGET_INPUT, b.ints([0], [])]);
+  const rank = b.node('Where', [
+    negative,
+    b.node('Sub', [b.node('Neg', [TARGET_INPUT]), b.ints([1], [])]),
+    b.ints([0], []),
+  ]);
+  const chosen = b.node('Where', [
+    negative,
+    b.node('GatherElements', [order, rank], { axis: 1 }),
+    TARGET_INPUT,
+  ]);
+  renameOutput(graph, b.node('Identity', [chosen]), TARGET_OUTPUT);
+
+  const facts = (t: string) => probe.tensors.get(t);
+  const replica = replicateHead(b, new GraphIndex(graph), facts, {
+    from: cam.tensor,
+    y,
+    copies: k,
+  });
+  const orig = (t: string) => replica.original.get(t) ?? t;
+  renameOutput(graph, b.node('Identity', [replica.y]), REPLICA_SCORES);
+  renameOutput(graph, b.node('Identity', [y]), CHECKED_SCORES);
+  const onehot = b.node(
+    'OneHot',
+    [b.reshape(TARGET_OUTPUT, [-1]), b.ints([numClasses], []), b.floats([0, 1])],
+    { axis: -1 },
+  );
+  const dy = b.node('Reshape', [onehot, b.node('Shape', [replica.y])]);
+  const ctx: RuleContext = {
+    b,
+    opset: p.opset,
+    shape: (t) => {
+      const f =
+        facts(orig(t)) ?? (constantShape(p, t) && { shape: constantShape(p, t) as number[] });
+      if (!f) throw new CompileError(`no shape known for tensor "${t}"`);
+      return f.shape;
+    },
+    constant: (t) => constantValues(p, t) ?? facts(orig(t))?.values,
+  };
+  const grads = differentiate(new GraphIndex(graph), ctx, {
+    y: replica.y,
+    dy,
+    wrt: [replica.from],
+    differentiable: (t) => facts(orig(t))?.type === 'float32',
+    layerName: spec.layerName,
+  });
+  const g = grads.get(replica.from);
+  if (!g) throw new CompileError(`layer "${spec.layerName}" has no path to the model's output`);
+  const map = appendCam(
+    b,
+    cam.method,
+    canonical(b, replica.from, cam.view),
+    canonical(b, g, cam.view),
+    4,
+  );
+  renameOutput(graph, b.node('Identity', [map]), CAM_OUTPUT);
+}
+
 /** Builds dY at the score tensor from the target input. */
 function seedGradient(b: GraphBuilder, p: PreparedModel, spec: CompileSpec, numClasses: number) {
   const graph = b.graph;
-  let y = p.outputName;
-  if (spec.score === 'logit') {
-    const producer = p.index.producer.get(p.outputName);
-    if (!producer || !ACTIVATIONS.has(producer.opType ?? '')) {
-      throw new CompileError(
-        `--score logit needs a model whose output comes from Softmax, Sigmoid or LogSoftmax (it comes from ${producer?.opType ?? 'an input'})`,
-      );
-    }
-    y = (producer.input ?? [])[0];
-  }
+  const y = scoreTensor(p, spec.score);
   const yShape = b.node('Shape', [y]);
   let weights: string;
   let target: string | undefined;

@@ -10,8 +10,10 @@ import { CAM_METHODS, type CamMethod, needsGradient } from './cam-graph.js';
 import {
   CAM_ACTIVATIONS,
   CAM_OUTPUT,
+  CHECKED_SCORES,
   type CompiledGraph,
   compileGraph,
+  REPLICA_SCORES,
   type ScoreMode,
   TARGET_INPUT,
   TARGET_OUTPUT,
@@ -27,11 +29,12 @@ import {
   createSession,
   floatInput,
   int64Input,
-  type ort,
+  ort,
   type RuntimeOptions,
   runSession,
   type Session,
 } from './runtime.js';
+import { checkReplica, resolveRow, type Targets, targetRow } from './targets.js';
 
 /** A batch of preprocessed images, NCHW (or whatever layout the model takes), float32. */
 export interface Batch {
@@ -65,6 +68,25 @@ export interface ExplainOptions extends RunOptions {
    * ViT: class/register tokens dropped, the rest folded to the patch grid) assert them.
    */
   layout?: LayoutOption;
+  /**
+   * Several classes per image ('all', class indices, or `{ top: k }`): one map per class, in one
+   * pass where the graph allows (the head after the layer runs on K copies of each image). The
+   * result's `perTarget` holds them; `cams` and `targets` hold the first. Overrides `target`.
+   */
+  targets?: Targets;
+}
+
+/** Maps for several targets per image (K of them), image-major. */
+export interface TargetMaps {
+  count: number;
+  /** [N*K] the class of each map. */
+  classes: number[];
+  /** [N*K] the model's output for that class. */
+  scores: Float32Array;
+  /** [N, K, h, w], after ReLU, unnormalised. */
+  cams: TensorView;
+  /** Whether the K maps came from one pass (false: one target at a time, see the warning). */
+  batched: boolean;
 }
 
 export interface RunResult {
@@ -87,6 +109,8 @@ export interface ExplainResult extends RunResult {
    * says so unambiguously; for drawing the CAM where the layer actually looks.
    */
   grid?: CellGrid;
+  /** With `targets`: every target's map. */
+  perTarget?: TargetMaps;
 }
 
 export type HookFn = (event: { layer: string; tensor: TensorView }) => void;
@@ -122,6 +146,8 @@ export class Engine {
   >();
   private readonly probes = new Map<string, Promise<ProbeResult>>();
   private readonly views = new Map<string, Promise<CamView>>();
+  /** Many-target graphs that failed (or failed their check): those run one target at a time. */
+  private readonly unbatchable = new Set<string>();
   private readonly defaults = new Map<string, Promise<LayerRef>>();
   private readonly grids = new Map<string, CellGrid | undefined>();
   private plain?: Promise<Session>;
@@ -235,6 +261,7 @@ export class Engine {
     const sample = batch.dims.slice(1);
     const layer = opts.layer ? this.resolveLayer(opts.layer) : await this.defaultLayer(sample);
     const view = await this.layerView(layer, sample, opts.layout ?? 'auto');
+    if (opts.targets !== undefined) return this.explainMany(batch, opts, { layer, method, view });
     const { result, outputs } = await this.execute(batch, opts, { layer, method, view });
     const cams =
       method === 'eigencam'
@@ -250,6 +277,157 @@ export class Engine {
       cams,
       ...(grid && { grid }),
     };
+  }
+
+  /**
+   * K maps per image. Gradient methods compile one graph that copies the head onto K repeats of
+   * each image and differentiates all K targets at once; the copy's scores are checked against
+   * the model's on every run. Where that graph cannot be built or fails its check, the targets
+   * run one at a time (same maps, K backward passes), with a warning.
+   */
+  private async explainMany(
+    batch: Batch,
+    opts: ExplainOptions,
+    cam: { layer: LayerRef; method: CamMethod; view: CamView },
+  ): Promise<ExplainResult> {
+    const sample = batch.dims.slice(1);
+    const numClasses = await this.numClasses(sample);
+    const row = targetRow(opts.targets as Targets, numClasses);
+    const single = { ...opts, targets: undefined };
+    const key = JSON.stringify([sample, cam.layer.tensor, cam.method, row.length, opts.score]);
+    if (row.length > 1 && needsGradient(cam.method) && !this.unbatchable.has(key)) {
+      try {
+        return await this.explainBatched(batch, opts, cam, row, numClasses);
+      } catch (err) {
+        if (err instanceof InputShapeError) throw err;
+        this.unbatchable.add(key);
+        (
+          this.options.logger ?? {
+            warn: (m: string) => process.stderr.write(`camflow: warning: ${m}\n`),
+          }
+        ).warn(
+          `${row.length} targets run one at a time for layer "${cam.layer.name}" (${firstLine(err)})`,
+        );
+      }
+    }
+    // One target at a time; ranks are resolved against each image's scores first.
+    const first = await this.explain(batch, {
+      ...single,
+      target: row[0] >= 0 ? row[0] : 'predicted',
+    });
+    const n = batch.dims[0];
+    const classes = Array.from({ length: n }, (_, i) =>
+      resolveRow(row, first.scores, i, numClasses),
+    );
+    const maps: ExplainResult[] = [];
+    for (let k = 0; k < row.length; k++) {
+      const target = classes.map((c) => c[k]);
+      // Row 0 is a class or -1 (the predicted one): `first` already holds it. EigenCAM ignores targets.
+      const same = k === 0 || !needsGradient(cam.method);
+      maps.push(same ? first : await this.explain(batch, { ...single, target }));
+    }
+    const [, h, w] = first.cams.dims;
+    const area = h * w;
+    const all = new Float32Array(n * row.length * area);
+    maps.forEach((m, k) => {
+      for (let i = 0; i < n; i++) {
+        all.set(m.cams.data.subarray(i * area, (i + 1) * area), (i * row.length + k) * area);
+      }
+    });
+    return this.withTargets(
+      first,
+      classes.flat(),
+      row.length,
+      { data: all, dims: [n, row.length, h, w] },
+      // EigenCAM needs one run whatever the targets; gradient methods ran one target at a time.
+      !needsGradient(cam.method),
+    );
+  }
+
+  private async explainBatched(
+    batch: Batch,
+    opts: ExplainOptions,
+    cam: { layer: LayerRef; method: CamMethod; view: CamView },
+    row: number[],
+    numClasses: number,
+  ): Promise<ExplainResult> {
+    const k = row.length;
+    const { graph, session, batchable } = await this.compile(batch.dims.slice(1), {
+      activations: [],
+      gradients: [],
+      cam: { tensor: cam.layer.tensor, method: cam.method, view: cam.view },
+      targetMode: 'index',
+      score: opts.score ?? 'output',
+      layerName: cam.layer.name,
+      targetCount: k,
+    });
+    const names = [graph.scores, TARGET_OUTPUT, CAM_OUTPUT, REPLICA_SCORES, CHECKED_SCORES];
+    const parts = new Map<string, Float32Array[]>(names.map((x) => [x, []]));
+    const classes: number[] = [];
+    let camDims: number[] = [];
+    for (const chunk of this.chunks(batch, batchable)) {
+      const n = chunk.dims[0];
+      const feeds: Record<string, ort.Tensor> = {
+        [this.prepared.inputName]: floatInput(chunk.data, chunk.dims),
+        [TARGET_INPUT]: int64Matrix(row, n),
+      };
+      const out = await runSession(session.session, feeds, names);
+      checkReplica(
+        Float32Array.from(out[REPLICA_SCORES].data as Float32Array),
+        Float32Array.from(out[CHECKED_SCORES].data as Float32Array),
+        n,
+        k,
+      );
+      for (const v of out[TARGET_OUTPUT].data as BigInt64Array) classes.push(Number(v));
+      for (const name of [graph.scores, CAM_OUTPUT]) {
+        (parts.get(name) as Float32Array[]).push(Float32Array.from(out[name].data as Float32Array));
+      }
+      camDims = [...out[CAM_OUTPUT].dims];
+    }
+    const n = batch.dims[0];
+    const scores = concat(parts.get(graph.scores) as Float32Array[]);
+    const maps = concat(parts.get(CAM_OUTPUT) as Float32Array[]);
+    const [, h, w] = camDims;
+    const firstMaps = new Float32Array(n * h * w);
+    for (let i = 0; i < n; i++)
+      firstMaps.set(maps.subarray(i * k * h * w, (i * k + 1) * h * w), i * h * w);
+    const firstTargets = Array.from({ length: n }, (_, i) => classes[i * k]);
+    const grid = cam.view.layout === 'nchw' ? this.cellGrid(cam.layer) : undefined;
+    const first: ExplainResult = {
+      scores,
+      numClasses,
+      targets: firstTargets,
+      layer: cam.layer.name,
+      method: cam.method,
+      layout: cam.view.layout,
+      cams: { data: firstMaps, dims: [n, h, w] },
+      ...(grid && { grid }),
+    };
+    return this.withTargets(first, classes, k, { data: maps, dims: [n, k, h, w] }, true);
+  }
+
+  private withTargets(
+    first: ExplainResult,
+    classes: number[],
+    count: number,
+    cams: TensorView,
+    batched: boolean,
+  ): ExplainResult {
+    const k = first.numClasses;
+    const scores = Float32Array.from(
+      classes,
+      (c, j) => first.scores[Math.floor(j / count) * k + c],
+    );
+    return { ...first, perTarget: { count, classes, scores, cams, batched } };
+  }
+
+  /** Classes in the model's output, from a probe of its shape. */
+  private async numClasses(sample: number[]): Promise<number> {
+    const probe = await this.probe(sample, [this.prepared.outputName]);
+    const shape = probe.tensors.get(this.prepared.outputName)?.shape ?? [];
+    const k = shape.slice(1).reduce((a, d) => a * d, 1);
+    if (!(k > 0)) throw new CompileError('the model output has a dynamic class dimension');
+    return k;
   }
 
   /**
@@ -531,6 +709,20 @@ function eigenCams(acts: TensorView): TensorView {
   const data = new Float32Array(n * area);
   for (let i = 0; i < n; i++) data.set(eigenCam(acts.data, c, area, i * c * area), i * area);
   return { data, dims: [n, ...spatial] };
+}
+
+/** int64 [n, K]: the same target row for every image. */
+function int64Matrix(row: number[], n: number): ort.Tensor {
+  const data = new BigInt64Array(n * row.length);
+  for (let i = 0; i < n; i++)
+    row.forEach((t, j) => {
+      data[i * row.length + j] = BigInt(t);
+    });
+  return new ort.Tensor('int64', data, [n, row.length]);
+}
+
+function firstLine(err: unknown): string {
+  return String(err instanceof Error ? err.message : err).split('\n')[0];
 }
 
 function argmaxRows(scores: Float32Array, k: number): number[] {

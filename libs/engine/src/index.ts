@@ -13,8 +13,10 @@ export {
   type RunOptions,
   type RunResult,
   type Target,
+  type TargetMaps,
   type TensorView,
 } from './engine.js';
 export { CompileError, InputShapeError, UnsupportedOpError } from './errors.js';
 export { LAYOUTS, type LayoutOption } from './layer-view.js';
 export { createSession, type ExecutionProvider, type RuntimeOptions } from './runtime.js';
+export type { Targets } from './targets.js';

@@ -82,6 +82,33 @@ describe('camflow explain --json', () => {
       });
     }
   });
+
+  test('--target 1,3 gives cams [{target, score, cam}] per item, cam = the first, each as alone', async () => {
+    const args = [join(goldens, 'resnet/input.npy'), '--model', join(goldens, 'resnet/model.onnx')];
+    const r = await runCli(['explain', ...args, '--layer', 'layer4', '--target', '1,3', '--json']);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    const alone = JSON.parse(
+      (await runCli(['explain', ...args, '--layer', 'layer4', '--target', '3', '--json'])).stdout,
+    );
+    const target1 = npy('resnet/target1/cam_gradcam.npy');
+    for (const [i, it] of doc.items.entries()) {
+      expect(Object.keys(it)).toEqual(['input', 'index', 'scores', 'target', 'cam', 'cams']);
+      expect(it.cams.map((c: { target: number }) => c.target)).toEqual([1, 3]);
+      expect(it.cam).toEqual(it.cams[0].cam);
+      expect(it.target).toBe(1);
+      expect(it.cams[1].score).toBeCloseTo(it.scores[3], 6);
+      const one = alone.items[i].cam.data;
+      it.cams[1].cam.data.forEach((v: number, j: number) => {
+        expect(Math.abs(v - one[j])).toBeLessThan(1e-4 * Math.max(...one));
+      });
+      const golden = target1.data.subarray(i * 9, (i + 1) * 9);
+      const max = Math.max(...it.cam.data);
+      it.cam.data.forEach((v: number, j: number) => {
+        expect(Math.abs(v / max - golden[j] / Math.max(...golden))).toBeLessThan(1e-3);
+      });
+    }
+  });
 });
 
 describe('camflow explain: one clear line and exit code 2', () => {
@@ -113,7 +140,18 @@ describe('camflow explain: one clear line and exit code 2', () => {
     [
       'a bad target',
       [input, ...xray, '--target', 'cat'],
-      /--target must be "predicted" or a class index/,
+      /--target must be "predicted", a class index, "all", a list like 0,3,7 or top<k>; got "cat"/,
+    ],
+    ['a bad target list', [input, ...xray, '--target', '0,x'], /--target must be .*; got "0,x"/],
+    [
+      'a bad layout',
+      [input, ...xray, '--layout', 'sideways'],
+      /--layout must be one of auto, nchw, nhwc, tokens; got "sideways"/,
+    ],
+    [
+      'a layout that does not fit the layer',
+      [input, ...xray, '--layout', 'tokens'],
+      /layer "resnet_blocks.4" \[N, 128, 8, 8\] gives no 2-D map: --layout tokens needs a 3-D \[N, T, C\] tensor, it is 4-D; pass --layout nchw\|nhwc\|tokens/,
     ],
     [
       'a target out of range',

@@ -11,6 +11,7 @@ import {
   type LayoutOption,
   type ScoreMode,
   type Target,
+  type Targets,
 } from '@camflow/engine';
 import {
   alignCam,
@@ -26,6 +27,8 @@ import { loadModelSource } from '../model-source.js';
 import { UsageError } from '../usage.js';
 import { engineOptions } from './runtime-options.js';
 
+type Cam = { height: number; width: number; data: number[]; grid?: CellGrid };
+
 interface Item {
   input: string;
   index: number;
@@ -33,7 +36,9 @@ interface Item {
   image?: InputItem['image'];
   scores: number[];
   target: number;
-  cam: { height: number; width: number; data: number[]; grid?: CellGrid };
+  cam: Cam;
+  /** With several targets: each target's class, score and map (the first is `target`/`cam`). */
+  cams?: { target: number; score: number; cam: Cam }[];
 }
 
 /** `camflow explain`: CAMs for image files or preprocessed .npy arrays. */
@@ -76,7 +81,7 @@ export async function explainCommand(argv: string[], config: Config): Promise<nu
     'auto',
   ) as LayoutOption;
   const score = oneOf(values.score, 'score', ['output', 'logit'] as const, 'output') as ScoreMode;
-  const target = parseTarget(values.target);
+  const { target, targets } = parseTarget(values.target, source.card?.targets);
   const items = await loadInputs(positionals, source.card);
   const engine = Engine.load(source.bytes, {
     ...engineOptions(config),
@@ -88,7 +93,13 @@ export async function explainCommand(argv: string[], config: Config): Promise<nu
     const results: Item[] = [];
     let layerName = layer ?? '';
     for (const group of groupByShape(items)) {
-      const r = await engine.explain(stack(group), { layer, method, target, score, layout });
+      const r = await engine.explain(stack(group), {
+        layer,
+        method,
+        score,
+        layout,
+        ...(targets !== undefined ? { targets } : { target }),
+      });
       layerName = r.layer;
       results.push(...toItems(group, r, align));
     }
@@ -110,30 +121,60 @@ export async function explainCommand(argv: string[], config: Config): Promise<nu
   }
 }
 
-function parseTarget(v: string | undefined): Target {
-  if (v === undefined || v === 'predicted') return 'predicted';
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0)
-    throw new UsageError(`--target must be "predicted" or a class index, got "${v}"`);
-  return n;
+/**
+ * `--target`: `predicted`, a class index, or several targets: `all`, a list `0,3,7`, `top<k>`.
+ * Without it, the card's `targets`, else the predicted class.
+ */
+function parseTarget(
+  v: string | undefined,
+  card: Targets | undefined,
+): { target: Target; targets?: Targets } {
+  if (v === undefined) return { target: 'predicted', ...(card !== undefined && { targets: card }) };
+  if (v === 'predicted') return { target: 'predicted' };
+  if (v === 'all') return { target: 'predicted', targets: 'all' };
+  const top = /^top(\d+)$/.exec(v);
+  if (top && Number(top[1]) > 0) return { target: 'predicted', targets: { top: Number(top[1]) } };
+  const list = v.split(',').map((x) => (x.trim() === '' ? Number.NaN : Number(x)));
+  if (list.some((n) => !Number.isInteger(n) || n < 0)) {
+    throw new UsageError(
+      `--target must be "predicted", a class index, "all", a list like 0,3,7 or top<k>; got "${v}"`,
+    );
+  }
+  return list.length === 1 ? { target: list[0] } : { target: list[0], targets: list };
 }
 
 function toItems(group: InputItem[], r: ExplainResult, align: CamAlignment): Item[] {
   const [, h, w] = r.cams.dims;
-  return group.map((it, i) => ({
-    input: it.input,
-    index: it.index,
-    count: it.count,
-    image: it.image,
-    scores: Array.from(r.scores.subarray(i * r.numClasses, (i + 1) * r.numClasses)),
-    target: r.targets[i],
-    // `grid` appears only where the CAM is drawn on the receptive fields (see the card's align).
-    cam: alignCam<Item['cam']>(
-      { height: h, width: w, data: Array.from(r.cams.data.subarray(i * h * w, (i + 1) * h * w)) },
+  const area = h * w;
+  // `grid` appears only where the CAM is drawn on the receptive fields (see the card's align).
+  const cam = (data: Float32Array, at: number) =>
+    alignCam<Cam>(
+      { height: h, width: w, data: Array.from(data.subarray(at, at + area)) },
       align,
       r.grid,
-    ),
-  }));
+    );
+  return group.map((it, i) => {
+    const many = r.perTarget;
+    return {
+      input: it.input,
+      index: it.index,
+      count: it.count,
+      image: it.image,
+      scores: Array.from(r.scores.subarray(i * r.numClasses, (i + 1) * r.numClasses)),
+      target: r.targets[i],
+      cam: cam(r.cams.data, i * area),
+      ...(many && {
+        cams: Array.from({ length: many.count }, (_, k) => {
+          const j = i * many.count + k;
+          return {
+            target: many.classes[j],
+            score: many.scores[j],
+            cam: cam(many.cams.data, j * area),
+          };
+        }),
+      }),
+    };
+  });
 }
 
 /** The binding --json item shape; `index` is added for items of a multi-image .npy. */
@@ -144,6 +185,7 @@ function publicItem(it: Item) {
     scores: it.scores,
     target: it.target,
     cam: it.cam,
+    ...(it.cams && { cams: it.cams }),
   };
 }
 
@@ -161,6 +203,12 @@ async function writeOutputs(dir: string, items: Item[]): Promise<void> {
       await writeFile(join(dir, `${stem}.overlay.png`), x.overlay);
       await writeFile(join(dir, `${stem}.heatmap.png`), x.heatmap);
       extra = { image: { width: x.width, height: x.height }, stats: x.stats };
+      // Several targets: one overlay and heatmap per class as well.
+      for (const t of it.cams ?? []) {
+        const y = await renderExplanation(it.image.bytes, it.image.geometry, t.cam);
+        await writeFile(join(dir, `${stem}.target${t.target}.overlay.png`), y.overlay);
+        await writeFile(join(dir, `${stem}.target${t.target}.heatmap.png`), y.heatmap);
+      }
     }
     await writeFile(
       join(dir, `${stem}.json`),
@@ -184,6 +232,11 @@ function printSummary(
     lines.push(
       `  ${name}: target ${it.target}, scores [${s}], cam ${it.cam.height}x${it.cam.width} (max ${peak.toFixed(4)})`,
     );
+    for (const t of it.cams ?? []) {
+      lines.push(
+        `    target ${t.target}: score ${t.score.toFixed(4)}, cam max ${Math.max(...t.cam.data).toFixed(4)}`,
+      );
+    }
   }
   if (out) lines.push(`outputs written to ${out}`);
   process.stdout.write(`${lines.join('\n')}\n`);
