@@ -105,6 +105,9 @@ describe('STOW-RS: POST /dicomweb/studies', () => {
     );
     expect(broken.status).toBe(400);
     expect(broken.body.message).toMatch(/part 1 is not closed/);
+    const empty = await post('/dicomweb/studies', '', cut.contentType);
+    expect(empty.status).toBe(400);
+    expect(empty.body.message).toMatch(/no body/);
   });
 
   test('stores every instance as received, queues the CT by its rule, skips the MR', async () => {

@@ -40,8 +40,9 @@ export function registerDicomWebRoutes(
 
 async function stow(intake: DicomIntakeDeps, req: FastifyRequest, reply: FastifyReply) {
   const media = parseMediaType(req.headers['content-type']);
-  if (media?.type !== 'multipart/related' || !Buffer.isBuffer(req.body)) {
-    throw unsupported(req.headers['content-type']);
+  if (media?.type !== 'multipart/related') throw unsupported(req.headers['content-type']);
+  if (!Buffer.isBuffer(req.body) || req.body.length === 0) {
+    throw new HttpError(400, 'bad_request', 'the request has no body: send the instances as parts');
   }
   const type = media.params.type?.toLowerCase();
   if (type !== undefined && type !== 'application/dicom') {
