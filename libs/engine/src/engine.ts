@@ -22,7 +22,7 @@ import {
 import { defaultLayerTensor, layerNameOf } from './default-layer.js';
 import { eigenCam } from './eigencam.js';
 import { CompileError, InputShapeError } from './errors.js';
-import { type LayoutOption, layoutTensors, resolveView } from './layer-view.js';
+import { type LayoutOption, layoutTensors, resolveView, resolveViews } from './layer-view.js';
 import { type PreparedModel, prepareModel } from './prepared.js';
 import { type ProbeResult, probeTensors } from './probe.js';
 import {
@@ -428,6 +428,43 @@ export class Engine {
     const k = shape.slice(1).reduce((a, d) => a * d, 1);
     if (!(k > 0)) throw new CompileError('the model output has a dynamic class dimension');
     return k;
+  }
+
+  /**
+   * Every float tensor of rank >= 3 on the way from the input to the output, with what `layer`
+   * would make of it: its dims (-1: grows with the batch) and its view, or the one-line refusal.
+   * What a "which layers can I use?" listing needs, in one probe.
+   */
+  async layerViews(
+    sample: number[],
+    layout: LayoutOption = 'auto',
+  ): Promise<{ tensor: string; dims: number[]; view?: CamView; refusal?: string }[]> {
+    const p = this.prepared;
+    const down = p.index.descendants([p.inputName]);
+    const up = p.index.ancestors([p.outputName]);
+    const candidates = p.index.nodes.flatMap((n) =>
+      (n.output ?? []).filter((o) => o && down.has(o) && up.has(o)),
+    );
+    const probe = await this.probe(sample, layoutTensors(p, candidates));
+    const tensors = candidates.filter((t) => {
+      const f = probe.tensors.get(t);
+      return f?.type === 'float32' && f.shape.length >= 3;
+    });
+    const views = resolveViews(
+      p,
+      probe,
+      tensors.map((tensor) => ({
+        tensor,
+        layerName: tensor,
+        layout,
+        inputLayout: this.options.inputLayout,
+      })),
+    );
+    return tensors.map((tensor, i) => {
+      const v = views[i];
+      const dims = probe.tensors.get(tensor)?.shape ?? [];
+      return v instanceof Error ? { tensor, dims, refusal: v.message } : { tensor, dims, view: v };
+    });
   }
 
   /**

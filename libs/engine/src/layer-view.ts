@@ -66,40 +66,56 @@ export interface ViewRequest {
  * map (naming --layout where the graph cannot tell).
  */
 export function resolveView(p: PreparedModel, probe: ProbeResult, req: ViewRequest): CamView {
+  const [view] = resolveViews(p, probe, [req]);
+  if (view instanceof Error) throw view;
+  return view;
+}
+
+/** resolveView for many tensors at once (one pass over the graph): a view or the refusal. */
+export function resolveViews(
+  p: PreparedModel,
+  probe: ProbeResult,
+  reqs: ViewRequest[],
+): (CamView | CompileError)[] {
   const facts = nodeFacts(p, probe);
-  const dims = facts.dims(req.tensor);
-  if (!dims) throw new CompileError(`no shape known for layer "${req.layerName}"`);
-  const shown = `[${dims.map((d) => (d.batch ? (d.size === 1 ? 'N' : `N*${d.size}`) : d.size)).join(', ')}]`;
-  const inputLayout = req.inputLayout ?? inferInputLayout(p.index, p.inputName, facts);
-  const layout = tensorLayouts(p.index, p.inputName, inputLayout, facts, [req.tensor]).get(
-    req.tensor,
+  const inputLayout = reqs[0]?.inputLayout ?? inferInputLayout(p.index, p.inputName, facts);
+  const layouts = tensorLayouts(
+    p.index,
+    p.inputName,
+    inputLayout,
+    facts,
+    reqs.map((r) => r.tensor),
   );
-  const flat = probe.tensors.get(req.tensor)?.shape ?? dims.map((d) => d.size);
-  try {
-    if (req.layout !== 'auto') {
-      return camView(
-        namedLayout(
+  return reqs.map((req) => {
+    const dims = facts.dims(req.tensor);
+    if (!dims) return new CompileError(`no shape known for layer "${req.layerName}"`);
+    const shown = `[${dims.map((d) => (d.batch ? (d.size === 1 ? 'N' : `N*${d.size}`) : d.size)).join(', ')}]`;
+    const layout = layouts.get(req.tensor);
+    const flat = probe.tensors.get(req.tensor)?.shape ?? dims.map((d) => d.size);
+    try {
+      if (req.layout !== 'auto') {
+        const named = namedLayout(
           req.layout as NamedLayout,
           dims,
           layout,
           aspect(facts, p.inputName, inputLayout),
-        ),
-        flat,
+        );
+        return camView(named, flat);
+      }
+      if (!layout)
+        return new CompileError(`layer "${req.layerName}" does not depend on the input image`);
+      return camView(layout, flat);
+    } catch (err) {
+      if (!(err instanceof LayoutError)) throw err;
+      const hint =
+        err.kind === 'ambiguous' || req.layout !== 'auto'
+          ? '; pass --layout nchw|nhwc|tokens'
+          : '; choose a layer whose output is a feature map';
+      return new CompileError(
+        `layer "${req.layerName}" ${shown} gives no 2-D map: ${err.message}${hint}`,
       );
     }
-    if (!layout)
-      throw new CompileError(`layer "${req.layerName}" does not depend on the input image`);
-    return camView(layout, flat);
-  } catch (err) {
-    if (!(err instanceof LayoutError)) throw err;
-    const hint =
-      err.kind === 'ambiguous' || req.layout !== 'auto'
-        ? '; pass --layout nchw|nhwc|tokens'
-        : '; choose a layer whose output is a feature map';
-    throw new CompileError(
-      `layer "${req.layerName}" ${shown} gives no 2-D map: ${err.message}${hint}`,
-    );
-  }
+  });
 }
 
 /** The input image's height / width, when the input layout says which axes they are. */

@@ -9,7 +9,7 @@ const root = join(import.meta.dirname, '../../../test/fixtures/goldens');
 interface Case {
   name: string;
   dir: string;
-  target: 'predicted' | number;
+  target: 'predicted' | number | 'all';
   score: 'output' | 'logit';
   methods: string[];
 }
@@ -19,6 +19,8 @@ interface GoldenModel {
   input: string;
   layer: string;
   layerTensorShape: number[];
+  /** How the stored A and G were made [N, C, h, w] from the hooked tensor (pytorch-grad-cam's reshape_transform). */
+  transform?: 'nhwc' | 'tokens';
   cases: Case[];
 }
 const index = JSON.parse(readFileSync(join(root, 'index.json'), 'utf8')) as {
@@ -59,7 +61,31 @@ describe.each(index.models)('$name at $layer', (model) => {
   engines.push(engine);
   const input = npy(model.input);
 
-  describe.each(model.cases)('$name', (c) => {
+  const single = model.cases.filter((c) => c.target !== 'all');
+  const many = model.cases.filter((c) => c.target === 'all');
+
+  describe.each(many)('$name', (c) => {
+    test.each(c.methods)(
+      '%s: every class, in one pass, matches the seed run once per class',
+      async (file) => {
+        const r = await engine.explain(
+          { data: input.data, dims: input.shape },
+          { layer: model.layer, method: methodOf(file), targets: 'all', score: c.score },
+        );
+        const scores = npy(`${c.dir}/scores.npy`);
+        expect(relDiff(r.scores, scores.data, r.numClasses)).toBeLessThan(1e-4);
+        const golden = npy(`${c.dir}/cam_${file}.npy`);
+        expect(r.perTarget?.batched).toBe(true);
+        expect(r.perTarget?.cams.dims).toEqual(golden.shape);
+        const per = golden.shape[2] * golden.shape[3];
+        expect(
+          normalisedDiff(r.perTarget?.cams.data as Float32Array, golden.data, per),
+        ).toBeLessThan(1e-3);
+      },
+    );
+  });
+
+  describe.each(single)('$name', (c) => {
     test.each(c.methods)('%s matches the seed', async (file) => {
       const r = await engine.explain(
         { data: input.data, dims: input.shape },
@@ -96,11 +122,39 @@ describe.each(index.models)('$name at $layer', (model) => {
       }
       const a = npy(`${c.dir}/activations.npy`);
       const g = npy(`${c.dir}/gradients.npy`);
-      expect(relDiffScaled(acts as Float32Array, a.data)).toBeLessThan(1e-3);
-      expect(relDiffScaled(grads as Float32Array, g.data)).toBeLessThan(1e-3);
+      // The hooks see the raw tensor, as PyTorch's do; the goldens store it as [N, C, h, w].
+      const nchw = (t: Float32Array) => toNchw(t, model.layerTensorShape, model.transform);
+      expect(relDiffScaled(nchw(acts as Float32Array), a.data)).toBeLessThan(1e-3);
+      expect(relDiffScaled(nchw(grads as Float32Array), g.data)).toBeLessThan(1e-3);
     });
   });
 });
+
+/**
+ * pytorch-grad-cam's reshape_transform, written out: NHWC permuted to NCHW; ViT tokens without
+ * the class token folded to the square patch grid. Independent of the engine's own layouts.
+ */
+function toNchw(t: Float32Array, shape: number[], transform?: 'nhwc' | 'tokens'): Float32Array {
+  if (!transform) return t;
+  const out = new Float32Array(t.length);
+  if (transform === 'nhwc') {
+    const [n, h, w, c] = shape;
+    for (let i = 0; i < n; i++)
+      for (let y = 0; y < h; y++)
+        for (let x = 0; x < w; x++)
+          for (let k = 0; k < c; k++)
+            out[((i * c + k) * h + y) * w + x] = t[((i * h + y) * w + x) * c + k];
+    return out;
+  }
+  const [n, tokens, c] = shape;
+  const side = Math.round(Math.sqrt(tokens - 1));
+  const grid = side * side;
+  const res = new Float32Array(n * c * grid);
+  for (let i = 0; i < n; i++)
+    for (let p = 0; p < grid; p++)
+      for (let k = 0; k < c; k++) res[(i * c + k) * grid + p] = t[(i * tokens + 1 + p) * c + k];
+  return res;
+}
 
 /** max |a - b| relative to max |b|: float32 vs float64 reference. */
 function relDiffScaled(a: Float32Array, b: Float32Array): number {

@@ -9,6 +9,11 @@
   Module names are torchvision's: conv1, bn1, relu, maxpool, layer1..layer4, avgpool, fc.
 * ``mobilenet_v2`` and ``DenseNet`` come straight from torchvision.
 * ``SoftmaxHead`` wraps a logits model as ``softmax(net(x))`` so that the export ends in Softmax.
+* Modern torchvision architectures at reduced widths and depths (torchvision 0.14's own classes,
+  no re-implementation): ``ConvNeXt`` (channels-last LayerNorm inside its blocks), the
+  ``VisionTransformer`` (class token), ``SwinTransformer`` (channels-last ``[N, H, W, C]``
+  stages), ``EfficientNet`` (SiLU, squeeze-and-excitation), and a multi-label ``DenseNet`` on
+  1-channel images (sigmoid outputs, like torchxrayvision's chest X-ray models).
 
 ``randomize`` gives every model random weights from a fixed seed, including random BatchNorm
 running statistics (so BN folding at export time and BatchNormalization nodes are exercised).
@@ -128,6 +133,71 @@ class SoftmaxHead(nn.Module):
         return self.softmax(self.net(x))
 
 
+class SigmoidHead(nn.Module):
+    """``sigmoid(net(x))``: independent per-class probabilities (multi-label)."""
+
+    def __init__(self, net: nn.Module):
+        super().__init__()
+        self.net = net
+        self.sigmoid = nn.Sigmoid()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.sigmoid(self.net(x))
+
+
+def small_convnext(num_classes: int = 4) -> nn.Module:
+    """torchvision ConvNeXt, 3 stages of one block (16, 32, 64 channels); 64x64 -> 4x4."""
+    from torchvision.models.convnext import CNBlockConfig, ConvNeXt
+
+    cfg = [CNBlockConfig(16, 32, 1), CNBlockConfig(32, 64, 1), CNBlockConfig(64, None, 1)]
+    return ConvNeXt(cfg, num_classes=num_classes)
+
+
+def small_vit(num_classes: int = 4) -> nn.Module:
+    """torchvision VisionTransformer: 32x32 images, 8x8 patches (a 4x4 grid + class token),
+    2 layers, 2 heads, width 16."""
+    from torchvision.models.vision_transformer import VisionTransformer
+
+    return VisionTransformer(image_size=32, patch_size=8, num_layers=2, num_heads=2,
+                             hidden_dim=16, mlp_dim=32, num_classes=num_classes)
+
+
+def small_swin(num_classes: int = 4) -> nn.Module:
+    """torchvision SwinTransformer (v1): 4x4 patches, width 16, two stages of two blocks,
+    4x4 windows; a 64x96 image gives stages of 16x24 and 8x12 (channels-last)."""
+    from torchvision.models.swin_transformer import SwinTransformer
+
+    return SwinTransformer(patch_size=[4, 4], embed_dim=16, depths=[2, 2], num_heads=[2, 2],
+                           window_size=[4, 4], num_classes=num_classes)
+
+
+def small_efficientnet(num_classes: int = 3) -> nn.Module:
+    """torchvision EfficientNet-B0's configuration at width 0.25, depth 0.25."""
+    from torchvision.models.efficientnet import EfficientNet, _efficientnet_conf
+
+    setting, last = _efficientnet_conf("efficientnet_b0", width_mult=0.25, depth_mult=0.25)
+    return EfficientNet(setting, dropout=0.2, num_classes=num_classes, last_channel=last)
+
+
+def multilabel_densenet(num_classes: int = 14) -> nn.Module:
+    """A DenseNet-121-style multi-label classifier on 1-channel images, small: torchvision
+    DenseNet(growth 8, blocks (2, 2, 2, 2), 16 initial features) with a 1-channel stem and
+    ``num_classes`` sigmoid outputs (torchxrayvision's DenseNet has 18)."""
+    net = torchvision.models.DenseNet(growth_rate=8, block_config=(2, 2, 2, 2),
+                                      num_init_features=16, num_classes=num_classes)
+    net.features.conv0 = nn.Conv2d(1, 16, kernel_size=7, stride=2, padding=3, bias=False)
+    return SigmoidHead(net)
+
+
+def densenet121_multilabel(num_classes: int = 14, channels: int = 1) -> nn.Module:
+    """Full-size DenseNet-121 (growth 32, blocks (6, 12, 24, 16), 64 initial features) with
+    ``num_classes`` sigmoid outputs: the benchmark model of ``camflow bench --targets``."""
+    net = torchvision.models.DenseNet(growth_rate=32, block_config=(6, 12, 24, 16),
+                                      num_init_features=64, num_classes=num_classes)
+    net.features.conv0 = nn.Conv2d(channels, 64, kernel_size=7, stride=2, padding=3, bias=False)
+    return SigmoidHead(net)
+
+
 def tiny_resnet(num_classes: int = 5, width: int = 8) -> TinyResNet:
     return TinyResNet((1, 1, 1, 1), num_classes=num_classes, width=width)
 
@@ -172,4 +242,11 @@ def randomize(model: nn.Module, seed: int) -> nn.Module:
             uniform(m.weight, -bound, bound)
             if m.bias is not None:
                 uniform(m.bias, -bound, bound)
+        elif isinstance(m, nn.LayerNorm) and m.elementwise_affine:
+            uniform(m.weight, 0.5, 1.5)
+            normal(m.bias, 0.1)
+        # ConvNeXt starts its residual branches at 1e-6 (layer scale): a near-identity block
+        # would make a weak test.
+        if hasattr(m, "layer_scale") and isinstance(m.layer_scale, nn.Parameter):
+            uniform(m.layer_scale, 0.5, 1.0)
     return model.eval()

@@ -50,13 +50,23 @@ def main(argv=None) -> int:
             t = np.load(os.path.join(d, "targets.npy"))
             s = np.load(os.path.join(d, "scores.npy"))
             assert a.dtype == gr.dtype == s.dtype == np.float32 and t.dtype == np.int64
-            assert list(a.shape) == m["layerTensorShape"] == list(gr.shape)
+            # Stored A and G are [N, C, h, w]; a transformed layer (tokens, NHWC) was stored after
+            # its reshape_transform, and an "all" case holds G per target, [N, K, C, h, w].
+            many = c["target"] == "all"
+            if "transform" not in m:
+                assert list(a.shape) == m["layerTensorShape"]
+            assert list(gr.shape) == (list(a.shape[:1]) + [s.shape[1]] + list(a.shape[1:])
+                                      if many else list(a.shape))
             assert t.tolist() == c["targets"] and s.shape[0] == t.shape[0]
             errs = []
             for meth in c["methods"]:
                 ref = np.load(os.path.join(d, f"cam_{meth}.npy"))
-                got = cams.FUNCS[meth](a, gr)
-                assert ref.shape == (a.shape[0], a.shape[2], a.shape[3])
+                if many:
+                    got = np.stack([cams.FUNCS[meth](a, gr[:, k]) for k in range(gr.shape[1])], 1)
+                    assert ref.shape == (a.shape[0], gr.shape[1], a.shape[2], a.shape[3])
+                else:
+                    got = cams.FUNCS[meth](a, gr)
+                    assert ref.shape == (a.shape[0], a.shape[2], a.shape[3])
                 rel = float(np.abs(got - ref).max() / max(np.abs(ref).max(), 1e-30))
                 errs.append(f"{meth} {rel:.1e}")
                 bad += rel > 1e-4

@@ -25,6 +25,8 @@ export interface SpacePart {
   size: number;
   inner: number;
   total: number;
+  /** Cells of padding (before, after) included in `total`: a padded map is not the image's. */
+  pad?: [number, number];
 }
 /** A token sequence: `prefix` extra tokens, the grid (whole spatial axes, row-major), `suffix`. */
 export interface TokenPart {

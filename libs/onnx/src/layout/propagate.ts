@@ -318,7 +318,7 @@ function cutAxis(
   if (parts.length !== 1) return unitOrUnknown(to);
   const p = parts[0];
   if (p.kind === 'channel') return [channel(to)];
-  if (isWhole(p)) return [wholeAxis(p.axis, to)];
+  if (isWhole(p)) return cutSpace(node, p, a, from, to, facts);
   if (p.kind === 'tokens' && node.opType === 'Slice') {
     const range = sliceRange(node, a, from, facts);
     if (range && range.step === 1 && range.start <= p.prefix && range.end >= from - p.suffix) {
@@ -335,6 +335,41 @@ function cutAxis(
     }
   }
   return unitOrUnknown(to);
+}
+
+/**
+ * A whole spatial axis padded, cropped or subsampled. Padding is remembered so that the crop
+ * that removes it (Swin pads to whole windows, then crops back) gives the axis back; every
+ * other row (Swin's patch merging) is the axis at half resolution; any other crop (a piece of
+ * a cyclic shift) is no longer aligned with the image.
+ */
+function cutSpace(
+  node: NodeProto,
+  p: SpacePart,
+  a: number,
+  from: number,
+  to: number,
+  facts: NodeFacts,
+): Part[] {
+  const [before, after] = p.pad ?? [0, 0];
+  if (node.opType === 'Pad') {
+    const pads = padsOf(node, facts);
+    const rank = pads ? pads.length / 2 : 0;
+    if (!pads || pads[a] < 0 || pads[a + rank] < 0) return unitOrUnknown(to);
+    return [{ ...wholeAxis(p.axis, to), pad: [before + pads[a], after + pads[a + rank]] }];
+  }
+  const range = node.opType === 'Slice' ? sliceRange(node, a, from, facts) : undefined;
+  if (!range) return unitOrUnknown(to);
+  if (range.step === 1 && range.start === before && range.end === from - after) {
+    return [wholeAxis(p.axis, to)];
+  }
+  const full = before === 0 && after === 0 && range.start < range.step && range.end >= from;
+  return range.step > 1 && full ? [wholeAxis(p.axis, to)] : unitOrUnknown(to);
+}
+
+function padsOf(node: NodeProto, facts: NodeFacts): number[] | undefined {
+  const ins = node.input ?? [];
+  return ins[1] ? facts.values(ins[1]) : attrInts(node, 'pads');
 }
 
 function sliceRange(node: NodeProto, a: number, dim: number, facts: NodeFacts) {
@@ -417,7 +452,7 @@ const resample: Rule = (node, [x], facts) => {
   return [
     x.map((parts, a) => {
       if (out[a].size === xDims[a].size) return parts;
-      return parts.length === 1 && isWhole(parts[0])
+      return parts.length === 1 && isWhole(parts[0]) && !parts[0].pad
         ? [wholeAxis(parts[0].axis, out[a].size)]
         : unitOrUnknown(out[a].size);
     }),

@@ -122,6 +122,9 @@ function spatialExtent(parts: Part[], axis: 'y' | 'x'): number {
     .sort((a, b) => a.inner - b.inner);
   if (digits.length === 0)
     throw new LayoutError(`it has no ${axis === 'y' ? 'row' : 'column'} axis`);
+  if (digits.some((d) => d.pad && (d.pad[0] > 0 || d.pad[1] > 0))) {
+    throw new LayoutError('it includes padding cells, so it is not aligned with the image');
+  }
   let inner = 1;
   for (const d of digits) {
     if (d.inner !== inner || d.total !== digits[0].total) {
