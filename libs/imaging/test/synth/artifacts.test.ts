@@ -197,6 +197,6 @@ const PINNED = {
   flags: [1, true, 2, true],
   band: 'bf15c8bf7000833636977903deeba26bc505734957229fc9adbf519c42e3a560',
   bandMask: 'ff7ee8af6b7a0e14b892a39193ad9a8b241fcd8f00598719e474716835655255',
-  electrode: '6574861f99dedb6f5af5b4c71c2aacaab3559f7af838bcf203e6fa801116e7f1',
+  electrode: '1ad19226a52530f1eb86ba711521d0805b184f77c7e8f2f0e2e0626c885e7dd8',
   electrodeMask: '4af5ed3da68ca04a3f1db8068538a1814c35af36bf89df55ef97f40f47b3a8ff',
 };

@@ -73,7 +73,7 @@ describe('synth with 3 classes', () => {
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     const normal = byClass(0);
     const enlarged = byClass(2);
-    expect(mean(enlarged)).toBeGreaterThan(1.2 * mean(normal));
+    expect(mean(enlarged)).toBeGreaterThan(1.1 * mean(normal));
     // Not trivially: the largest normal hearts reach the smallest enlarged ones' range.
     expect(Math.max(...normal)).toBeGreaterThan(0.9 * Math.min(...enlarged));
   });
