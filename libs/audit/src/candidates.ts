@@ -10,17 +10,28 @@
  * most `maxBoxArea` of the frame), everywhere, compare the density inside with the density in the
  * ring around it (a box twice as wide):
  * - excess share = mass inside - ring density x box area: peaks the surroundings do not explain;
- * - isolation = density inside / ring density.
+ * - isolation = density inside / ring density, taken conservatively: the ring's peak count is
+ *   replaced by its 90% Poisson upper bound, so a ring that is empty by chance in a small data
+ *   set does not make any cluster look isolated (pathology clusters too: lesions favour the middle
+ *   of the lung fields; what sets an artifact apart is that nothing surrounds it, even with many
+ *   images).
  * The best box (largest excess) with isolation >= `minIsolation` and excess >= `minExcess` is a
- * candidate; its carriers (images whose peak lies in it) are removed and the scan repeats.
+ * candidate; its carriers (images whose peak lies in it) are removed and the scan repeats. A box
+ * whose point estimate of isolation passes but whose conservative one does not is "suggestive":
+ * the data set is too small to tell (the verdict is then inconclusive, never no-finding).
  */
 import type { ClassImages } from './collect.js';
 
 export interface CandidateOptions {
   /** Largest box, as a share of the frame's area. Default 0.1. */
   maxBoxArea?: number;
-  /** Density inside / density around. Default 25 (reference clean model: at most 16). */
+  /**
+   * Density inside / density around, conservatively (the ring's count at its 90% upper bound).
+   * Default 20 (reference clean model, 150-500 predictions: at most 11; marker corners: 25-40).
+   */
   minIsolation?: number;
+  /** The same ratio, point estimate, above which an untested box is "suggestive". Default 25. */
+  suggestiveIsolation?: number;
   /** Share of the class's images the surroundings do not explain. Default 0.08. */
   minExcess?: number;
   /** Fewest carriers worth testing. Default 5. */
@@ -33,7 +44,8 @@ export interface CandidateOptions {
 
 export const CANDIDATE_DEFAULTS: Required<CandidateOptions> = {
   maxBoxArea: 0.1,
-  minIsolation: 25,
+  minIsolation: 20,
+  suggestiveIsolation: 25,
   minExcess: 0.08,
   minCarriers: 5,
   maxCandidates: 6,
@@ -49,7 +61,9 @@ export interface Candidate {
   /** Carriers / class images. */
   imageShare: number;
   excessShare: number;
+  /** Conservative isolation (what decides), and its point estimate. */
   isolation: number;
+  isolationPoint: number;
   /** Indices of the carriers in the class's image list. */
   carriers: number[];
 }
@@ -66,23 +80,46 @@ export function findCandidates(
   frame: Frame,
   options: CandidateOptions = {},
 ): Candidate[] {
+  return scanCandidates(cls, frame, options).candidates;
+}
+
+/**
+ * The candidates, and the most isolated box that only the point estimate finds isolated
+ * (`suggestive`): what a larger data set might confirm.
+ */
+export function scanCandidates(
+  cls: ClassImages,
+  frame: Frame,
+  options: CandidateOptions = {},
+): { candidates: Candidate[]; suggestive?: Omit<Candidate, 'carriers'> & { carriers: number } } {
   const o = { ...CANDIDATE_DEFAULTS, ...options };
   const n = cls.ids.length;
-  if (n === 0) return [];
+  if (n === 0) return { candidates: [] };
   const g = o.grid;
   const sx = frame.width / g;
   const sy = frame.height / g;
   const remaining = new Set(Array.from({ length: n }, (_, i) => i));
   const out: Candidate[] = [];
+  let suggestive:
+    | { excess: number; iso: number; point: number; box: [number, number, number, number] }
+    | undefined;
   const cellPx = Math.max(frame.cell[0], frame.cell[1]);
   const halves = [
     ...new Set(
       [0.75, 1, 1.5, 2].map((m) => Math.max(1, Math.round((m * cellPx) / Math.max(sx, sy)))),
     ),
   ];
+  const toPixels = (b: [number, number, number, number]): PixelBox => [
+    b[0] * sx,
+    b[1] * sy,
+    (b[2] - b[0]) * sx,
+    (b[3] - b[1]) * sy,
+  ];
   while (out.length < o.maxCandidates && remaining.size >= o.minCarriers) {
     const sum = integral(spreadPeaks(cls, [...remaining], frame, g), g, n);
-    let best: { excess: number; iso: number; box: [number, number, number, number] } | undefined;
+    let best:
+      | { excess: number; iso: number; point: number; box: [number, number, number, number] }
+      | undefined;
     for (const h of halves) {
       for (let cy = 0; cy <= g; cy++) {
         for (let cx = 0; cx <= g; cx++) {
@@ -100,20 +137,29 @@ export function findCandidates(
           const X1 = Math.min(g, cx + 2 * h);
           const Y0 = Math.max(0, cy - 2 * h);
           const Y1 = Math.min(g, cy + 2 * h);
-          const aRing = (X1 - X0) * (Y1 - Y0) - aIn;
-          const ring = aRing > 0 ? Math.max(0, sum(X0, Y0, X1, Y1) - inside) / aRing : 0;
-          // Half an image's peak spread over the ring: no box is infinitely isolated.
-          const floor = aRing > 0 ? 0.5 / (n * aRing) : 0.5 / (n * aIn);
-          const iso = inside / aIn / Math.max(ring, floor);
-          const excess = inside - ring * aIn;
-          if (iso < o.minIsolation || excess < o.minExcess) continue;
-          if (!best || excess > best.excess + 1e-9) best = { excess, iso, box: [x0, y0, x1, y1] };
+          const aRing = Math.max(1, (X1 - X0) * (Y1 - Y0) - aIn);
+          const ringMass = Math.max(0, sum(X0, Y0, X1, Y1) - inside);
+          const excess = inside - (ringMass / aRing) * aIn;
+          if (excess < o.minExcess) continue;
+          // Point estimate (half an image's peak at least: never infinite), and the conservative
+          // one with the ring's count at its 90% upper bound.
+          const count = inside * n;
+          const point = count / aIn / (Math.max(ringMass * n, 0.5) / aRing);
+          const iso = count / aIn / (poissonUpper(ringMass * n) / aRing);
+          if (iso >= o.minIsolation) {
+            if (!best || excess > best.excess + 1e-9)
+              best = { excess, iso, point, box: [x0, y0, x1, y1] };
+          } else if (
+            point >= o.suggestiveIsolation &&
+            (!suggestive || excess > suggestive.excess)
+          ) {
+            suggestive = { excess, iso, point, box: [x0, y0, x1, y1] };
+          }
         }
       }
     }
     if (!best) break;
-    const [x0, y0, x1, y1] = best.box;
-    const box: PixelBox = [x0 * sx, y0 * sy, (x1 - x0) * sx, (y1 - y0) * sy];
+    const box = toPixels(best.box);
     const carriers = [...remaining].filter((i) =>
       inBox(cls.peaks[2 * i], cls.peaks[2 * i + 1], box),
     );
@@ -125,10 +171,38 @@ export function findCandidates(
       imageShare: carriers.length / n,
       excessShare: best.excess,
       isolation: best.iso,
+      isolationPoint: best.point,
       carriers,
     });
   }
-  return out;
+  if (!suggestive || out.length > 0) return { candidates: out };
+  const box = toPixels(suggestive.box);
+  const carriers = [...remaining].filter((i) =>
+    inBox(cls.peaks[2 * i], cls.peaks[2 * i + 1], box),
+  ).length;
+  if (carriers < o.minCarriers) return { candidates: out };
+  return {
+    candidates: out,
+    suggestive: {
+      class: cls.class,
+      box,
+      imageShare: carriers / n,
+      excessShare: suggestive.excess,
+      isolation: suggestive.iso,
+      isolationPoint: suggestive.point,
+      carriers,
+    },
+  };
+}
+
+/**
+ * The 90% upper confidence bound of a Poisson count observed as `c` (Wilson-Hilferty's cube-root
+ * approximation of the chi-square quantile; within 1% of the exact bound from c = 0 up).
+ */
+export function poissonUpper(c: number): number {
+  const k = Math.max(0, c) + 1;
+  const z = 1.2816;
+  return k * (1 - 1 / (9 * k) + z / (3 * Math.sqrt(k))) ** 3;
 }
 
 export function inBox(x: number, y: number, b: PixelBox): boolean {

@@ -102,6 +102,7 @@ export function camPeak(c: CompactCam): [number, number] | undefined {
   if (!(bytes[best] > 0)) return undefined;
   const cx = best % c.width;
   const cy = Math.floor(best / c.width);
-  if (c.grid) return [c.grid.origin[0] + c.grid.stride[0] * cx, c.grid.origin[1] + c.grid.stride[1] * cy];
+  if (c.grid)
+    return [c.grid.origin[0] + c.grid.stride[0] * cx, c.grid.origin[1] + c.grid.stride[1] * cy];
   return [((cx + 0.5) * c.input.width) / c.width, ((cy + 0.5) * c.input.height) / c.height];
 }

@@ -98,6 +98,10 @@ export function finalizeAudit(
     verdict = 'inconclusive';
     reason =
       'a candidate region could not be tested conclusively (too few carriers, or any occlusion changes the prediction)';
+  } else if (plan.suggestive.length > 0) {
+    verdict = 'inconclusive';
+    const s = plan.suggestive[0];
+    reason = `${pct(s.imageShare)} of the ${name(s.class)} predictions peak in one region at the ${placeOf(normBox(s.box, frame))}, but there are too few images around it to tell whether it is isolated (an artifact) or part of where the evidence spreads (anatomy): audit more images`;
   } else {
     verdict = 'no-finding';
     reason =
@@ -129,6 +133,10 @@ export function finalizeAudit(
       finding: t.significant,
       conclusive: t.conclusive,
     })),
+    suggestive: plan.suggestive.map((g) => {
+      const box = normBox(g.box, frame);
+      return { ...g, box, className: name(g.class), place: placeOf(box) };
+    }),
     atlases: plan.atlases.map((a) => ({ ...a, width: plan.grid, height: plan.grid })),
     peaks: plan.peaks.map((p) => ({ ...p, width: plan.grid, height: plan.grid })),
     hotspots: plan.hotspots.map((p) => ({ ...p, width: plan.grid, height: plan.grid })),
@@ -184,19 +192,22 @@ function occlusionEvidence(plan: AuditPlan, byId: Map<string, ImageResult>, k: n
 
 const r4 = (v: number) => Math.round(v * 1e4) / 1e4;
 
+function normBox([x, y, w, h]: readonly number[], frame: { width: number; height: number }) {
+  return {
+    x: r4(x / frame.width),
+    y: r4(y / frame.height),
+    width: r4(w / frame.width),
+    height: r4(h / frame.height),
+  };
+}
+
 function toFinding(
   cand: PlannedCandidate,
   e: Evidence,
   frame: { width: number; height: number },
   name: (c: number) => string,
 ): Finding {
-  const [x, y, w, h] = cand.box;
-  const box = {
-    x: r4(x / frame.width),
-    y: r4(y / frame.height),
-    width: r4(w / frame.width),
-    height: r4(h / frame.height),
-  };
+  const box = normBox(cand.box, frame);
   const examples = cand.examples;
   return {
     class: cand.class,
@@ -217,6 +228,7 @@ function toFinding(
     ...(examples.length > 0 && { exampleJobs: cand.exampleIds }),
     excessShare: cand.excessShare,
     isolation: cand.isolation,
+    isolationPoint: cand.isolationPoint,
     carriers: cand.carriers,
     place: placeOf(box),
   };

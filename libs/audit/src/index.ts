@@ -7,6 +7,8 @@ export {
   heatShare,
   inBox,
   type PixelBox,
+  poissonUpper,
+  scanCandidates,
 } from './candidates.js';
 export {
   type AtlasGroup,
@@ -16,7 +18,14 @@ export {
   type Collected,
   outcomeOf,
 } from './collect.js';
-export { camInFrame, camPeak, compactCam, expandCam, type FrameCam, type RawCam } from './compact-cam.js';
+export {
+  camInFrame,
+  camPeak,
+  compactCam,
+  expandCam,
+  type FrameCam,
+  type RawCam,
+} from './compact-cam.js';
 export { executeImageTask, type ImageResult, type Predict } from './execute.js';
 export {
   auc,

@@ -7,9 +7,9 @@ import type { CompactCam } from '@camflow/contracts';
 import {
   type Candidate,
   type CandidateOptions,
-  findCandidates,
   heatShare,
   type PixelBox,
+  scanCandidates,
 } from './candidates.js';
 import type { Collected } from './collect.js';
 import { controlBoxes } from './occlusion.js';
@@ -32,6 +32,7 @@ export interface PlannedCandidate {
   imageShare: number;
   excessShare: number;
   isolation: number;
+  isolationPoint: number;
   carriers: number;
   heatShare: number;
   /** A few carriers, most typical first (the hottest in the box). */
@@ -66,6 +67,8 @@ export interface AuditPlan {
   peaks: { class: number; data: number[] }[];
   hotspots: { class: number; data: number[] }[];
   candidates: PlannedCandidate[];
+  /** Boxes isolated on the point estimate only: too few images to tell (see candidates.ts). */
+  suggestive: Omit<PlannedCandidate, 'heatShare' | 'examples' | 'exampleIds'>[];
   tasks: ImageTask[];
 }
 
@@ -76,13 +79,27 @@ export function planAudit(c: Collected, options: PlanOptions = {}): AuditPlan {
   const o = { ...PLAN_DEFAULTS, ...options };
   const tasks = new Map<string, ImageTask>();
   const candidates: PlannedCandidate[] = [];
+  const suggestive: AuditPlan['suggestive'] = [];
   const classes: AuditPlan['classes'] = [];
   for (const cls of [...c.classes.values()].sort((a, b) => a.class - b.class)) {
     const audited = cls.ids.length >= o.minClassImages && c.frame !== undefined;
     classes.push({ class: cls.class, images: cls.ids.length, audited });
     if (!audited || !c.frame) continue;
     const frame = c.frame;
-    const found: Candidate[] = findCandidates(cls, frame, options);
+    const scan = scanCandidates(cls, frame, options);
+    const found: Candidate[] = scan.candidates;
+    if (scan.suggestive) {
+      const g = scan.suggestive;
+      suggestive.push({
+        class: g.class,
+        box: g.box.map((v) => round(v, 2)) as PixelBox,
+        imageShare: round(g.imageShare),
+        excessShare: round(g.excessShare),
+        isolation: round(g.isolation, 1),
+        isolationPoint: round(Math.min(g.isolationPoint, 1e4), 1),
+        carriers: g.carriers,
+      });
+    }
     const boxes = found.map((f) => f.box);
     for (const cand of found) {
       const index = candidates.length;
@@ -99,6 +116,7 @@ export function planAudit(c: Collected, options: PlanOptions = {}): AuditPlan {
         imageShare: round(cand.imageShare),
         excessShare: round(cand.excessShare),
         isolation: round(Math.min(cand.isolation, 1e4), 1),
+        isolationPoint: round(Math.min(cand.isolationPoint, 1e4), 1),
         carriers: cand.carriers.length,
         heatShare: round(heatShare(cls, cand.carriers, cand.box, frame)),
         examples: typical.map((t) => cls.examples[t.i]),
@@ -153,6 +171,7 @@ export function planAudit(c: Collected, options: PlanOptions = {}): AuditPlan {
       data: mean(d, c.classes.get(k)?.ids.length ?? 0),
     })),
     candidates,
+    suggestive,
     tasks: [...tasks.values()],
   };
 }

@@ -1,5 +1,10 @@
 import { describe, expect, test } from 'vitest';
-import { AuditCollector, type AuditImage, findCandidates } from '../src/index.js';
+import {
+  AuditCollector,
+  type AuditImage,
+  CANDIDATE_DEFAULTS,
+  findCandidates,
+} from '../src/index.js';
 import { positive, uniform } from './helpers.js';
 
 function collect(images: AuditImage[]) {
@@ -33,7 +38,7 @@ describe('candidate regions', () => {
     expect((w * h) / 256 ** 2).toBeLessThanOrEqual(0.1);
     expect(cands[0].imageShare).toBeCloseTo(0.3, 2);
     expect(cands[0].carriers.every((i) => c.classes.get(1)!.ids[i].startsWith('m'))).toBe(true);
-    expect(cands[0].isolation).toBeGreaterThanOrEqual(25);
+    expect(cands[0].isolation).toBeGreaterThanOrEqual(CANDIDATE_DEFAULTS.minIsolation);
   });
 
   test('peaks spread over an organ give no candidate', () => {

@@ -67,7 +67,9 @@ export const findingSchema = z.object({
   exampleJobs: z.array(z.string()).optional(),
   /** Peaks in the box beyond what the surrounding density explains, and how isolated it is. */
   excessShare: z.number().optional(),
+  /** Density inside / around, conservatively (what decides), and its point estimate. */
   isolation: z.number().optional(),
+  isolationPoint: z.number().optional(),
   carriers: z.number().int().optional(),
   /** Where the box is, in words ("top-right corner"). */
   place: z.string().optional(),
