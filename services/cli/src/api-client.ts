@@ -23,8 +23,9 @@ export class ApiClient {
     method: string,
     path: string,
     body?: unknown,
+    headers: Record<string, string> = {},
   ): Promise<T> {
-    const text = await this.requestText(base, method, path, body);
+    const text = await this.requestText(base, method, path, body, headers);
     return JSON.parse(text) as T;
   }
 
@@ -33,6 +34,7 @@ export class ApiClient {
     method: string,
     path: string,
     body?: unknown,
+    headers: Record<string, string> = {},
   ): Promise<string> {
     const url = `${base === 'ingest' ? this.ingestUrl : this.resultsUrl}${path}`;
     let res: Response;
@@ -40,6 +42,7 @@ export class ApiClient {
       res = await fetch(url, {
         method,
         headers: {
+          ...headers,
           ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
           ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
         },

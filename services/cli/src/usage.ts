@@ -17,7 +17,7 @@ Usage:
   camflow evaluate --model <dir> --data <synth dir> [--layer <name>] [--method <m>]
                    [--align resize|receptive-field] [--tolerance <px>] [--limit <N>] [--json]
   camflow inspect <file...> [--json] [--npy <out.npy>]
-  camflow demo [--dir camflow-demo] [--count 120] [--exit]
+  camflow demo [--dir camflow-demo] [--count 400] [--exit]
   camflow serve ingest|worker|results|dicom
   camflow models push <model.onnx> --card <model.json> --name <n> --version <v>
   camflow runs create s3://<bucket>/<prefix> --model <name>@<version> [--manifest <key>]

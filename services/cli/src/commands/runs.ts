@@ -1,9 +1,11 @@
-import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { Config } from '@camflow/config';
+import type { AuditDocument } from '@camflow/contracts';
 import { ApiClient } from '../api-client.js';
-import { positiveInt, usage } from '../args.js';
+import { positiveInt, positiveNumber, usage } from '../args.js';
+import { formatAudit } from '../audit/text.js';
 import { ProgressBar } from '../progress.js';
+import { saveReport } from '../report-files.js';
 import { UsageError } from '../usage.js';
 
 interface RunStatus {
@@ -28,8 +30,10 @@ export async function runsCommand(argv: string[], config: Config): Promise<numbe
       return results(api, rest);
     case 'report':
       return report(api, rest);
+    case 'audit':
+      return audit(api, rest);
     default:
-      throw new UsageError('usage: camflow runs create|status|results|report ...');
+      throw new UsageError('usage: camflow runs create|status|results|report|audit ...');
   }
 }
 
@@ -53,6 +57,8 @@ async function create(api: ApiClient, argv: string[]): Promise<number> {
         align: { type: 'string' },
         manifest: { type: 'string' },
         priority: { type: 'string' },
+        audit: { type: 'boolean' },
+        'no-audit': { type: 'boolean' },
         watch: { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
       },
@@ -76,6 +82,7 @@ async function create(api: ApiClient, argv: string[]): Promise<number> {
     ...(target !== undefined ? { target } : {}),
     ...(values.align ? { align: values.align } : {}),
     ...(values.priority ? { priority: values.priority } : {}),
+    ...(values.audit ? { audit: true } : values['no-audit'] ? { audit: false } : {}),
   };
   const { runId } = await api.request<{ runId: string }>('ingest', 'POST', '/v1/runs', body);
   if (!values.watch) {
@@ -85,6 +92,10 @@ async function create(api: ApiClient, argv: string[]): Promise<number> {
   process.stderr.write(`run ${runId}\n`);
   const final = await watch(api, runId);
   process.stdout.write(values.json ? `${JSON.stringify(final)}\n` : `${summaryLine(final)}\n`);
+  if (final.status === 'completed' && !values.json) {
+    const a = await waitForAudit(api, runId);
+    if (a) process.stdout.write(formatAudit(a));
+  }
   return final.status === 'failed' ? 1 : 0;
 }
 
@@ -182,16 +193,109 @@ async function results(api: ApiClient, argv: string[]): Promise<number> {
 
 async function report(api: ApiClient, argv: string[]): Promise<number> {
   const { values, positionals } = usage(() =>
-    parseArgs({ args: argv, allowPositionals: true, options: { out: { type: 'string' } } }),
+    parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { out: { type: 'string' }, expires: { type: 'string' } },
+    }),
   );
   if (positionals.length !== 1)
-    throw new UsageError('usage: camflow runs report <runId> [--out report.html]');
-  const path = `/v1/runs/${encodeURIComponent(positionals[0])}/report`;
-  if (!values.out) {
-    process.stdout.write(`${api.resultsUrl}${path}\n`);
+    throw new UsageError(
+      'usage: camflow runs report <runId> [--out report.html] [--expires <hours>]',
+    );
+  const runId = positionals[0];
+  if (values.out) {
+    const saved = await saveReport(api, runId, values.out);
+    process.stdout.write(`wrote ${values.out} (${saved.images} images in ${saved.folder})\n`);
     return 0;
   }
-  await writeFile(values.out, await api.requestText('results', 'GET', path));
-  process.stdout.write(`wrote ${values.out}\n`);
+  const hours = positiveNumber(values.expires, 'expires', 24);
+  const link = await browserLink(api, runId, Math.round(hours * 3600));
+  process.stdout.write(`${link.url}\n`);
+  process.stderr.write(`(a read-only link to this run's report, valid until ${link.expiresAt})\n`);
   return 0;
+}
+
+/** A signed read-only link to a run's report (and its comparisons with `also`). */
+export async function browserLink(
+  api: ApiClient,
+  runId: string,
+  expiresIn = 24 * 3600,
+  also: string[] = [],
+) {
+  const link = await api.request<{ path: string; expiresAt: string }>(
+    'results',
+    'POST',
+    `/v1/runs/${encodeURIComponent(runId)}/links`,
+    { expiresIn, ...(also.length ? { runs: also } : {}) },
+  );
+  return { url: `${api.resultsUrl}${link.path}`, expiresAt: link.expiresAt };
+}
+
+/** `camflow runs audit <runId> [--json] [--wait]`: the run's audit verdict and findings. */
+async function audit(api: ApiClient, argv: string[]): Promise<number> {
+  const { values, positionals } = usage(() =>
+    parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        json: { type: 'boolean', default: false },
+        wait: { type: 'boolean', default: false },
+      },
+    }),
+  );
+  if (positionals.length !== 1)
+    throw new UsageError('usage: camflow runs audit <runId> [--json] [--wait]');
+  const runId = positionals[0];
+  const path = `/v1/runs/${encodeURIComponent(runId)}/audit`;
+  const doc = values.wait
+    ? ((await waitForAudit(api, runId)) ?? (await api.request<AuditAnswer>('results', 'GET', path)))
+    : await api.request<AuditAnswer>('results', 'GET', path);
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(doc)}\n`);
+    return 0;
+  }
+  if (doc.status === 'done') process.stdout.write(formatAudit(doc as unknown as AuditDocument));
+  else
+    process.stdout.write(
+      `audit of ${runId}: ${doc.status}${doc.stage ? ` (${doc.stage})` : ''}${doc.message ? `: ${doc.message}` : ''}${doc.error ? `: ${doc.error}` : ''}\n`,
+    );
+  return doc.status === 'failed' ? 1 : 0;
+}
+
+interface AuditAnswer {
+  status: string;
+  stage?: string;
+  message?: string;
+  error?: string;
+  requested?: boolean;
+  [k: string]: unknown;
+}
+
+/**
+ * Waits for a run's audit to finish (with a progress line); undefined when the run is not
+ * audited. Returns the document (or its failed state).
+ */
+export async function waitForAudit(
+  api: ApiClient,
+  runId: string,
+  intervalMs = 500,
+): Promise<AuditDocument | undefined> {
+  const path = `/v1/runs/${encodeURIComponent(runId)}/audit`;
+  const bar = new ProgressBar('audit');
+  for (;;) {
+    const a = await api.request<AuditAnswer>('results', 'GET', path);
+    if (a.requested === false) return undefined;
+    const p = a.progress as { chunks: number; done: number } | undefined;
+    if (p) bar.update(p.done, p.chunks, String(a.stage ?? ''));
+    if (a.status === 'done' || a.status === 'failed') {
+      if (p) bar.done();
+      if (a.status === 'failed')
+        process.stderr.write(
+          `camflow: the audit of ${runId} failed: ${a.error ?? 'unknown reason'}\n`,
+        );
+      return a as unknown as AuditDocument;
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
 }

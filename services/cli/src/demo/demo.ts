@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -9,14 +9,15 @@ import { pushModel } from '@camflow/ingest';
 import { ApiClient } from '../api-client.js';
 import { positiveInt, usage } from '../args.js';
 import { evaluateModel } from '../commands/evaluate.js';
-import { watch } from '../commands/runs.js';
+import { browserLink, waitForAudit, watch } from '../commands/runs.js';
 import { engineOptions } from '../commands/runtime-options.js';
 import { formatEvaluation } from '../evaluation.js';
 import { loadModelSource } from '../model-source.js';
 import { ProgressBar } from '../progress.js';
+import { saveReport } from '../report-files.js';
 import { DEMO_SHORTCUT, uploadDemoDataset } from './dataset.js';
 import { startDemoStack } from './stack.js';
-import { auditVerdict, formatSummaries, summariseRun } from './summary.js';
+import { formatDisagreement, formatSummaries, maskCrossCheck, summariseRun } from './summary.js';
 
 /** The reference models trained on the phantoms (test/fixtures/models). */
 const MODELS_DIR = fileURLToPath(new URL('../../../../test/fixtures/models/', import.meta.url));
@@ -46,7 +47,9 @@ export async function demoCommand(
     }),
   );
   const dir = resolve(values.dir ?? 'camflow-demo');
-  const count = positiveInt(values.count, 'count', 120);
+  // 400 phantoms give each model ~200 pneumonia predictions: what the audit needs to tell a
+  // marker's isolated cluster from pathology clustering in the lungs (fewer: inconclusive).
+  const count = positiveInt(values.count, 'count', 400);
   const seed = positiveInt(values.seed, 'seed', 2026);
   await mkdir(dir, { recursive: true });
   const say = (s: string) => process.stdout.write(`${s}\n`);
@@ -111,30 +114,73 @@ export async function demoCommand(
       `  event-driven: a scanner upload was explained ${latency.toFixed(2)} s after its bucket notification`,
     );
 
+    // The data-set audits start on their own when the runs complete (>= 50 images each).
     const summaries = [];
-    for (const r of runs) summaries.push(await summariseRun(api, r.model, r.runId));
+    for (const r of runs) {
+      process.stderr.write(`audit of ${r.model}\n`);
+      const audit = await waitForAudit(api, r.runId);
+      summaries.push(await summariseRun(api, r.model, r.runId, audit));
+    }
     say('');
     say(formatSummaries(summaries));
-    // The audit with ground truth: the same phantoms with their lesion and marker masks.
+    for (const s of summaries) if (s.audit?.summary) say(`  ${s.model}: ${s.audit.summary}`);
+    const ids = runs.map((r) => r.runId);
+    const compare = await api.request<{
+      common: number;
+      disagree: number | null;
+      threshold: number;
+    }>('results', 'GET', `/v1/compare?runs=${encodeURIComponent(ids.join(','))}`, undefined, {
+      accept: 'application/json',
+    });
+    const disagreement = formatDisagreement(
+      compare,
+      runs.map((r) => r.model),
+    );
+    if (disagreement) say(`  ${disagreement}`);
+    // The cross-check with ground truth: the same phantoms with their lesion and marker masks.
     const dataDir = join(dir, 'audit-data');
     await writeSynthDataset({ out: dataDir, count, seed, size: 256, shortcut: DEMO_SHORTCUT });
-    const audits = [];
+    const evaluations = [];
     for (const m of models) {
       const source = await loadModelSource(join(modelsDir, m));
-      audits.push({ model: m, e: await evaluateModel(source, dataDir, engineOptions(config)) });
+      evaluations.push({
+        model: m,
+        e: await evaluateModel(source, dataDir, engineOptions(config)),
+      });
     }
     say('');
-    for (const a of audits) say(formatEvaluation(`${a.model}@1`, a.e, a.e));
+    for (const a of evaluations) say(formatEvaluation(`${a.model}@1`, a.e, a.e));
+    say(maskCrossCheck(evaluations));
     say('');
-    say(auditVerdict(audits));
-    say('');
+    const hours = 24;
     for (const r of runs) {
-      const html = await api.requestText('results', 'GET', `/v1/runs/${r.runId}/report`);
+      const link = await browserLink(
+        api,
+        r.runId,
+        hours * 3600,
+        ids.filter((i) => i !== r.runId),
+      );
       const file = resolve(dir, `report-${r.model}.html`);
-      await writeFile(file, html);
-      say(`report ${r.model}: ${stack.resultsUrl}/v1/runs/${r.runId}/report  (saved: ${file})`);
+      const saved = await saveReport(api, r.runId, file);
+      say(`report ${r.model}: ${link.url}`);
+      say(`  (opens in a browser for ${hours} h; saved with its ${saved.images} images: ${file})`);
     }
+    if (ids.length >= 2) {
+      const link = await browserLink(api, ids[0], hours * 3600, ids.slice(1));
+      const q = new URL(link.url).searchParams.get('link') ?? '';
+      say(
+        `compare: ${stack.resultsUrl}/v1/compare?runs=${encodeURIComponent(ids.join(','))}&link=${encodeURIComponent(q)}`,
+      );
+    }
+    say('');
+    say(
+      `services: ingest ${stack.ingestUrl}, results ${stack.resultsUrl} (OpenAPI: ${stack.resultsUrl}/openapi.json)`,
+    );
     say(`token for the APIs: ${stack.token}`);
+    say('try another run (it reuses the work already done):');
+    say(
+      `  CAMFLOW_INGEST_URL=${stack.ingestUrl} CAMFLOW_RESULTS_URL=${stack.resultsUrl} CAMFLOW_TOKEN=${stack.token} npx camflow runs create s3://data/${data.prefix} --manifest ${data.manifestKey} --model ${models[0]}@1 --watch`,
+    );
     if (!values.exit && process.stdin.isTTY && process.stdout.isTTY) {
       say('the services keep running so the reports can load their images; Ctrl-C stops them');
       await new Promise(() => {});

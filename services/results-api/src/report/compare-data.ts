@@ -112,3 +112,25 @@ export async function gatherCompare(
     ...(link && { link }),
   };
 }
+
+/** The comparison as JSON (`Accept: application/json`): what the page shows, without images. */
+export function compareSummary(d: CompareData) {
+  return {
+    runs: d.runs.map((r) => ({
+      runId: r.run.runId,
+      model: r.run.model,
+      status: r.audit.status,
+      verdict: r.audit.verdict,
+      summary: r.audit.summary ?? null,
+      findings: ((r.audit.findings ?? []) as { class: number; className?: string; place?: string; imageShare: number }[]).map(
+        (f) => ({ class: f.class, className: f.className, place: f.place, imageShare: f.imageShare }),
+      ),
+      explained: r.explained,
+      accuracy: r.evaluation?.accuracy ?? null,
+    })),
+    common: d.common,
+    disagree: d.disagree,
+    meanDistance: d.meanDistance,
+    threshold: d.threshold,
+  };
+}

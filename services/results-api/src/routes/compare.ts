@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { RouteContext } from '../context.js';
 import { badRequest, notFound } from '../http-errors.js';
-import { gatherCompare } from '../report/compare-data.js';
+import { compareSummary, gatherCompare } from '../report/compare-data.js';
 import { renderCompare } from '../report/compare-page.js';
 import { originsOf, pageCsp } from './report.js';
 
@@ -41,6 +41,7 @@ export function registerCompareRoute(app: FastifyInstance, ctx: RouteContext): v
         req.principal.runs ? req.query.link : undefined,
       );
       if ('missing' in data) throw notFound(`run ${data.missing}`);
+      if (req.headers.accept?.includes('application/json')) return compareSummary(data);
       const urls = [
         ...data.runs.map((r) => r.audit.atlasUrl as string | undefined),
         ...data.examples.flatMap((e) => e.overlayUrls),
