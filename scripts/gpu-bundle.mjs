@@ -5,7 +5,9 @@
 //   gpu-check.mjs                 scripts/gpu-check.mjs and the camflow code it uses (esbuild)
 //   node_modules/@camflow/worker  the image and engine thread entries, bundled likewise
 //   node_modules/...              onnxruntime-node (linux-x64 binaries only: CPU and WebGPU
-//                                 providers), onnxruntime-common, sharp + libvips, piscina
+//                                 providers), sharp + libvips, piscina, and what the code
+//                                 requires at run time (dcmjs and its codecs), with their
+//                                 dependencies
 //   debs/                         Debian's libvulkan1 (the Vulkan loader WebGPU needs)
 //   test/fixtures/...             the golden models for parity and the reference nf=8 model
 //   .camflow/bench-pipeline/      four 1024x1024 JPEG phantoms
@@ -13,7 +15,17 @@
 // the device tool (`carry: [".camflow/gpu-bundle"]`); it must stay under 64 MiB.
 // Run after `tsc -b` (npm run gpu-bundle does both).
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { builtinModules } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -84,26 +96,44 @@ writeFileSync(
   }),
 );
 
-// Runtime packages: only what loads on linux-x64.
+// Runtime packages: the externals above and every package the bundles still require at run
+// time (CommonJS loaded through createRequire, which esbuild cannot follow), each with its
+// dependencies; onnxruntime-node with its linux-x64 binaries only.
 const nm = join(root, 'node_modules');
-const copy = (from, to = from, filter) =>
-  cpSync(join(nm, from), join(stage, 'node_modules', to), { recursive: true, filter });
+const builtin = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
+const wanted = new Set(external);
+for (const file of [
+  join(stage, 'gpu-check.mjs'),
+  join(threads, 'image-thread.mjs'),
+  join(threads, 'engine-thread.mjs'),
+]) {
+  for (const m of readFileSync(file, 'utf8').matchAll(/\brequire\d*\("([^"./][^"]*)"\)/g)) {
+    const name = m[1].startsWith('@') ? m[1].split('/').slice(0, 2).join('/') : m[1].split('/')[0];
+    if (!builtin.has(m[1]) && !builtin.has(name)) wanted.add(name);
+  }
+}
+const copied = new Set();
 const ort = 'onnxruntime-node';
-copy(ort, ort, (src) => {
-  const rel = src.slice(join(nm, ort).length);
-  return !rel.startsWith('/bin/') || /^\/bin(\/napi-v\d+(\/linux(\/x64(\/.*)?)?)?)?$/.test(rel);
-});
-for (const p of [
-  'onnxruntime-common',
-  'sharp',
-  '@img/sharp-linux-x64',
-  '@img/sharp-libvips-linux-x64',
-  '@img/colour',
-  'detect-libc',
-  'semver',
-  'piscina',
-])
-  copy(p);
+const copyPackage = (name) => {
+  if (copied.has(name) || !existsSync(join(nm, name))) return;
+  copied.add(name);
+  const from = join(nm, name);
+  cpSync(from, join(stage, 'node_modules', name), {
+    recursive: true,
+    filter: (src) => {
+      if (name !== ort) return true;
+      const rel = src.slice(from.length);
+      return !rel.startsWith('/bin/') || /^\/bin(\/napi-v\d+(\/linux(\/x64(\/.*)?)?)?)?$/.test(rel);
+    },
+  });
+  const pkg = JSON.parse(readFileSync(join(from, 'package.json'), 'utf8'));
+  // onnxruntime-node's own dependencies serve its install script only.
+  const deps = name === ort ? ['onnxruntime-common'] : Object.keys(pkg.dependencies ?? {});
+  for (const d of [...deps, ...Object.keys(pkg.optionalDependencies ?? {})]) copyPackage(d);
+};
+for (const name of [...wanted, '@img/sharp-linux-x64', '@img/sharp-libvips-linux-x64'])
+  copyPackage(name);
+say(`packages: ${[...copied].sort().join(', ')}`);
 
 // Node itself, and the data the check reads.
 mkdirSync(join(stage, 'bin'));
