@@ -5,13 +5,21 @@ import {
   encodeModel,
   GraphBuilder,
   GraphIndex,
+  type InputLayout,
   type ModelProto,
   untypedOutput,
   valueInfo,
 } from '@camflow/onnx';
 import type { RuleContext } from './autodiff/context.js';
 import { differentiate } from './autodiff/differentiate.js';
-import { appendCam, type CamMethod, canonical, needsGradient } from './cam-graph.js';
+import { guidedRules } from './autodiff/rules/guided.js';
+import {
+  canonical,
+  type EngineMethod,
+  needsGradient,
+  projected,
+  weightedActivations,
+} from './cam-graph.js';
 import { CompileError } from './errors.js';
 import { constantShape, constantValues, type PreparedModel } from './prepared.js';
 import type { ProbeResult } from './probe.js';
@@ -27,7 +35,7 @@ export interface CompileSpec {
   /** Tensors whose gradients are exposed (backward hooks). */
   gradients: string[];
   /** The CAM: the layer's tensor, how it becomes [N, C, h, w], and the method. */
-  cam?: { tensor: string; method: CamMethod; view: CamView };
+  cam?: CamSpec;
   /** 'index': int64 [N] class per image, -1 = predicted; 'weights': float [N, K]. */
   targetMode: 'index' | 'weights';
   score: ScoreMode;
@@ -40,11 +48,25 @@ export interface CompileSpec {
   targetCount?: number;
 }
 
+/** The CAM a graph computes: the layer, how it becomes [N, C, h, w], the method, eigen-smooth. */
+export interface CamSpec {
+  tensor: string;
+  method: EngineMethod;
+  view: CamView;
+  eigenSmooth?: boolean;
+  /** Guided Grad-CAM: which input axes are rows and columns. */
+  inputLayout?: InputLayout;
+}
+
 export const TARGET_INPUT = 'camflow_target';
 export const CAM_OUTPUT = 'camflow_cam';
 export const TARGET_OUTPUT = 'camflow_target_index';
 /** The layer's activations as [N, C, h, w] (what EigenCAM reads). */
 export const CAM_ACTIVATIONS = 'camflow_cam_activations';
+/** A gradient method's weighted activations [N, C, h, w], for a projection (eigen-smooth). */
+export const CAM_WEIGHTED = 'camflow_cam_weighted';
+/** Guided Grad-CAM: guided backpropagation to the input times the upsampled map, input layout. */
+export const GUIDED_OUTPUT = 'camflow_guided';
 /** Many targets: the score recomputed by the copied head, and the score it must equal. */
 export const REPLICA_SCORES = 'camflow_replica_scores';
 export const CHECKED_SCORES = 'camflow_checked_scores';
@@ -133,9 +155,9 @@ export function compileGraph(
     if (!spec.cam || !needsGradient(spec.cam.method) || wantGrad.length !== 1) {
       throw new CompileError('several targets need a gradient CAM and no other hooks');
     }
-    compileTargets(b, p, probe, spec, numClasses, spec.cam);
-    for (const o of [TARGET_OUTPUT, CAM_OUTPUT, REPLICA_SCORES, CHECKED_SCORES]) addOutput(o);
-    result.cam = CAM_OUTPUT;
+    const cam = compileTargets(b, p, probe, spec, numClasses, spec.cam);
+    for (const o of [TARGET_OUTPUT, cam, REPLICA_SCORES, CHECKED_SCORES]) addOutput(o);
+    result.cam = cam;
     result.target = TARGET_OUTPUT;
   } else if (wantGrad.length > 0) {
     const { dy, y, target } = seedGradient(b, p, spec, numClasses);
@@ -161,19 +183,31 @@ export function compileGraph(
       result.gradients.set(t, g);
       if (spec.gradients.includes(t)) addOutput(g);
     }
-    if (spec.cam && needsGradient(spec.cam.method)) {
-      const { view } = spec.cam;
-      const cam = appendCam(
+    if (spec.cam?.method === 'guided-gradcam') {
+      const guided = guidedBackprop(ctx, index, p, probe, { y, dy, layerName: spec.layerName });
+      const map = emitCam(
         b,
-        spec.cam.method,
-        canonical(b, spec.cam.tensor, view),
-        canonical(b, grads.get(spec.cam.tensor) as string, view),
-        4,
+        spec.cam,
+        canonical(b, spec.cam.tensor, spec.cam.view),
+        grads.get(spec.cam.tensor) as string,
       );
-      const named = b.node('Identity', [cam]);
-      renameOutput(graph, named, CAM_OUTPUT);
-      result.cam = CAM_OUTPUT;
-      addOutput(CAM_OUTPUT);
+      renameOutput(
+        graph,
+        b.node('Mul', [guided, upsampled(b, map, p, spec.cam.inputLayout)]),
+        GUIDED_OUTPUT,
+      );
+      result.cam = map;
+      addOutput(map);
+      addOutput(GUIDED_OUTPUT);
+    } else if (spec.cam && needsGradient(spec.cam.method)) {
+      const name = emitCam(
+        b,
+        spec.cam,
+        canonical(b, spec.cam.tensor, spec.cam.view),
+        grads.get(spec.cam.tensor) as string,
+      );
+      result.cam = name;
+      addOutput(name);
     }
   }
   result.bytes = encodeModel(model);
@@ -181,7 +215,7 @@ export function compileGraph(
 }
 
 /** The differentiated tensor: the output, or the input of a final Softmax/Sigmoid. */
-function scoreTensor(p: PreparedModel, score: ScoreMode): string {
+export function scoreTensor(p: PreparedModel, score: ScoreMode): string {
   if (score !== 'logit') return p.outputName;
   const producer = p.index.producer.get(p.outputName);
   if (!producer || !ACTIVATIONS.has(producer.opType ?? '')) {
@@ -204,8 +238,8 @@ function compileTargets(
   probe: ProbeResult,
   spec: CompileSpec,
   numClasses: number,
-  cam: NonNullable<CompileSpec['cam']>,
-): void {
+  cam: CamSpec,
+): string {
   const graph = b.graph;
   const k = spec.targetCount as number;
   const y = scoreTensor(p, spec.score);
@@ -265,14 +299,72 @@ function compileTargets(
   });
   const g = grads.get(replica.from);
   if (!g) throw new CompileError(`layer "${spec.layerName}" has no path to the model's output`);
-  const map = appendCam(
-    b,
-    cam.method,
-    canonical(b, replica.from, cam.view),
-    canonical(b, g, cam.view),
-    4,
-  );
-  renameOutput(graph, b.node('Identity', [map]), CAM_OUTPUT);
+  return emitCam(b, cam, canonical(b, replica.from, cam.view), g);
+}
+
+/**
+ * The CAM's graph output from the activations (canonical) and the layer's gradient (raw):
+ * CAM_OUTPUT, the map; or CAM_WEIGHTED, the weighted activations a projection reads.
+ */
+function emitCam(b: GraphBuilder, cam: CamSpec, a: string, g: string): string {
+  const w = weightedActivations(b, cam.method, a, canonical(b, g, cam.view));
+  if (projected(cam.method, cam.eigenSmooth ?? false)) {
+    renameOutput(b.graph, b.node('Identity', [w]), CAM_WEIGHTED);
+    return CAM_WEIGHTED;
+  }
+  renameOutput(b.graph, b.node('Relu', [b.reduceSum(w, [1], false)]), CAM_OUTPUT);
+  return CAM_OUTPUT;
+}
+
+/** The score's gradient at the input, through ReLUs by the guided rule. */
+function guidedBackprop(
+  ctx: RuleContext,
+  index: GraphIndex,
+  p: PreparedModel,
+  probe: ProbeResult,
+  req: { y: string; dy: string; layerName: string },
+): string {
+  const grads = differentiate(index, ctx, {
+    ...req,
+    wrt: [p.inputName],
+    differentiable: (t) => probe.tensors.get(t)?.type === 'float32',
+    rules: guidedRules,
+  });
+  const g = grads.get(p.inputName);
+  if (!g) throw new CompileError('the output does not depend on the input');
+  return g;
+}
+
+/**
+ * The map [N, h, w] min-max normalised per image and resized to the input's rows and columns
+ * (bilinear, half-pixel: cv2.resize as pytorch-grad-cam uses), with a unit channel axis where
+ * the input has its channels.
+ */
+function upsampled(
+  b: GraphBuilder,
+  map: string,
+  p: PreparedModel,
+  layout: InputLayout | undefined,
+): string {
+  if (p.opset < 11)
+    throw new CompileError('guided-gradcam needs opset >= 11 (re-export the model)');
+  const dims = p.inputDims;
+  if (dims.length !== 3 || dims.some((d) => d < 0)) {
+    throw new CompileError('guided-gradcam needs an image input of fixed size');
+  }
+  const nhwc = layout === 'nhwc';
+  const [h, w] = nhwc ? [dims[0], dims[1]] : [dims[1], dims[2]];
+  const lowest = b.node('Sub', [map, b.reduceMin(map, [1, 2], true)]);
+  const norm = b.node('Div', [
+    lowest,
+    b.node('Add', [b.reduceMax(lowest, [1, 2], true), b.floats([1e-7], [])]),
+  ]);
+  const m4 = b.unsqueeze(norm, [nhwc ? 3 : 1]);
+  const n = b.slice(b.node('Shape', [m4]), [0], [1], [0]);
+  const sizes = b.node('Concat', nhwc ? [n, b.ints([h, w, 1])] : [n, b.ints([1, h, w])], {
+    axis: 0,
+  });
+  return b.node('Resize', [m4, '', '', sizes], { mode: 'linear' });
 }
 
 /** Builds dY at the score tensor from the target input. */
@@ -303,7 +395,11 @@ function seedGradient(b: GraphBuilder, p: PreparedModel, spec: CompileSpec, numC
 }
 
 /** Gives a builder-made tensor a stable public name. */
-function renameOutput(graph: NonNullable<ModelProto['graph']>, from: string, to: string): void {
+export function renameOutput(
+  graph: NonNullable<ModelProto['graph']>,
+  from: string,
+  to: string,
+): void {
   for (const n of graph.node ?? []) {
     n.output = (n.output ?? []).map((o) => (o === from ? to : o));
     n.input = (n.input ?? []).map((i) => (i === from ? to : i));

@@ -6,13 +6,21 @@ import {
   type LayerRef,
   resolveLayer,
 } from '@camflow/onnx';
-import { CAM_METHODS, type CamMethod, needsGradient } from './cam-graph.js';
+import {
+  ENGINE_METHODS,
+  type EngineMethod,
+  needsGradient,
+  projected,
+  targetFree,
+} from './cam-graph.js';
 import {
   CAM_ACTIVATIONS,
   CAM_OUTPUT,
+  CAM_WEIGHTED,
   CHECKED_SCORES,
   type CompiledGraph,
   compileGraph,
+  GUIDED_OUTPUT,
   REPLICA_SCORES,
   type ScoreMode,
   TARGET_INPUT,
@@ -22,7 +30,14 @@ import {
 import { defaultLayerTensor, layerNameOf } from './default-layer.js';
 import { eigenCam } from './eigencam.js';
 import { CompileError, InputShapeError } from './errors.js';
-import { type LayoutOption, layoutTensors, resolveView, resolveViews } from './layer-view.js';
+import {
+  type LayerView,
+  type LayoutOption,
+  layoutTensors,
+  resolveView,
+  resolveViews,
+} from './layer-view.js';
+import { CHANNELS_INPUT, compileMasked, MASKED_SCORES } from './masked.js';
 import { type PreparedModel, prepareModel } from './prepared.js';
 import { type ProbeResult, probeTensors } from './probe.js';
 import {
@@ -34,6 +49,7 @@ import {
   runSession,
   type Session,
 } from './runtime.js';
+import { augmentationSmoothing, fuseLayers } from './smoothing.js';
 import { checkReplica, resolveRow, type Targets, targetRow } from './targets.js';
 
 /** A batch of preprocessed images, NCHW (or whatever layout the model takes), float32. */
@@ -59,9 +75,18 @@ export interface RunOptions {
 }
 
 export interface ExplainOptions extends RunOptions {
-  /** Layer name; default: the last 4-D layer before the spatial dimensions collapse. */
-  layer?: string;
-  method?: CamMethod;
+  /**
+   * Layer name; default: the last spatial map before the spatial dimensions collapse. A list
+   * fuses the layers' maps (each scaled to [0, 1], averaged at the finest resolution).
+   */
+  layer?: string | string[];
+  method?: EngineMethod;
+  /** Eigen-smooth (gradient methods): the first principal component of the weighted activations. */
+  eigenSmooth?: boolean;
+  /** Aug-smooth: maps averaged over horizontal flips and intensities 0.9, 1, 1.1 (scaled to [0, 1]). */
+  augSmooth?: boolean;
+  /** Score-CAM / Ablation-CAM: channels per batched forward (default: maxBatch / images). */
+  channelBatch?: number;
   /**
    * Which axes of the layer's tensor are channels and which are space: 'auto' (default) derives
    * them from the graph; 'nchw', 'nhwc' ([N, H, W, C], Swin, Keras) and 'tokens' ([N, T, C],
@@ -99,7 +124,7 @@ export interface RunResult {
 
 export interface ExplainResult extends RunResult {
   layer: string;
-  method: CamMethod;
+  method: EngineMethod;
   /** How the layer's axes were read: 'nchw', 'nhwc', 'tokens' or 'general' (other splits). */
   layout: CamView['layout'];
   /** [N, h, w], after ReLU, before normalisation. */
@@ -111,6 +136,11 @@ export interface ExplainResult extends RunResult {
   grid?: CellGrid;
   /** With `targets`: every target's map. */
   perTarget?: TargetMaps;
+  /**
+   * Guided Grad-CAM: guided backpropagation to the input times the map (scaled to [0, 1] and
+   * resized to the input), in the input's layout [N, C, H, W] (or [N, H, W, C]).
+   */
+  guided?: TensorView;
 }
 
 export type HookFn = (event: { layer: string; tensor: TensorView }) => void;
@@ -118,6 +148,14 @@ export type HookFn = (event: { layer: string; tensor: TensorView }) => void;
 /** What `register*Hook` returns: `remove()` detaches the hook (safe to call twice). */
 export interface HookHandle {
   remove(): void;
+}
+
+/** What an explain call computes: the layer, its view, the method. */
+interface CamRequest {
+  layer: LayerRef;
+  method: EngineMethod;
+  view: LayerView;
+  eigenSmooth?: boolean;
 }
 
 interface Hook {
@@ -145,9 +183,13 @@ export class Engine {
     Promise<{ graph: CompiledGraph; session: Session; batchable: boolean }>
   >();
   private readonly probes = new Map<string, Promise<ProbeResult>>();
-  private readonly views = new Map<string, Promise<CamView>>();
+  private readonly views = new Map<string, Promise<LayerView>>();
   /** Many-target graphs that failed (or failed their check): those run one target at a time. */
   private readonly unbatchable = new Set<string>();
+  private readonly compiledMasked = new Map<
+    string,
+    Promise<{ session: Session; batchable: boolean }>
+  >();
   private readonly defaults = new Map<string, Promise<LayerRef>>();
   private readonly grids = new Map<string, CellGrid | undefined>();
   private plain?: Promise<Session>;
@@ -254,19 +296,38 @@ export class Engine {
   /** A CAM per image at the layer's resolution, plus scores and targets. Registered hooks also fire. */
   async explain(batch: Batch, opts: ExplainOptions = {}): Promise<ExplainResult> {
     const method = opts.method ?? 'gradcam';
-    if (!CAM_METHODS.includes(method)) {
-      throw new CompileError(`unknown method "${method}"; one of ${CAM_METHODS.join(', ')}`);
+    if (!ENGINE_METHODS.includes(method)) {
+      throw new CompileError(`unknown method "${method}"; one of ${ENGINE_METHODS.join(', ')}`);
     }
     this.checkInput(batch);
     const sample = batch.dims.slice(1);
+    if (Array.isArray(opts.layer))
+      return fuseLayers((b, o) => this.explain(b, o), batch, opts, opts.layer);
+    if (opts.augSmooth) {
+      const view = await this.layerView(
+        opts.layer ? this.resolveLayer(opts.layer) : await this.defaultLayer(sample),
+        sample,
+        opts.layout ?? 'auto',
+      );
+      const rank = batch.dims.length;
+      const widthAxis = view.inputLayout === 'nhwc' && rank === 4 ? 2 : rank - 1;
+      return augmentationSmoothing((b, o) => this.explain(b, o), batch, opts, widthAxis);
+    }
+    const eigenSmooth = opts.eigenSmooth ?? false;
+    if (eigenSmooth && method === 'guided-gradcam') {
+      throw new CompileError('eigen-smooth does not apply to guided-gradcam');
+    }
     const layer = opts.layer ? this.resolveLayer(opts.layer) : await this.defaultLayer(sample);
     const view = await this.layerView(layer, sample, opts.layout ?? 'auto');
-    if (opts.targets !== undefined) return this.explainMany(batch, opts, { layer, method, view });
-    const { result, outputs } = await this.execute(batch, opts, { layer, method, view });
-    const cams =
-      method === 'eigencam'
-        ? eigenCams(outputs.get(CAM_ACTIVATIONS) as TensorView)
-        : (outputs.get(CAM_OUTPUT) as TensorView);
+    const cam = { layer, method, view, eigenSmooth };
+    if (opts.targets !== undefined) return this.explainMany(batch, opts, cam);
+    if (method === 'scorecam' || method === 'ablationcam')
+      return this.explainMasked(batch, opts, cam);
+    const { result, outputs } = await this.execute(batch, opts, cam);
+    const cams = projected(method, eigenSmooth)
+      ? eigenCams(outputs.get(method === 'eigencam' ? CAM_ACTIVATIONS : CAM_WEIGHTED) as TensorView)
+      : (outputs.get(CAM_OUTPUT) as TensorView);
+    const guided = outputs.get(GUIDED_OUTPUT);
     // Receptive-field centres are derived for NCHW paths only; other layouts draw resized.
     const grid = view.layout === 'nchw' ? this.cellGrid(layer) : undefined;
     return {
@@ -276,6 +337,7 @@ export class Engine {
       layout: view.layout,
       cams,
       ...(grid && { grid }),
+      ...(guided && { guided }),
     };
   }
 
@@ -288,7 +350,7 @@ export class Engine {
   private async explainMany(
     batch: Batch,
     opts: ExplainOptions,
-    cam: { layer: LayerRef; method: CamMethod; view: CamView },
+    cam: CamRequest,
   ): Promise<ExplainResult> {
     const sample = batch.dims.slice(1);
     const numClasses = await this.numClasses(sample);
@@ -323,7 +385,7 @@ export class Engine {
     for (let k = 0; k < row.length; k++) {
       const target = classes.map((c) => c[k]);
       // Row 0 is a class or -1 (the predicted one): `first` already holds it. EigenCAM ignores targets.
-      const same = k === 0 || !needsGradient(cam.method);
+      const same = k === 0 || targetFree(cam.method);
       maps.push(same ? first : await this.explain(batch, { ...single, target }));
     }
     const [, h, w] = first.cams.dims;
@@ -347,7 +409,7 @@ export class Engine {
   private async explainBatched(
     batch: Batch,
     opts: ExplainOptions,
-    cam: { layer: LayerRef; method: CamMethod; view: CamView },
+    cam: CamRequest,
     row: number[],
     numClasses: number,
   ): Promise<ExplainResult> {
@@ -355,13 +417,20 @@ export class Engine {
     const { graph, session, batchable } = await this.compile(batch.dims.slice(1), {
       activations: [],
       gradients: [],
-      cam: { tensor: cam.layer.tensor, method: cam.method, view: cam.view },
+      cam: {
+        tensor: cam.layer.tensor,
+        method: cam.method,
+        view: cam.view,
+        eigenSmooth: cam.eigenSmooth,
+      },
       targetMode: 'index',
       score: opts.score ?? 'output',
       layerName: cam.layer.name,
       targetCount: k,
     });
-    const names = [graph.scores, TARGET_OUTPUT, CAM_OUTPUT, REPLICA_SCORES, CHECKED_SCORES];
+    // The map, or (eigen-smooth, EigenGradCAM) the weighted activations to project.
+    const camName = graph.cam as string;
+    const names = [graph.scores, TARGET_OUTPUT, camName, REPLICA_SCORES, CHECKED_SCORES];
     const parts = new Map<string, Float32Array[]>(names.map((x) => [x, []]));
     const classes: number[] = [];
     let camDims: number[] = [];
@@ -379,14 +448,19 @@ export class Engine {
         k,
       );
       for (const v of out[TARGET_OUTPUT].data as BigInt64Array) classes.push(Number(v));
-      for (const name of [graph.scores, CAM_OUTPUT]) {
+      for (const name of [graph.scores, camName]) {
         (parts.get(name) as Float32Array[]).push(Float32Array.from(out[name].data as Float32Array));
       }
-      camDims = [...out[CAM_OUTPUT].dims];
+      camDims = [...out[camName].dims];
     }
     const n = batch.dims[0];
     const scores = concat(parts.get(graph.scores) as Float32Array[]);
-    const maps = concat(parts.get(CAM_OUTPUT) as Float32Array[]);
+    let maps = concat(parts.get(camName) as Float32Array[]);
+    if (camName === CAM_WEIGHTED) {
+      const projectedMaps = eigenCams({ data: maps, dims: [n * k, ...camDims.slice(1)] });
+      maps = projectedMaps.data;
+      camDims = projectedMaps.dims;
+    }
     const [, h, w] = camDims;
     const firstMaps = new Float32Array(n * h * w);
     for (let i = 0; i < n; i++)
@@ -404,6 +478,168 @@ export class Engine {
       ...(grid && { grid }),
     };
     return this.withTargets(first, classes, k, { data: maps, dims: [n, k, h, w] }, true);
+  }
+
+  /**
+   * Score-CAM and Ablation-CAM: per image, one masked forward per channel, B channels per ORT
+   * call (see compileMasked). Ablation copies only the head after the layer where it can: each
+   * call carries one unablated copy, whose score must be the model's, else the whole model is
+   * copied instead.
+   */
+  private async explainMasked(
+    batch: Batch,
+    opts: ExplainOptions,
+    cam: CamRequest,
+  ): Promise<ExplainResult> {
+    const sample = batch.dims.slice(1);
+    const channels = cam.view.channels;
+    const ablation = cam.method === 'ablationcam';
+    const n0 = Math.min(batch.dims[0], this.options.maxBatch ?? 32);
+    const per = Math.max(
+      1,
+      Math.min(channels, opts.channelBatch ?? Math.floor((this.options.maxBatch ?? 32) / n0)),
+    );
+    const copies = per + (ablation ? 1 : 0);
+    const score = opts.score ?? 'output';
+    const key = JSON.stringify([
+      'masked',
+      sample,
+      cam.layer.tensor,
+      cam.method,
+      cam.view,
+      copies,
+      score,
+    ]);
+    const run = async (replicate: 'head' | 'model') => {
+      const probe = await this.probe(
+        sample,
+        tensorsToProbe(this.prepared, [this.prepared.inputName]),
+      );
+      const bytes = compileMasked(this.prepared, probe, {
+        cam: { tensor: cam.layer.tensor, method: cam.method, view: cam.view },
+        score,
+        copies,
+        replicate,
+        inputLayout: cam.view.inputLayout,
+      });
+      return { session: await createSession(bytes, this.options), batchable: probe.batchable };
+    };
+    const plainScores = await this.predict(batch);
+    const numClasses = plainScores.numClasses;
+    const n = batch.dims[0];
+    const targets = resolveTargets(opts.target, plainScores.scores, n, numClasses);
+    // The score each weight is measured against: the target's score without masking.
+    const logits = score === 'logit' ? undefined : plainScores.scores;
+    let replicate: 'head' | 'model' = ablation && !this.unbatchable.has(key) ? 'head' : 'model';
+    for (;;) {
+      const compiled = this.compiledMasked.get(`${key}${replicate}`) ?? run(replicate);
+      this.compiledMasked.set(`${key}${replicate}`, compiled);
+      const { session, batchable } = await compiled;
+      try {
+        return await this.maskedRuns(batch, session.session, batchable, {
+          cam,
+          per,
+          copies,
+          targets,
+          channels,
+          ablation,
+          logits,
+          numClasses,
+          plainScores,
+        });
+      } catch (err) {
+        if (replicate === 'model' || err instanceof InputShapeError) throw err;
+        this.unbatchable.add(key);
+        replicate = 'model';
+      }
+    }
+  }
+
+  private async maskedRuns(
+    batch: Batch,
+    session: ort.InferenceSession,
+    batchable: boolean,
+    c: {
+      cam: CamRequest;
+      per: number;
+      copies: number;
+      targets: number[];
+      channels: number;
+      ablation: boolean;
+      logits?: Float32Array;
+      numClasses: number;
+      plainScores: RunResult;
+    },
+  ): Promise<ExplainResult> {
+    const { per, copies, channels, ablation } = c;
+    const acts: Float32Array[] = [];
+    let actDims: number[] = [];
+    // masked[i * channels + k]: image i's target score with channel k masked.
+    const masked = new Float32Array(batch.dims[0] * channels);
+    const base = new Float32Array(batch.dims[0]);
+    let offset = 0;
+    for (const chunk of this.chunks(batch, batchable)) {
+      const n = chunk.dims[0];
+      for (let k0 = 0; k0 < channels; k0 += per) {
+        const idx = Array.from({ length: per }, (_, j) => Math.min(k0 + j, channels - 1));
+        if (ablation) idx.push(channels);
+        const out = await runSession(
+          session,
+          {
+            [this.prepared.inputName]: floatInput(chunk.data, chunk.dims),
+            [CHANNELS_INPUT]: int64Input(idx),
+          },
+          [CAM_ACTIVATIONS, MASKED_SCORES],
+        );
+        if (k0 === 0) {
+          acts.push(Float32Array.from(out[CAM_ACTIVATIONS].data as Float32Array));
+          actDims = [...out[CAM_ACTIVATIONS].dims];
+        }
+        const s = out[MASKED_SCORES].data as Float32Array;
+        const k = s.length / (n * copies);
+        for (let i = 0; i < n; i++) {
+          const t = c.targets[offset + i];
+          for (let j = 0; j < per && k0 + j < channels; j++) {
+            masked[(offset + i) * channels + k0 + j] = s[(i * copies + j) * k + t];
+          }
+          if (ablation) base[offset + i] = s[(i * copies + per) * k + t];
+        }
+      }
+      offset += n;
+    }
+    const n = batch.dims[0];
+    if (ablation && c.logits) {
+      // The unablated copy must reproduce the model's score (the copied head is right).
+      for (let i = 0; i < n; i++) {
+        const want = c.logits[i * c.numClasses + c.targets[i]];
+        if (!(Math.abs(base[i] - want) <= 1e-4 * Math.max(1, Math.abs(want)))) {
+          throw new CompileError('the copied head does not reproduce the scores');
+        }
+      }
+    }
+    const a = concat(acts);
+    const [, , h, w] = actDims;
+    const area = h * w;
+    const cams = new Float32Array(n * area);
+    for (let i = 0; i < n; i++) {
+      const weights = ablation
+        ? ablationWeights(masked.subarray(i * channels, (i + 1) * channels), base[i])
+        : softmax(masked.subarray(i * channels, (i + 1) * channels));
+      for (let k = 0; k < channels; k++) {
+        const off = (i * channels + k) * area;
+        for (let p = 0; p < area; p++) cams[i * area + p] += weights[k] * a[off + p];
+      }
+    }
+    for (let j = 0; j < cams.length; j++) cams[j] = Math.max(cams[j], 0);
+    return {
+      scores: c.plainScores.scores,
+      numClasses: c.numClasses,
+      targets: c.targets,
+      layer: c.cam.layer.name,
+      method: c.cam.method,
+      layout: c.cam.view.layout,
+      cams: { data: cams, dims: [n, h, w] },
+    };
   }
 
   private withTargets(
@@ -471,7 +707,7 @@ export class Engine {
    * How a layer's tensor becomes [N, C, h, w] (see `ExplainOptions.layout`); throws a
    * CompileError naming --layout where the graph cannot tell.
    */
-  layerView(layer: LayerRef, sample: number[], layout: LayoutOption = 'auto'): Promise<CamView> {
+  layerView(layer: LayerRef, sample: number[], layout: LayoutOption = 'auto'): Promise<LayerView> {
     const key = JSON.stringify([layer.tensor, sample, layout]);
     let v = this.views.get(key);
     if (!v) {
@@ -501,11 +737,7 @@ export class Engine {
     return this.grids.get(ref.tensor);
   }
 
-  private async execute(
-    batch: Batch,
-    opts: RunOptions,
-    cam?: { layer: LayerRef; method: CamMethod; view: CamView },
-  ) {
+  private async execute(batch: Batch, opts: RunOptions, cam?: CamRequest) {
     this.checkInput(batch);
     const hooks = [...this.hooks];
     const fwd = hooks.filter((h) => h.kind === 'forward');
@@ -517,7 +749,13 @@ export class Engine {
     const { graph, session, batchable } = await this.compile(batch.dims.slice(1), {
       activations,
       gradients,
-      cam: cam && { tensor: cam.layer.tensor, method: cam.method, view: cam.view },
+      cam: cam && {
+        tensor: cam.layer.tensor,
+        method: cam.method,
+        view: cam.view,
+        eigenSmooth: cam.eigenSmooth,
+        inputLayout: cam.view.inputLayout,
+      },
       targetMode: weights ? 'weights' : 'index',
       score: opts.score ?? 'output',
       layerName: cam?.layer.name ?? hooks[0]?.layer.name ?? '',
@@ -528,6 +766,7 @@ export class Engine {
       ...gradients.map((t) => graph.gradients.get(t) as string),
       ...(graph.cam ? [graph.cam] : []),
       ...(cam && !needsGradient(cam.method) ? [CAM_ACTIVATIONS] : []),
+      ...(cam?.method === 'guided-gradcam' ? [GUIDED_OUTPUT] : []),
       ...(needGrad && graph.target ? [graph.target] : []),
     ]);
     const collected = new Map<string, Float32Array[]>();
@@ -589,6 +828,8 @@ export class Engine {
             ...spec.activations,
             ...spec.gradients,
             ...(spec.cam ? [spec.cam.tensor] : []),
+            // Guided backpropagation goes down to the input: every tensor's shape.
+            ...(spec.cam?.method === 'guided-gradcam' ? [this.prepared.inputName] : []),
           ]),
         );
         const graph = compileGraph(this.prepared, probe, spec);
@@ -746,6 +987,40 @@ function eigenCams(acts: TensorView): TensorView {
   const data = new Float32Array(n * area);
   for (let i = 0; i < n; i++) data.set(eigenCam(acts.data, c, area, i * c * area), i * area);
   return { data, dims: [n, ...spatial] };
+}
+
+/** Score-CAM's weights: a softmax over the channels' scores. */
+function softmax(s: Float32Array): Float64Array {
+  let hi = Number.NEGATIVE_INFINITY;
+  for (const v of s) hi = Math.max(hi, v);
+  const e = Float64Array.from(s, (v) => Math.exp(v - hi));
+  const total = e.reduce((a, v) => a + v, 0);
+  return e.map((v) => v / total);
+}
+
+/** Ablation-CAM's weights (the paper's): the relative drop of the score, (y - y_k) / y. */
+function ablationWeights(ablated: Float32Array, y: number): Float64Array {
+  return Float64Array.from(ablated, (v) => (y - v) / y);
+}
+
+/** Class per image for a gradient-free method: as asked, or the argmax of the scores. */
+function resolveTargets(
+  target: RunOptions['target'],
+  scores: Float32Array,
+  n: number,
+  k: number,
+): number[] {
+  const best = argmaxRows(scores, k);
+  return Array.from({ length: n }, (_, i) => {
+    const t = Array.isArray(target) ? target[i] : target;
+    if (t === undefined || t === 'predicted') return best[i];
+    if (typeof t !== 'number' || !Number.isInteger(t) || t < 0 || t >= k) {
+      throw new InputShapeError(
+        `target ${String(t)} is not a class index in [0, ${k - 1}] (weight vectors need a gradient method)`,
+      );
+    }
+    return t;
+  });
 }
 
 /** int64 [n, K]: the same target row for every image. */

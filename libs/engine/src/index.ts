@@ -1,6 +1,11 @@
 export type { CellGrid } from '@camflow/onnx';
 export { gradRules, nonDifferentiableOps } from './autodiff/rules/index.js';
-export { CAM_METHODS, type CamMethod } from './cam-graph.js';
+export {
+  CAM_METHODS,
+  type CamMethod,
+  ENGINE_METHODS,
+  type EngineMethod,
+} from './cam-graph.js';
 export type { ScoreMode } from './compile.js';
 export {
   type Batch,

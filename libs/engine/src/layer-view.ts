@@ -52,6 +52,9 @@ export function layoutTensors(p: PreparedModel, tensors: string[]): string[] {
   return [...out];
 }
 
+/** A layer's view, and the image input's layout it was derived from. */
+export type LayerView = CamView & { inputLayout?: InputLayout };
+
 export interface ViewRequest {
   tensor: string;
   /** For messages. */
@@ -65,7 +68,7 @@ export interface ViewRequest {
  * image input, or as `layout` names them. Refuses, in one line, a tensor that is not a spatial
  * map (naming --layout where the graph cannot tell).
  */
-export function resolveView(p: PreparedModel, probe: ProbeResult, req: ViewRequest): CamView {
+export function resolveView(p: PreparedModel, probe: ProbeResult, req: ViewRequest): LayerView {
   const [view] = resolveViews(p, probe, [req]);
   if (view instanceof Error) throw view;
   return view;
@@ -76,7 +79,7 @@ export function resolveViews(
   p: PreparedModel,
   probe: ProbeResult,
   reqs: ViewRequest[],
-): (CamView | CompileError)[] {
+): (LayerView | CompileError)[] {
   const facts = nodeFacts(p, probe);
   const inputLayout = reqs[0]?.inputLayout ?? inferInputLayout(p.index, p.inputName, facts);
   const layouts = tensorLayouts(
@@ -100,11 +103,11 @@ export function resolveViews(
           layout,
           aspect(facts, p.inputName, inputLayout),
         );
-        return camView(named, flat);
+        return withInput(camView(named, flat), inputLayout);
       }
       if (!layout)
         return new CompileError(`layer "${req.layerName}" does not depend on the input image`);
-      return camView(layout, flat);
+      return withInput(camView(layout, flat), inputLayout);
     } catch (err) {
       if (!(err instanceof LayoutError)) throw err;
       const hint =
@@ -116,6 +119,10 @@ export function resolveViews(
       );
     }
   });
+}
+
+function withInput(view: CamView, inputLayout: InputLayout | undefined): LayerView {
+  return inputLayout ? { ...view, inputLayout } : view;
 }
 
 /** The input image's height / width, when the input layout says which axes they are. */

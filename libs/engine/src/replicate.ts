@@ -23,7 +23,13 @@ export function replicateHead(
   b: GraphBuilder,
   index: GraphIndex,
   facts: (t: string) => TensorFacts | undefined,
-  opts: { from: string; y: string; copies: number },
+  opts: {
+    from: string;
+    y: string;
+    copies: number;
+    /** Rewrites a tensor's copies as they are made (the layer's, for ablation): [N*K, ...] in, out. */
+    transform?: { tensor: string; fn: (copies: string) => string };
+  },
 ): Replica {
   const down = index.descendants([opts.from]);
   const up = index.ancestors([opts.y]);
@@ -44,7 +50,13 @@ export function replicateHead(
     }
     return r;
   };
-  repeated(opts.from);
+  const transformed = (t: string, r: string) => {
+    if (opts.transform?.tensor !== t) return;
+    const x = opts.transform.fn(r);
+    rename.set(t, x);
+    original.set(x, t);
+  };
+  transformed(opts.from, repeated(opts.from));
   for (const n of region) {
     const input = (n.input ?? []).map((i) => {
       if (!i) return i;
@@ -67,6 +79,9 @@ export function replicateHead(
       attribute: n.attribute,
     };
     b.graph.node = [...(b.graph.node ?? []), copy];
+    (n.output ?? []).forEach((o, k) => {
+      if (o) transformed(o, output[k]);
+    });
   }
   const y = rename.get(opts.y);
   if (!y) throw new CompileError('the layer has no path to the score');

@@ -119,6 +119,22 @@ describe('explain with several targets', () => {
     }
   });
 
+  test('eigen-smooth and Score-CAM with several targets equal each target alone', async () => {
+    const { engine, x } = golden('resnet');
+    for (const opts of [
+      { method: 'gradcam', eigenSmooth: true },
+      { method: 'scorecam' },
+    ] as const) {
+      const r = await engine.explain(x, { layer: 'layer4', ...opts, targets: [2, 3] });
+      for (const [k, target] of [2, 3].entries()) {
+        expectSameMaps(
+          slice(r, k),
+          (await engine.explain(x, { layer: 'layer4', ...opts, target })).cams.data,
+        );
+      }
+    }
+  });
+
   test('EigenCAM does not depend on the target: the same map for each', async () => {
     const { engine, x } = golden('resnet');
     const r = await engine.explain(x, { layer: 'layer4', method: 'eigencam', targets: [1, 2] });

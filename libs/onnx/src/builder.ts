@@ -88,6 +88,10 @@ export class GraphBuilder {
     return this.reduce('ReduceMean', x, axes, keepdims, this.opset >= 18);
   }
 
+  reduceMin(x: string, axes: number[], keepdims: boolean): string {
+    return this.reduce('ReduceMin', x, axes, keepdims, this.opset >= 18);
+  }
+
   reduceMax(x: string, axes: number[], keepdims: boolean): string {
     return this.reduce('ReduceMax', x, axes, keepdims, this.opset >= 18);
   }

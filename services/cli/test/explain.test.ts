@@ -109,6 +109,48 @@ describe('camflow explain --json', () => {
       });
     }
   });
+
+  test('the rest of the CAM family: --method ablationcam, two --layer fused', async () => {
+    const args = [join(goldens, 'resnet/input.npy'), '--model', join(goldens, 'resnet/model.onnx')];
+    const check = (
+      doc: { items: { cam: { data: number[] } }[] },
+      file: string,
+      normalise: boolean,
+    ) => {
+      const golden = npy(file);
+      doc.items.forEach((it, i) => {
+        const g = golden.data.subarray(i * it.cam.data.length, (i + 1) * it.cam.data.length);
+        const [ma, mb] = normalise ? [Math.max(...it.cam.data), Math.max(...g)] : [1, 1];
+        it.cam.data.forEach((v, j) => {
+          expect(Math.abs(v / ma - g[j] / mb)).toBeLessThan(1e-3);
+        });
+      });
+    };
+    const ablation = await runCli([
+      'explain',
+      ...args,
+      '--layer',
+      'layer4',
+      '--method',
+      'ablationcam',
+      '--json',
+    ]);
+    expect(ablation.code).toBe(0);
+    check(JSON.parse(ablation.stdout), 'resnet/methods/cam_ablationcam.npy', true);
+    const fused = await runCli([
+      'explain',
+      ...args,
+      '--layer',
+      'layer3',
+      '--layer',
+      'layer4',
+      '--json',
+    ]);
+    expect(fused.code).toBe(0);
+    const doc = JSON.parse(fused.stdout);
+    expect(doc.layer).toBe('layer3,layer4');
+    check(doc, 'resnet/methods/cam_gradcam-fusion.npy', false);
+  });
 });
 
 describe('camflow explain: one clear line and exit code 2', () => {

@@ -1,6 +1,6 @@
 import type { GraphIndex, NodeProto } from '@camflow/onnx';
 import { UnsupportedOpError } from '../errors.js';
-import { type RuleContext, RuleLimitError } from './context.js';
+import { type GradRule, type RuleContext, RuleLimitError } from './context.js';
 import { gradRules, nonDifferentiableOps } from './rules/index.js';
 
 export interface DifferentiateRequest {
@@ -14,6 +14,8 @@ export interface DifferentiateRequest {
   differentiable: (tensor: string) => boolean;
   /** For error messages. */
   layerName: string;
+  /** Rules that replace the default ones for some ops (guided backpropagation's ReLU). */
+  rules?: Readonly<Record<string, GradRule>>;
 }
 
 /**
@@ -47,7 +49,7 @@ export function differentiate(
     const dOut = (node.output ?? []).map((o) => (o ? total(o) : undefined));
     if (dOut.every((d) => d === undefined)) continue;
     const needs = (node.input ?? []).map((i) => Boolean(i) && onPath(i));
-    const grads = applyRule(node, ctx, dOut, needs, req.layerName);
+    const grads = applyRule(node, ctx, dOut, needs, req.layerName, req.rules);
     (node.input ?? []).forEach((input, i) => {
       const g = grads[i];
       if (!needs[i] || !g) return;
@@ -86,9 +88,11 @@ function applyRule(
   dOut: (string | undefined)[],
   needs: boolean[],
   layer: string,
+  overrides?: Readonly<Record<string, GradRule>>,
 ) {
   const op = node.opType ?? '';
-  const rule = node.domain && node.domain !== 'ai.onnx' ? undefined : gradRules[op];
+  const rule =
+    node.domain && node.domain !== 'ai.onnx' ? undefined : (overrides?.[op] ?? gradRules[op]);
   const where = node.name || (node.output ?? [])[0] || op;
   if (!rule)
     throw new UnsupportedOpError(

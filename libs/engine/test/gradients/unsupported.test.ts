@@ -82,26 +82,6 @@ describe('ops the gradient cannot go through', () => {
     expect((err as Error).message).toMatch(/com\.microsoft\.Gelu \(node "ms_gelu"\)/);
   });
 
-  it('overlapping MaxPool below opset 16: a clear UnsupportedOpError', async () => {
-    const err = await backwardError({
-      opset: 13,
-      shape: [2, 2, 7, 7],
-      build: (n) => {
-        const p = n.op('MaxPool', ['h'], {
-          kernel_shape: [3, 3],
-          strides: [2, 2],
-          pads: [1, 1, 1, 1],
-        });
-        n.nameLast('/stem/maxpool/MaxPool');
-        n.output(p);
-      },
-    });
-    expect(err).toBeInstanceOf(UnsupportedOpError);
-    expect((err as Error).message).toMatch(
-      /cannot differentiate MaxPool \(node "\/stem\/maxpool\/MaxPool"\).*overlapping.*opset >= 16/,
-    );
-  });
-
   it('Slice with starts computed at run time', async () => {
     const err = await backwardError({
       opset: 13,

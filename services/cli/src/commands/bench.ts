@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { Config } from '@camflow/config';
-import { CAM_METHODS, type CamMethod, Engine } from '@camflow/engine';
+import { ENGINE_METHODS, Engine, type EngineMethod } from '@camflow/engine';
 import { oneOf, positiveInt, positiveNumber, usage } from '../args.js';
 import { loadModelSource } from '../model-source.js';
 import { UsageError } from '../usage.js';
@@ -30,7 +30,7 @@ export async function benchCommand(argv: string[], config: Config): Promise<numb
   );
   const batch = positiveInt(values.batch, 'batch', 1);
   const seconds = positiveNumber(values.seconds, 'seconds', 10);
-  const method = oneOf(values.method, 'method', CAM_METHODS, 'gradcam') as CamMethod;
+  const method = oneOf(values.method, 'method', ENGINE_METHODS, 'gradcam') as EngineMethod;
   const targets =
     values.targets === undefined ? undefined : positiveInt(values.targets, 'targets', 1);
   const source = await loadModelSource(values.model, values.card);

@@ -3,9 +3,9 @@ import { basename, extname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Config } from '@camflow/config';
 import {
-  CAM_METHODS,
-  type CamMethod,
+  ENGINE_METHODS,
   Engine,
+  type EngineMethod,
   type ExplainResult,
   LAYOUTS,
   type LayoutOption,
@@ -39,6 +39,8 @@ interface Item {
   cam: Cam;
   /** With several targets: each target's class, score and map (the first is `target`/`cam`). */
   cams?: { target: number; score: number; cam: Cam }[];
+  /** guided-gradcam: the guided backpropagation map at the input, in the input's layout. */
+  guided?: { dims: number[]; data: number[] };
 }
 
 /** `camflow explain`: CAMs for image files or preprocessed .npy arrays. */
@@ -50,7 +52,7 @@ export async function explainCommand(argv: string[], config: Config): Promise<nu
       options: {
         model: { type: 'string' },
         card: { type: 'string' },
-        layer: { type: 'string' },
+        layer: { type: 'string', multiple: true },
         method: { type: 'string' },
         align: { type: 'string' },
         layout: { type: 'string' },
@@ -58,6 +60,8 @@ export async function explainCommand(argv: string[], config: Config): Promise<nu
         score: { type: 'string' },
         out: { type: 'string' },
         json: { type: 'boolean', default: false },
+        'eigen-smooth': { type: 'boolean', default: false },
+        'aug-smooth': { type: 'boolean', default: false },
       },
     }),
   );
@@ -65,9 +69,9 @@ export async function explainCommand(argv: string[], config: Config): Promise<nu
   const method = oneOf(
     values.method ?? source.card?.method,
     'method',
-    CAM_METHODS,
+    ENGINE_METHODS,
     'gradcam',
-  ) as CamMethod;
+  ) as EngineMethod;
   const align = oneOf(
     values.align ?? source.card?.align,
     'align',
@@ -89,15 +93,19 @@ export async function explainCommand(argv: string[], config: Config): Promise<nu
     ...(source.card && { inputLayout: source.card.input.layout === 'NHWC' ? 'nhwc' : 'nchw' }),
   });
   try {
-    const layer = values.layer ?? source.card?.layer;
+    // Several --layer: the maps are fused (averaged at the finest layer's resolution).
+    const layers = values.layer ?? (source.card?.layer ? [source.card.layer] : []);
+    const layer = layers.length > 1 ? layers : layers[0];
     const results: Item[] = [];
-    let layerName = layer ?? '';
+    let layerName = layers.join(',');
     for (const group of groupByShape(items)) {
       const r = await engine.explain(stack(group), {
         layer,
         method,
         score,
         layout,
+        eigenSmooth: values['eigen-smooth'],
+        augSmooth: values['aug-smooth'],
         ...(targets !== undefined ? { targets } : { target }),
       });
       layerName = r.layer;
@@ -163,6 +171,7 @@ function toItems(group: InputItem[], r: ExplainResult, align: CamAlignment): Ite
       scores: Array.from(r.scores.subarray(i * r.numClasses, (i + 1) * r.numClasses)),
       target: r.targets[i],
       cam: cam(r.cams.data, i * area),
+      ...(r.guided && { guided: guidedOf(r.guided, i) }),
       ...(many && {
         cams: Array.from({ length: many.count }, (_, k) => {
           const j = i * many.count + k;
@@ -177,6 +186,12 @@ function toItems(group: InputItem[], r: ExplainResult, align: CamAlignment): Ite
   });
 }
 
+/** Image i's guided map. */
+function guidedOf(g: { data: Float32Array; dims: number[] }, i: number) {
+  const per = g.data.length / g.dims[0];
+  return { dims: g.dims.slice(1), data: Array.from(g.data.subarray(i * per, (i + 1) * per)) };
+}
+
 /** The binding --json item shape; `index` is added for items of a multi-image .npy. */
 function publicItem(it: Item) {
   return {
@@ -186,6 +201,7 @@ function publicItem(it: Item) {
     target: it.target,
     cam: it.cam,
     ...(it.cams && { cams: it.cams }),
+    ...(it.guided && { guided: it.guided }),
   };
 }
 

@@ -136,7 +136,7 @@ function reduceRule(kind: ReduceKind, axesAsInputFrom: number): GradRule {
 /**
  * MaxPool: recompute it with its Indices output (flat positions in X) and scatter dY there.
  * Overlapping windows can pick one element twice, so the scatter must add (opset 16); older
- * opsets are exact only for non-overlapping windows.
+ * opsets place dY by the max's offset in its window instead (byOffsets).
  */
 const maxPool: GradRule = (node, ctx, dOut, needs) => {
   const dy = dOut[0];
@@ -147,9 +147,6 @@ const maxPool: GradRule = (node, ctx, dOut, needs) => {
   const strides = attrInts(node, 'strides') ?? kernel.map(() => 1);
   const dil = attrInts(node, 'dilations') ?? kernel.map(() => 1);
   const overlapping = kernel.some((k, i) => (k - 1) * dil[i] + 1 > strides[i]);
-  if (overlapping && ctx.opset < 16) {
-    throw new RuleLimitError('overlapping MaxPool windows need opset >= 16 (ScatterElements add)');
-  }
   const attrs: Record<string, number | number[] | string> = { kernel_shape: kernel, strides };
   const pads = attrInts(node, 'pads');
   if (pads) attrs.pads = pads;
@@ -163,6 +160,9 @@ const maxPool: GradRule = (node, ctx, dOut, needs) => {
   // The model's own Indices are row-major only without storage_order=1; else recompute them.
   const own = attrInt(node, 'storage_order', 0) === 0 ? node.output?.[1] : undefined;
   const indices = own || b.nodeN('MaxPool', [x], 2, attrs)[1];
+  if (overlapping && ctx.opset < 16) {
+    return [byOffsets(ctx, node, { x, dy, indices, kernel, strides, dil })];
+  }
   const flatShape = b.ints([-1]);
   const zeros = b.node('ConstantOfShape', [b.node('Reshape', [b.node('Size', [x]), flatShape])]);
   // ScatterElements is opset 11's name for opset 9's Scatter (same semantics, no reduction).
@@ -173,6 +173,61 @@ const maxPool: GradRule = (node, ctx, dOut, needs) => {
   );
   return [b.node('Reshape', [scattered, b.node('Shape', [x])])];
 };
+
+/**
+ * Overlapping MaxPool windows without ScatterElements' add (opset < 16): each window's dY goes
+ * to the offset of its maximum inside the window. Split dY by that offset (k*k one-hot masks),
+ * and place every part with a depthwise ConvTranspose whose kernel is one-hot at the offset:
+ * for a fixed offset two windows never hit one element, and the transposed convolution adds
+ * the offsets' contributions where windows overlap.
+ */
+function byOffsets(
+  ctx: RuleContext,
+  node: NodeProto,
+  t: { x: string; dy: string; indices: string; kernel: number[]; strides: number[]; dil: number[] },
+): string {
+  const b = ctx.b;
+  const xShape = ctx.shape(t.x);
+  const [channels, height, width] = xShape.slice(1);
+  const out = spatial(ctx.shape((node.output ?? [])[0]), 'MaxPool');
+  if (xShape.length !== 4 || channels < 0)
+    throw new RuleLimitError('overlapping MaxPool on a non-2-D map');
+  const geo = windowGeometry(node, t.kernel, [height, width], out);
+  const [kh, kw] = t.kernel;
+  const k2 = kh * kw;
+  // The max's row and column in X (Indices are flat over N, C, H, W), minus the window's corner.
+  const w64 = b.ints([width], []);
+  const row = b.node('Mod', [b.node('Div', [t.indices, w64]), b.ints([height], [])]);
+  const col = b.node('Mod', [t.indices, w64]);
+  const corner = (size: number, a: 0 | 1) =>
+    Array.from({ length: size }, (_, i) => i * t.strides[a] - geo.pads[a]);
+  const top = b.ints(corner(out[0], 0), [1, 1, out[0], 1]);
+  const left = b.ints(corner(out[1], 1), [1, 1, 1, out[1]]);
+  const offR = b.node('Div', [b.node('Sub', [row, top]), b.ints([t.dil[0]], [])]);
+  const offC = b.node('Div', [b.node('Sub', [col, left]), b.ints([t.dil[1]], [])]);
+  const offset = b.node('Add', [b.node('Mul', [offR, b.ints([kw], [])]), offC]);
+  const which = b.ints(
+    Array.from({ length: k2 }, (_, i) => i),
+    [1, 1, k2, 1, 1],
+  );
+  const mask = b.node('Cast', [b.node('Equal', [b.unsqueeze(offset, [2]), which])], { to: 1 });
+  const parts = b.reshape(b.node('Mul', [b.unsqueeze(t.dy, [2]), mask]), [
+    -1,
+    channels * k2,
+    out[0],
+    out[1],
+  ]);
+  const onehot = new Array<number>(channels * k2 * k2).fill(0);
+  for (let c = 0; c < channels; c++) for (let o = 0; o < k2; o++) onehot[(c * k2 + o) * k2 + o] = 1;
+  return b.node('ConvTranspose', [parts, b.floats(onehot, [channels * k2, 1, kh, kw])], {
+    strides: geo.strides,
+    pads: geo.pads,
+    dilations: geo.dilations,
+    group: channels,
+    output_padding: geo.outputPadding,
+    kernel_shape: t.kernel,
+  });
+}
 
 /**
  * AveragePool: the transpose of the averaging is a depthwise ConvTranspose with a ones kernel,

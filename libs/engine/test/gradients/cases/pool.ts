@@ -77,6 +77,23 @@ export const maxPoolCases: GradCase[] = [
     auto_pad: 'SAME_UPPER',
   }),
   maxPool('1-D, kernel 3, stride 2', 17, [2, 3, 9], { kernel_shape: [3], strides: [2] }),
+  // Below opset 16 overlapping windows are placed by the max's offset (no ScatterElements add).
+  maxPool('3x3/2 pads 1, overlapping (ResNet stem), by offsets', 13, [2, 2, 7, 7], {
+    kernel_shape: [3, 3],
+    strides: [2, 2],
+    pads: [1, 1, 1, 1],
+  }),
+  maxPool('3x3/1 pads 1, heavily overlapping, by offsets', 11, [2, 2, 5, 6], {
+    kernel_shape: [3, 3],
+    strides: [1, 1],
+    pads: [1, 1, 1, 1],
+  }),
+  maxPool('2x3 dilation 2, stride 1, asymmetric pads, by offsets', 12, [2, 1, 6, 7], {
+    kernel_shape: [2, 3],
+    strides: [1, 1],
+    dilations: [2, 2],
+    pads: [1, 0, 0, 1],
+  }),
   {
     name: 'MaxPool opset 12: the model already uses the Indices output',
     opset: 12,
