@@ -6,11 +6,14 @@ export class UsageError extends Error {
 export const HELP = `camflow: Grad-CAM explanations for image classifiers
 
 Usage:
-  camflow explain <input...> --model <model.onnx|dir> [--card <model.json>] [--layer <name>]
-                  [--method gradcam|gradcam++|xgradcam|hirescam|layercam|eigencam]
-                  [--target predicted|<int>] [--score output|logit] [--align resize|receptive-field]
-                  [--out <dir>] [--json]
-  camflow bench --model <model.onnx> [--batch <B>] [--seconds <S>] [--layer <name>] [--json]
+  camflow explain <input...> --model <model.onnx|dir> [--card <model.json>] [--layer <name>...]
+                  [--method gradcam|gradcam++|xgradcam|hirescam|layercam|eigencam|eigengradcam|
+                            gradcamelementwise|scorecam|ablationcam|guided-gradcam]
+                  [--eigen-smooth] [--aug-smooth] [--layout auto|nchw|nhwc|tokens]
+                  [--target predicted|<int>|all|<i,j,...>|top<k>] [--score output|logit]
+                  [--align resize|receptive-field] [--out <dir>] [--json]
+  camflow bench --model <model.onnx> [--batch <B>] [--seconds <S>] [--layer <name>]
+                [--method <m>] [--targets <K>] [--eigen-smooth] [--aug-smooth] [--json]
   camflow synth --out <dir> --count <N> --seed <S> [--size 256] [--shortcut <rate>]
                 [--artifact marker|band|electrode] [--artifact-rate <rate>]
                 [--classes 2|3] [--shortcut-class <k>]

@@ -24,6 +24,8 @@ export async function benchCommand(argv: string[], config: Config): Promise<numb
         layer: { type: 'string' },
         method: { type: 'string' },
         targets: { type: 'string' },
+        'eigen-smooth': { type: 'boolean', default: false },
+        'aug-smooth': { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
       },
     }),
@@ -45,9 +47,10 @@ export async function benchCommand(argv: string[], config: Config): Promise<numb
     const input = { data, dims: [batch, ...sample] };
     const layer = values.layer ?? source.card?.layer;
     const forward = () => engine.predict(input);
-    const gradcam = () => engine.explain(input, { layer, method });
+    const smoothing = { eigenSmooth: values['eigen-smooth'], augSmooth: values['aug-smooth'] };
+    const gradcam = () => engine.explain(input, { layer, method, ...smoothing });
     const classes = Array.from({ length: targets ?? 0 }, (_, i) => i);
-    const many = () => engine.explain(input, { layer, method, targets: classes });
+    const many = () => engine.explain(input, { layer, method, ...smoothing, targets: classes });
     await forward();
     await gradcam();
     let batched: boolean | undefined;
