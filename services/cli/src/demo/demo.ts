@@ -16,6 +16,13 @@ import { loadModelSource } from '../model-source.js';
 import { ProgressBar } from '../progress.js';
 import { saveReport } from '../report-files.js';
 import { DEMO_SHORTCUT, uploadDemoDataset } from './dataset.js';
+import {
+  HOSPITAL_MISSING,
+  type Hospital,
+  hospitalRound,
+  planHospital,
+  startHospital,
+} from './hospital.js';
 import { startDemoStack } from './stack.js';
 import { formatDisagreement, formatSummaries, maskCrossCheck, summariseRun } from './summary.js';
 
@@ -54,12 +61,15 @@ export async function demoCommand(
   await mkdir(dir, { recursive: true });
   const say = (s: string) => process.stdout.write(`${s}\n`);
   say(`camflow demo: working in ${dir}`);
-  const stack = await startDemoStack(dir, config, redisUrlSet);
+  // The hospital path's DICOM rules and destination must reach the services when they start.
+  const hospitalPlan = await planHospital();
+  const stack = await startDemoStack(dir, config, redisUrlSet, hospitalPlan.env);
+  let hospital: Hospital | undefined;
   let interrupted = false;
   const onSigint = () => {
     interrupted = true;
     process.stderr.write('\ncamflow demo: stopping...\n');
-    void stack.close().then(() => process.exit(130));
+    void Promise.all([hospital?.close(), stack.close()]).then(() => process.exit(130));
   };
   process.once('SIGINT', onSigint);
   process.once('SIGTERM', onSigint);
@@ -94,6 +104,18 @@ export async function demoCommand(
     say(
       `  models: ${models.map((m) => `${m}@1`).join(', ')} pushed to s3://${stack.config.CAMFLOW_MODEL_BUCKET}`,
     );
+
+    // The hospital path: a study from Orthanc (the PACS) to camflow and its explanations back
+    // (before the runs, so it shows the latency of an idle worker).
+    if (!hospitalPlan.ports) say(`  ${HOSPITAL_MISSING}`);
+    else if (models.includes('xray-clean')) {
+      try {
+        hospital = await startHospital(hospitalPlan, dir, stack.env);
+        if (hospital) for (const line of await hospitalRound(hospital, seed)) say(line);
+      } catch (err) {
+        say(`  hospital path failed: ${(err as Error).message} (see ${dir}/logs)`);
+      }
+    }
 
     const runs: { model: string; runId: string }[] = [];
     for (const m of models) {
@@ -189,7 +211,10 @@ export async function demoCommand(
   } finally {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
-    if (!interrupted) await stack.close();
+    if (!interrupted) {
+      await hospital?.close();
+      await stack.close();
+    }
   }
 }
 
@@ -220,7 +245,10 @@ async function scannerEvent(
       'GET',
       '/v1/runs',
     );
-    const events = list.items.find((r) => r.kind === 'events');
+    // The scanner bucket's events run (the hospital path's DICOM run is an events run too).
+    const events = list.items.find(
+      (r) => r.kind === 'events' && r.runId.startsWith('events-scanner-'),
+    );
     if (events) {
       const s = await api.request<{ completed: number; failed: number }>(
         'results',
