@@ -492,13 +492,15 @@ export class Engine {
     cam: CamRequest,
   ): Promise<ExplainResult> {
     const sample = batch.dims.slice(1);
-    const channels = cam.view.channels;
+    const { channels, height, width } = cam.view;
     const ablation = cam.method === 'ablationcam';
-    const n0 = Math.min(batch.dims[0], this.options.maxBatch ?? 32);
-    const per = Math.max(
-      1,
-      Math.min(channels, opts.channelBatch ?? Math.floor((this.options.maxBatch ?? 32) / n0)),
-    );
+    const images = Math.min(batch.dims[0], this.options.maxBatch ?? 32);
+    // Copies per ORT call: Score-CAM copies the whole model (maxBatch images in all); an
+    // ablation copies the head only, so all channels fit unless the layer is large (2^24 floats).
+    const fit = ablation
+      ? Math.floor(2 ** 24 / (images * channels * height * width))
+      : Math.floor((this.options.maxBatch ?? 32) / images);
+    const per = Math.max(1, Math.min(channels, opts.channelBatch ?? fit));
     const copies = per + (ablation ? 1 : 0);
     const score = opts.score ?? 'output';
     const key = JSON.stringify([
@@ -510,7 +512,7 @@ export class Engine {
       copies,
       score,
     ]);
-    const run = async (replicate: 'head' | 'model') => {
+    const compile = async (replicate: 'head' | 'model') => {
       const probe = await this.probe(
         sample,
         tensorsToProbe(this.prepared, [this.prepared.inputName]),
@@ -524,30 +526,17 @@ export class Engine {
       });
       return { session: await createSession(bytes, this.options), batchable: probe.batchable };
     };
-    const plainScores = await this.predict(batch);
-    const numClasses = plainScores.numClasses;
-    const n = batch.dims[0];
-    const targets = resolveTargets(opts.target, plainScores.scores, n, numClasses);
-    // The score each weight is measured against: the target's score without masking.
-    const logits = score === 'logit' ? undefined : plainScores.scores;
     let replicate: 'head' | 'model' = ablation && !this.unbatchable.has(key) ? 'head' : 'model';
     for (;;) {
-      const compiled = this.compiledMasked.get(`${key}${replicate}`) ?? run(replicate);
-      this.compiledMasked.set(`${key}${replicate}`, compiled);
+      const name = `${key}${replicate}`;
+      const compiled = this.compiledMasked.get(name) ?? compile(replicate);
+      this.compiledMasked.set(name, compiled);
+      compiled.catch(() => this.compiledMasked.delete(name));
       const { session, batchable } = await compiled;
       try {
-        return await this.maskedRuns(batch, session.session, batchable, {
-          cam,
-          per,
-          copies,
-          targets,
-          channels,
-          ablation,
-          logits,
-          numClasses,
-          plainScores,
-        });
+        return await this.maskedRuns(batch, opts, session.session, batchable, { cam, per, copies });
       } catch (err) {
+        // A head that cannot be copied (or fails its check): copy the whole model instead.
         if (replicate === 'model' || err instanceof InputShapeError) throw err;
         this.unbatchable.add(key);
         replicate = 'model';
@@ -555,31 +544,30 @@ export class Engine {
     }
   }
 
+  /** Runs a masked graph over every channel, B at a time, and weighs the activations. */
   private async maskedRuns(
     batch: Batch,
+    opts: ExplainOptions,
     session: ort.InferenceSession,
     batchable: boolean,
-    c: {
-      cam: CamRequest;
-      per: number;
-      copies: number;
-      targets: number[];
-      channels: number;
-      ablation: boolean;
-      logits?: Float32Array;
-      numClasses: number;
-      plainScores: RunResult;
-    },
+    c: { cam: CamRequest; per: number; copies: number },
   ): Promise<ExplainResult> {
-    const { per, copies, channels, ablation } = c;
+    const { per, copies } = c;
+    const { channels } = c.cam.view;
+    const ablation = c.cam.method === 'ablationcam';
+    const n = batch.dims[0];
+    const output = this.prepared.outputName;
     const acts: Float32Array[] = [];
+    const scoreParts: Float32Array[] = [];
     let actDims: number[] = [];
-    // masked[i * channels + k]: image i's target score with channel k masked.
-    const masked = new Float32Array(batch.dims[0] * channels);
-    const base = new Float32Array(batch.dims[0]);
+    let numClasses = 0;
+    const targets: number[] = [];
+    // masked[i * channels + k]: image i's target score with channel k masked; base[i] unmasked.
+    const masked = new Float32Array(n * channels);
+    const base = new Float32Array(n);
     let offset = 0;
     for (const chunk of this.chunks(batch, batchable)) {
-      const n = chunk.dims[0];
+      const m = chunk.dims[0];
       for (let k0 = 0; k0 < channels; k0 += per) {
         const idx = Array.from({ length: per }, (_, j) => Math.min(k0 + j, channels - 1));
         if (ablation) idx.push(channels);
@@ -589,29 +577,36 @@ export class Engine {
             [this.prepared.inputName]: floatInput(chunk.data, chunk.dims),
             [CHANNELS_INPUT]: int64Input(idx),
           },
-          [CAM_ACTIVATIONS, MASKED_SCORES],
+          [output, CAM_ACTIVATIONS, MASKED_SCORES],
         );
         if (k0 === 0) {
+          const scores = Float32Array.from(out[output].data as Float32Array);
+          numClasses = scores.length / m;
+          scoreParts.push(scores);
+          const t = Array.isArray(opts.target)
+            ? opts.target.slice(offset, offset + m)
+            : opts.target;
+          targets.push(...resolveTargets(t, scores, m, numClasses));
           acts.push(Float32Array.from(out[CAM_ACTIVATIONS].data as Float32Array));
           actDims = [...out[CAM_ACTIVATIONS].dims];
         }
         const s = out[MASKED_SCORES].data as Float32Array;
-        const k = s.length / (n * copies);
-        for (let i = 0; i < n; i++) {
-          const t = c.targets[offset + i];
+        const k = s.length / (m * copies);
+        for (let i = 0; i < m; i++) {
+          const t = targets[offset + i];
           for (let j = 0; j < per && k0 + j < channels; j++) {
             masked[(offset + i) * channels + k0 + j] = s[(i * copies + j) * k + t];
           }
           if (ablation) base[offset + i] = s[(i * copies + per) * k + t];
         }
       }
-      offset += n;
+      offset += m;
     }
-    const n = batch.dims[0];
-    if (ablation && c.logits) {
+    const scores = concat(scoreParts);
+    if (ablation && (opts.score ?? 'output') === 'output') {
       // The unablated copy must reproduce the model's score (the copied head is right).
       for (let i = 0; i < n; i++) {
-        const want = c.logits[i * c.numClasses + c.targets[i]];
+        const want = scores[i * numClasses + targets[i]];
         if (!(Math.abs(base[i] - want) <= 1e-4 * Math.max(1, Math.abs(want)))) {
           throw new CompileError('the copied head does not reproduce the scores');
         }
@@ -622,9 +617,8 @@ export class Engine {
     const area = h * w;
     const cams = new Float32Array(n * area);
     for (let i = 0; i < n; i++) {
-      const weights = ablation
-        ? ablationWeights(masked.subarray(i * channels, (i + 1) * channels), base[i])
-        : softmax(masked.subarray(i * channels, (i + 1) * channels));
+      const row = masked.subarray(i * channels, (i + 1) * channels);
+      const weights = ablation ? ablationWeights(row, base[i]) : softmax(row);
       for (let k = 0; k < channels; k++) {
         const off = (i * channels + k) * area;
         for (let p = 0; p < area; p++) cams[i * area + p] += weights[k] * a[off + p];
@@ -632,9 +626,9 @@ export class Engine {
     }
     for (let j = 0; j < cams.length; j++) cams[j] = Math.max(cams[j], 0);
     return {
-      scores: c.plainScores.scores,
-      numClasses: c.numClasses,
-      targets: c.targets,
+      scores,
+      numClasses,
+      targets,
       layer: c.cam.layer.name,
       method: c.cam.method,
       layout: c.cam.view.layout,
