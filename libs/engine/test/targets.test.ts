@@ -135,6 +135,58 @@ describe('explain with several targets', () => {
     }
   });
 
+  test('Ablation-CAM where the head cannot be copied: the whole model is, same maps as the formula', async () => {
+    // The head reads the batch size from the input (not from the layer): only a whole-model copy
+    // can run it. The reference zeroes each channel in a rebuilt model and applies the formula.
+    const build = (zeroed?: number) => {
+      const m = new TinyModel();
+      const conv = m.op('features', 'Relu', [
+        m.op('features', 'Conv', ['x', m.rand([4, 3, 3, 3])], { pads: [1, 1, 1, 1] }),
+      ]);
+      const kept =
+        zeroed === undefined
+          ? conv
+          : m.op('cut', 'Mul', [
+              conv,
+              m.floatsOf(
+                [0, 1, 2, 3].map((c) => (c === zeroed ? 0 : 1)),
+                [1, 4, 1, 1],
+              ),
+            ]);
+      const pooled = m.op('head', 'GlobalAveragePool', [kept]);
+      const n = m.op('head', 'Slice', [m.op('head', 'Shape', ['x']), m.ints([0]), m.ints([1])]);
+      const flat = m.op('head', 'Reshape', [
+        pooled,
+        m.op('head', 'Concat', [n, m.ints([-1])], { axis: 0 }),
+      ]);
+      return m.bytes([3, 6, 6], m.op('head', 'MatMul', [flat, m.rand([4, 3], 1)]));
+    };
+    const x = inputOf([2, 3, 6, 6]);
+    const engine = track(Engine.load(build()));
+    const r = await engine.explain(x, { layer: 'features', method: 'ablationcam' });
+    let acts: Float32Array | undefined;
+    const hook = engine.registerForwardHook('features', (e) => {
+      acts = e.tensor.data;
+    });
+    const plain = await engine.run(x);
+    hook.remove();
+    const cams = new Float32Array(2 * 36);
+    for (let k = 0; k < 4; k++) {
+      const cut = await track(Engine.load(build(k))).predict(x);
+      for (let i = 0; i < 2; i++) {
+        const t = r.targets[i];
+        const y = plain.scores[i * 3 + t];
+        const w = (y - cut.scores[i * 3 + t]) / y;
+        for (let p = 0; p < 36; p++)
+          cams[i * 36 + p] += w * (acts as Float32Array)[(i * 4 + k) * 36 + p];
+      }
+    }
+    expectSameMaps(
+      r.cams.data,
+      cams.map((v) => Math.max(v, 0)),
+    );
+  });
+
   test('EigenCAM does not depend on the target: the same map for each', async () => {
     const { engine, x } = golden('resnet');
     const r = await engine.explain(x, { layer: 'layer4', method: 'eigencam', targets: [1, 2] });

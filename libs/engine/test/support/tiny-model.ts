@@ -49,6 +49,13 @@ export class TinyModel {
     return name;
   }
 
+  /** A float initializer with the given values. */
+  floatsOf(values: number[], dims = [values.length]): string {
+    const name = `f${this.inits.length}`;
+    this.inits.push(floatTensor(name, dims, values));
+    return name;
+  }
+
   ints(values: number[], dims = [values.length]): string {
     const name = `i${this.inits.length}`;
     this.inits.push(int64Tensor(name, dims, values));
