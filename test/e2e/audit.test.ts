@@ -11,6 +11,7 @@ import { type ResultsService, startResults } from '@camflow/results-api';
 import { createLogger } from '@camflow/telemetry';
 import { startWorker, type WorkerService } from '@camflow/worker';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { hasChromium, launchChromium } from '../support/browser.js';
 import { startTestServices, type TestServices } from '../support/services.js';
 
 const TOKEN = 'audit-e2e-admin-token-0123';
@@ -25,6 +26,8 @@ let svc: TestServices;
 let ingest: IngestService;
 let results: ResultsService;
 let worker: WorkerService;
+let shortcutRun = '';
+let cleanRun = '';
 
 async function api<T = Record<string, unknown>>(
   url: string,
@@ -64,13 +67,15 @@ beforeAll(async () => {
       }),
     },
   });
-  const dir = join(MODELS, 'xray-shortcut');
-  await pushModel(svc.store, svc.config, {
-    onnxPath: join(dir, 'model.onnx'),
-    cardPath: join(dir, 'model.json'),
-    name: 'xray-shortcut',
-    version: '1',
-  });
+  for (const name of ['xray-shortcut', 'xray-clean']) {
+    const dir = join(MODELS, name);
+    await pushModel(svc.store, svc.config, {
+      onnxPath: join(dir, 'model.onnx'),
+      cardPath: join(dir, 'model.json'),
+      name,
+      version: '1',
+    });
+  }
   await svc.store.ensureBucket('phantoms');
   // Held-out phantoms (seed 31 is not among the training seeds 21/22), markers on 95% of positives.
   const rows = ['key,label'];
@@ -157,7 +162,80 @@ describe('the audit of a pipeline run', () => {
     expect((await fetch(examples[0])).status).toBe(200);
     // Another token that may not see the run gets the same 404 as for a run that does not exist.
     expect((await api(`${base}/audit`, {}, OTHER)).status).toBe(404);
+    shortcutRun = created.body.runId;
   }, 300_000);
+
+  test('the clean model over the same phantoms: no-finding', async () => {
+    const created = await api<{ runId: string }>(`http://127.0.0.1:${ingest.port}/v1/runs`, {
+      method: 'POST',
+      body: JSON.stringify({
+        model: 'xray-clean@1',
+        source: { bucket: 'phantoms', manifest: 'set/labels.csv' },
+      }),
+    });
+    const audit = await poll(
+      () =>
+        api<Record<string, unknown>>(
+          `http://127.0.0.1:${results.port}/v1/runs/${created.body.runId}/audit`,
+        ),
+      (r) => r.body.status === 'done' || r.body.status === 'failed',
+      240_000,
+    );
+    expect(audit.body.verdict, String(audit.body.summary)).toBe('no-finding');
+    expect(audit.body.findings).toEqual([]);
+    cleanRun = created.body.runId;
+  }, 300_000);
+
+  // Not skipped where Chromium is missing: CI installs it, so a missing browser is a failure.
+  test('the report and the compare page open in a browser from a signed link, their pictures loaded', async () => {
+    expect(hasChromium(), 'Debian chromium (/usr/bin/chromium) is needed').toBe(true);
+    const link = await api<{ path: string; link: string }>(
+      `http://127.0.0.1:${results.port}/v1/runs/${shortcutRun}/links`,
+      { method: 'POST', body: JSON.stringify({ runs: [cleanRun] }) },
+    );
+    expect(link.status).toBe(201);
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      // The images the page loads at once ('load' waited for them; the gallery's later ones load
+      // lazily on scroll, and decode() on those would wait for a scroll that never comes).
+      const loaded = () =>
+        page.evaluate(() =>
+          [...document.images]
+            .filter((img) => img.loading !== 'lazy')
+            .map((img) => ({ src: img.currentSrc, ok: img.complete && img.naturalWidth > 0 })),
+        );
+      // No Authorization header: the link alone opens it.
+      const report = await page.goto(`http://127.0.0.1:${results.port}${link.body.path}`, {
+        waitUntil: 'load',
+      });
+      expect(report?.status()).toBe(200);
+      await expect
+        .poll(() => page.locator('.verdict .badge').first().textContent())
+        .toBe('shortcut-suspected');
+      expect(await page.locator('.verdict').first().isVisible()).toBe(true);
+      expect(await page.locator('.atlas img').isVisible()).toBe(true);
+      const images = await loaded();
+      expect(images.filter((i) => !i.ok)).toEqual([]);
+      expect(images.length).toBeGreaterThanOrEqual(4);
+      const dir = process.env.CAMFLOW_TEST_ARTIFACTS ?? svc.dir;
+      await page.screenshot({ path: join(dir, 'audit-report.png'), fullPage: false });
+      // The compare page, from the report's link (the signed link covers both runs).
+      await page.locator('a', { hasText: 'xray-clean@1' }).first().click();
+      await page.waitForLoadState('load');
+      expect(page.url()).toContain('/v1/compare?runs=');
+      const panes = page.locator('.pane h3');
+      expect(await panes.allTextContents()).toEqual(['xray-shortcut@1', 'xray-clean@1']);
+      expect(await page.locator('.pane .badge').allTextContents()).toEqual([
+        'shortcut-suspected',
+        'no-finding',
+      ]);
+      expect((await loaded()).filter((i) => !i.ok)).toEqual([]);
+      await page.screenshot({ path: join(dir, 'audit-compare.png'), fullPage: false });
+    } finally {
+      await browser.close();
+    }
+  }, 120_000);
 
   test('a run that says audit: false is not audited, and says how to start it', async () => {
     const created = await api<{ runId: string }>(`http://127.0.0.1:${ingest.port}/v1/runs`, {
