@@ -58,6 +58,8 @@ const common = {
   method: camMethodSchema,
   target: targetSchema,
   label: z.union([z.number().int(), z.string()]).optional(),
+  /** The data-set split, as the job named it (folder labels). */
+  split: z.string().optional(),
   /** When the job was submitted and finished (ms since epoch). */
   submittedAt: z.number().int(),
   finishedAt: z.number().int(),

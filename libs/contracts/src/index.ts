@@ -121,6 +121,8 @@ export {
   type CreateRunRequest,
   createJobRequestSchema,
   createRunRequestSchema,
+  type FolderLabels,
+  folderLabelsSchema,
   RUN_STATUSES,
   type RunRecord,
   type RunStatus,

@@ -63,6 +63,8 @@ export const explainJobSchema = z
     settings: explainSettingsSchema,
     /** Ground truth from a manifest, for the audit report. */
     label: z.union([z.number().int(), z.string()]).optional(),
+    /** The data-set split the image belongs to (folder labels: the folder above its class). */
+    split: z.string().min(1).max(255).optional(),
     submittedAt: z.number().int(),
   })
   .strict();

@@ -12,6 +12,10 @@ import { KEY_PREFIX } from './names.js';
  * - runOrder(id): zset jobId -> finishedAt, the order results are listed in
  * - runs: zset runId -> createdAt
  * - runLabels(id): hash jobId -> JSON manifest label (a shared job may have one per run)
+ * - runSplits(id): hash jobId -> JSON {f: finishedAt, c: [counter fields]} (folder-label runs)
+ * - runSplitCounts(id): hash "<split>\n<figure>" -> count (completed, failed, labelled, correct,
+ *   "cm\n<truth>\n<predicted>"), kept by the results API from runSplits
+ * - idempotency(owner, key): string "<runId> <request hash>" (POST /v1/runs Idempotency-Key)
  * - audit(id): hash { status, doc: JSON audit document, error, progress fields } (see audit.ts)
  */
 export const redisKeys = {
@@ -24,5 +28,8 @@ export const redisKeys = {
   result: (jobId: string) => `${KEY_PREFIX}:result:${jobId}`,
   runLabels: (id: string) => `${KEY_PREFIX}:run:${id}:labels`,
   audit: (id: string) => `${KEY_PREFIX}:run:${id}:audit`,
+  runSplits: (id: string) => `${KEY_PREFIX}:run:${id}:splits`,
+  runSplitCounts: (id: string) => `${KEY_PREFIX}:run:${id}:split-counts`,
+  idempotency: (owner: string, key: string) => `${KEY_PREFIX}:idempotency:${owner}:${key}`,
   runs: `${KEY_PREFIX}:runs`,
 } as const;

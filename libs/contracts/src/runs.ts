@@ -3,6 +3,26 @@ import { camAlignSchema, camMethodSchema, prioritySchema, targetSchema } from '.
 import { modelRefSchema } from './model-ref.js';
 import { bucketNameSchema, keyPrefixSchema, objectKeySchema } from './object-keys.js';
 
+/**
+ * Labels from the source's folder names (the ImageFolder layout, `<split>/<class>/<image>`):
+ * each image's label is its nearest parent folder that names a class (case-insensitively), the
+ * folder above that its split. `classes` maps folder names to class indices; without it the
+ * model card's `output.classes` name them (a single-output model's class is the positive one,
+ * index 1: its negative folder must be mapped here). Folders naming no class fail the run.
+ */
+export const folderLabelsSchema = z
+  .object({
+    from: z.literal('folder'),
+    classes: z
+      .record(z.string().min(1).max(255), z.number().int().min(0).max(100_000))
+      .refine((c) => Object.keys(c).length > 0 && Object.keys(c).length <= 10_000, {
+        message: 'name 1 to 10,000 folders',
+      })
+      .optional(),
+  })
+  .strict();
+export type FolderLabels = z.infer<typeof folderLabelsSchema>;
+
 /** `POST /v1/runs` body (ARCHITECTURE.md contract). */
 export const createRunRequestSchema = z
   .object({
@@ -29,8 +49,14 @@ export const createRunRequestSchema = z
      * `AUDIT_MIN_IMAGES` images (fewer cannot support a data-set finding; ask with true).
      */
     audit: z.boolean().optional(),
+    /** Ground truth from folder names (prefix or keys sources; a manifest brings its own). */
+    labels: folderLabelsSchema.optional(),
   })
-  .strict();
+  .strict()
+  .refine((r) => !(r.labels && r.source.manifest), {
+    message: 'labels from folders need a prefix or keys source: a manifest brings its own labels',
+    path: ['labels'],
+  });
 export type CreateRunRequest = z.infer<typeof createRunRequestSchema>;
 
 /** `POST /v1/jobs` body: one image, realtime by default. */
@@ -74,6 +100,10 @@ export const runRecordSchema = z.object({
   error: z.string().optional(),
   /** As asked in the request (absent: by size, see AUDIT_MIN_IMAGES). */
   audit: z.boolean().optional(),
+  /** Folder labels, with `classes` resolved (from the request or the model card) at creation. */
+  labels: z
+    .object({ from: z.literal('folder'), classes: z.record(z.string(), z.number().int()) })
+    .optional(),
 });
 
 /** Runs with at least this many images are audited unless they say `audit: false`. */
