@@ -102,7 +102,12 @@ export const runRecordSchema = z.object({
   audit: z.boolean().optional(),
   /** Folder labels, with `classes` resolved (from the request or the model card) at creation. */
   labels: z
-    .object({ from: z.literal('folder'), classes: z.record(z.string(), z.number().int()) })
+    .object({
+      from: z.literal('folder'),
+      classes: z.record(z.string(), z.number().int()),
+      /** How to map folders that name no class (shown when the survey finds some). */
+      hint: z.string().optional(),
+    })
     .optional(),
 });
 
