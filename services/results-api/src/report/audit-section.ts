@@ -18,8 +18,13 @@ interface Faithfulness {
   faithful?: boolean | null;
 }
 
+/** What the audit section reads of a report (a local `camflow audit --out` page has no run). */
+export type AuditSectionData = Pick<ReportData, 'audit' | 'compareWith' | 'link'> & {
+  run: Pick<ReportData['run'], 'runId'>;
+};
+
 /** The verdict first, then the atlas, each finding with its evidence, and faithfulness. */
-export function auditSection(d: ReportData): SafeHtml {
+export function auditSection(d: AuditSectionData): SafeHtml {
   const a = d.audit;
   if (a.status !== 'done') return pending(d);
   const findings = (a.findings ?? []) as (Finding & { exampleUrls?: string[] })[];
@@ -32,7 +37,7 @@ ${faithfulness(a.faithfulness as Faithfulness | undefined)}
 ${compare(d)}`;
 }
 
-function pending(d: ReportData): SafeHtml {
+function pending(d: AuditSectionData): SafeHtml {
   const a = d.audit;
   const progress = a.progress as { chunks: number; done: number } | undefined;
   const what =
@@ -44,7 +49,7 @@ function pending(d: ReportData): SafeHtml {
   return html`<div class="verdict inconclusive"><span class="badge">audit ${a.status}</span>${what}</div>${compare(d)}`;
 }
 
-function atlas(d: ReportData): SafeHtml | string {
+function atlas(d: AuditSectionData): SafeHtml | string {
   const a = d.audit;
   if (!a.atlasUrl) return '';
   const cls = (a.classes as { class: number; name: string; images: number }[] | undefined)?.find(
@@ -81,7 +86,7 @@ function faithfulness(f: Faithfulness | undefined): SafeHtml | string {
 <tr><td class="k">random</td><td>${fmt(f.randomDeletionAuc)}</td><td>${fmt(f.randomInsertionAuc)}</td></tr></table>`;
 }
 
-function compare(d: ReportData): SafeHtml | string {
+function compare(d: AuditSectionData): SafeHtml | string {
   if (d.compareWith.length === 0) return '';
   const q = (other: string) =>
     `/v1/compare?runs=${encodeURIComponent(`${d.run.runId},${other}`)}${d.link ? `&link=${encodeURIComponent(d.link)}` : ''}`;
