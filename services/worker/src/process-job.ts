@@ -290,6 +290,7 @@ function common(payload: ExplainJob, job: Pick<JobInput, 'id' | 'attempt'>, work
     method: payload.settings.method,
     target: payload.settings.target,
     ...(payload.label !== undefined ? { label: payload.label } : {}),
+    ...(payload.split !== undefined ? { split: payload.split } : {}),
     submittedAt: payload.submittedAt,
     finishedAt: Date.now(),
     attempts: job.attempt,
