@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { compactCamSchema } from './audit.js';
-import { camMethodSchema, targetSchema } from './jobs.js';
+import { camMethodSchema, labelSetSchema, targetSchema, targetsSchema } from './jobs.js';
 
 /** Per-image CAM statistics (at source resolution), as imaging computes them. */
 export const camStatsSchema = z
@@ -15,11 +15,41 @@ export const camStatsSchema = z
   .passthrough();
 
 export const predictionSchema = z.object({
+  /** The class the (first) CAM explains. */
   target: z.number().int(),
   scores: z.array(z.number()),
-  /** Argmax class (index 0 for a single sigmoid output scored > 0.5 = positive, see `positive`). */
+  /**
+   * Argmax class; a single output is a yes/no decision: 1 when it is at or above its threshold
+   * (`classes[0]` present), else 0. A multi-label model's predicted set is `labels`.
+   */
   predicted: z.number().int(),
   classes: z.array(z.string()).optional(),
+  /** What the outputs mean, from the card: `binary`, `multi-class` or `multi-label`. */
+  kind: z.enum(['binary', 'multi-class', 'multi-label']).optional(),
+  /** Multi-label: the predicted label set (outputs at or above their thresholds). */
+  labels: z.array(z.number().int()).optional(),
+  /** Multi-label and binary: each output's threshold (probability). */
+  thresholds: z.array(z.number()).optional(),
+});
+
+/** Why a CAM is zero everywhere (it is flagged, never silently drawn as "no evidence"). */
+export const emptyCamSchema = z.object({
+  /** `saturated`: the score is 0 or 1 in float32, so its gradient is 0; `no-evidence`: nothing positive survives the ReLU. */
+  reason: z.enum(['saturated', 'no-evidence']),
+  message: z.string(),
+});
+
+/** One target's CAM of an image (results with several targets carry one per target). */
+export const targetCamSchema = z.object({
+  target: z.number().int(),
+  className: z.string().optional(),
+  /** The model's output for that class. */
+  score: z.number(),
+  overlayKey: z.string(),
+  heatmapKey: z.string(),
+  stats: z.record(z.unknown()),
+  compactCam: compactCamSchema.optional(),
+  empty: emptyCamSchema.optional(),
 });
 
 export const outputsSchema = z.object({
@@ -58,6 +88,10 @@ const common = {
   method: camMethodSchema,
   target: targetSchema,
   label: z.union([z.number().int(), z.string()]).optional(),
+  /** Ground truth as a set (multi-label manifests). */
+  labels: labelSetSchema.optional(),
+  /** The job's several targets, as it asked for them. */
+  targets: targetsSchema.optional(),
   /** The data-set split, as the job named it (folder labels). */
   split: z.string().optional(),
   /** When the job was submitted and finished (ms since epoch). */
@@ -81,6 +115,13 @@ export const completionEventSchema = z.discriminatedUnion('type', [
     timings: z.record(z.number()).optional(),
     /** The CAM as the audit needs it (absent from events of older workers). */
     compactCam: compactCamSchema.optional(),
+    /** The (first) CAM is zero everywhere, and why. */
+    emptyCam: emptyCamSchema.optional(),
+    /**
+     * Every target's CAM, in order, when the job has several targets (or a multi-label model's
+     * predicted set); the fields above describe the first.
+     */
+    cams: z.array(targetCamSchema).optional(),
   }),
   z.object({
     type: z.literal('job.failed'),

@@ -65,9 +65,11 @@ export {
   camStatsSchema,
   completionEventSchema,
   EVENT_FIELD,
+  emptyCamSchema,
   type FailedEvent,
   outputsSchema,
   predictionSchema,
+  targetCamSchema,
 } from './events.js';
 export {
   CAM_ALIGNMENTS,
@@ -86,13 +88,25 @@ export {
   JOBS,
   type JobName,
   type JobPayload,
+  labelSetSchema,
+  MAX_TARGETS,
   prioritySchema,
   RETRY,
   type SourceObject,
   sourceObjectSchema,
+  type TargetsRequest,
+  type TargetsSpec,
   targetSchema,
+  targetsRequestSchema,
+  targetsSchema,
 } from './jobs.js';
-export { type OverlayExtension, outputKeys, outputPrefix, safeSegment } from './layout.js';
+export {
+  type OverlayExtension,
+  outputKeys,
+  outputPrefix,
+  safeSegment,
+  targetOutputKeys,
+} from './layout.js';
 export { type ModelRef, modelKeys, modelRefSchema, parseModelRef } from './model-ref.js';
 export {
   EVENTS_STREAM,

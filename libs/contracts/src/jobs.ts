@@ -24,6 +24,37 @@ export const CAM_ALIGNMENTS = ['resize', 'receptive-field'] as const;
 export type CamAlignment = (typeof CAM_ALIGNMENTS)[number];
 export const camAlignSchema = z.enum(CAM_ALIGNMENTS);
 export const targetSchema = z.union([z.literal('predicted'), z.number().int().min(0)]);
+
+/** Most CAMs one image gets (each is an overlay, a heatmap and statistics). */
+export const MAX_TARGETS = 64;
+
+/**
+ * Several CAMs per image, as jobs carry them (class names resolved to indices by ingest):
+ * `all` classes, a list, the `top` k scores, or `predicted` (a multi-label model's predicted
+ * label set; the argmax for other models).
+ */
+export const targetsSchema = z.union([
+  z.literal('all'),
+  z.literal('predicted'),
+  z.array(z.number().int().min(0)).min(1).max(MAX_TARGETS),
+  z.object({ top: z.number().int().min(1).max(MAX_TARGETS) }).strict(),
+]);
+export type TargetsSpec = z.infer<typeof targetsSchema>;
+
+/** `targets` as requests may write them: class names as well as indices. */
+export const targetsRequestSchema = z.union([
+  z.literal('all'),
+  z.literal('predicted'),
+  z
+    .array(z.union([z.number().int().min(0), z.string().min(1).max(255)]))
+    .min(1)
+    .max(MAX_TARGETS),
+  z.object({ top: z.number().int().min(1).max(MAX_TARGETS) }).strict(),
+]);
+export type TargetsRequest = z.infer<typeof targetsRequestSchema>;
+
+/** A ground-truth label set (multi-label manifests): class names or indices. */
+export const labelSetSchema = z.array(z.union([z.number().int(), z.string().max(255)])).max(1000);
 export const prioritySchema = z.enum(['bulk', 'realtime']);
 
 /** An object to explain. `etag` or `versionId` pins the content (part of the job id). */
@@ -47,6 +78,8 @@ export const explainSettingsSchema = z
     layer: z.string().min(1).optional(),
     method: camMethodSchema.default('gradcam'),
     target: targetSchema.default('predicted'),
+    /** Several CAMs per image (overrides `target`; absent: the card's `targets`). */
+    targets: targetsSchema.optional(),
     /** Empty = the model card's align. */
     align: camAlignSchema.optional(),
     /** DICOM sources: the frame to explain and where the Secondary Capture goes. */
@@ -63,6 +96,8 @@ export const explainJobSchema = z
     settings: explainSettingsSchema,
     /** Ground truth from a manifest, for the audit report. */
     label: z.union([z.number().int(), z.string()]).optional(),
+    /** Ground truth as a set (multi-label manifests); an empty list is "no finding". */
+    labels: labelSetSchema.optional(),
     /** The data-set split the image belongs to (folder labels: the folder above its class). */
     split: z.string().min(1).max(255).optional(),
     submittedAt: z.number().int(),
@@ -111,6 +146,7 @@ export function explainJobId(source: SourceObject, settings: ExplainSettings): s
     String(settings.target),
     // Only when given, so that ids of jobs without it stay what they were.
     ...(settings.align ? [settings.align] : []),
+    ...(settings.targets !== undefined ? [`targets:${JSON.stringify(settings.targets)}`] : []),
     ...(settings.dicom
       ? [`dicom:${settings.dicom.frame ?? 0}:${settings.dicom.destination ?? ''}`]
       : []),

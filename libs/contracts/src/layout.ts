@@ -67,6 +67,21 @@ export function outputKeys(
   };
 }
 
+/** Where target `target`'s overlay and heatmap go when a job has several targets. */
+export function targetOutputKeys(
+  bucket: string,
+  key: string,
+  jobId: string,
+  target: number,
+  overlay: OverlayExtension = 'png',
+) {
+  const p = outputPrefix(bucket, key, jobId);
+  return {
+    overlayKey: `${p}/overlay.t${target}.${overlay}`,
+    heatmapKey: `${p}/heatmap.t${target}.png`,
+  };
+}
+
 /** One path segment, percent-encoded; `.`, `..` and empty segments cannot pass through. */
 export function safeSegment(segment: string): string {
   if (segment === '') return '%00';

@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { camAlignSchema, camMethodSchema, prioritySchema, targetSchema } from './jobs.js';
+import {
+  camAlignSchema,
+  camMethodSchema,
+  prioritySchema,
+  targetSchema,
+  targetsRequestSchema,
+  targetsSchema,
+} from './jobs.js';
 import { modelRefSchema } from './model-ref.js';
 import { bucketNameSchema, keyPrefixSchema, objectKeySchema } from './object-keys.js';
 
@@ -42,6 +49,8 @@ export const createRunRequestSchema = z
     layer: z.string().min(1).optional(),
     method: camMethodSchema.optional(),
     target: targetSchema.optional(),
+    /** Several CAMs per image: class names or indices, `all`, `predicted`, `{"top": k}`. */
+    targets: targetsRequestSchema.optional(),
     align: camAlignSchema.optional(),
     priority: prioritySchema.optional(),
     /**
@@ -67,6 +76,7 @@ export const createJobRequestSchema = z
     layer: z.string().min(1).optional(),
     method: camMethodSchema.optional(),
     target: targetSchema.optional(),
+    targets: targetsRequestSchema.optional(),
     align: camAlignSchema.optional(),
   })
   .strict();
@@ -82,6 +92,8 @@ export const runRecordSchema = z.object({
   layer: z.string().optional(),
   method: camMethodSchema,
   target: targetSchema,
+  /** Several CAMs per image, class names resolved (absent: the card's `targets`). */
+  targets: targetsSchema.optional(),
   /** Absent: the model card's. */
   align: camAlignSchema.optional(),
   priority: prioritySchema,
