@@ -31,4 +31,29 @@ export { type ExpandOutcome, type ExpansionOptions, RunExpander } from './run-ex
 export { eventsRunId } from './run-ids.js';
 export { getRun, type StoredRun } from './run-store.js';
 export { decodeKey, parseNotification } from './s3-events.js';
+export {
+  cardClasses,
+  FolderClassesError,
+  type ResolvedClasses,
+  resolveFolderClasses,
+} from './sources/folder-classes.js';
+export { LAYOUT_FIELD, type StoredLayout, surveySource } from './sources/folder-expansion.js';
+export {
+  extensionOf,
+  type FolderClass,
+  FolderClasses,
+  IMAGE_EXTENSIONS,
+  isJunkFolder,
+  type KeyPlace,
+  looksLikeImage,
+  placeKey,
+} from './sources/folder-labels.js';
+export {
+  type Examples,
+  FolderSurvey,
+  type LayoutSurvey,
+  type SplitFigures,
+  surveyError,
+  surveyWarnings,
+} from './sources/folder-survey.js';
 export { ManifestParser, splitCsv } from './sources/manifest-parser.js';

@@ -11,6 +11,7 @@ import { waitForRoom } from './backpressure.js';
 import { type ExplainQueueHandle, enqueueExplainJobs } from './enqueue.js';
 import type { IngestMetrics } from './metrics.js';
 import { claimExpansion, finishListing, getRun, saveProgress } from './run-store.js';
+import { surveyFolderRun } from './sources/folder-expansion.js';
 import { LISTING_END, sourcePages } from './sources/pages.js';
 
 /** Tuning of run expansion (page size, watermarks, HEAD concurrency). */
@@ -81,6 +82,12 @@ export class RunExpander {
     const queue =
       record.priority === 'realtime' ? this.deps.queues.realtime : this.deps.queues.bulk;
     const settings = settingsOf(record);
+    // Folder labels: the whole source is surveyed first, so a folder naming no class fails the run
+    // before anything is queued (a restart before the first page surveys again).
+    if (record.labels && run.cursor === '') {
+      const failed = await this.survey(record, epoch);
+      if (failed) return 'done';
+    }
     const pages = sourcePages(store, record, run.cursor, this.opts);
     const marks = { high: this.opts.highWater, low: this.opts.lowWater, pollMs: this.opts.pollMs };
     const onPause = (paused: boolean) => {
@@ -135,6 +142,26 @@ export class RunExpander {
     await finishListing(redis, runId, { epoch });
     logger?.info({ runId, listed }, 'run listed');
     return 'done';
+  }
+
+  /** Surveys a folder-labelled run; true when it failed the run (its error says why). */
+  private async survey(record: RunRecord, epoch: number): Promise<boolean> {
+    const { redis, store, logger } = this.deps;
+    const runId = record.runId;
+    let error: string | undefined;
+    try {
+      const layout = await surveyFolderRun(redis, store, record, this.opts.pageSize);
+      if (layout.error) error = `${describeSource(record)}: ${layout.error}`;
+      for (const w of layout.warnings) logger?.warn({ runId }, w);
+    } catch (err) {
+      const e = classifyError(err);
+      if (!(e instanceof PermanentError)) throw err;
+      error = `${describeSource(record)}: ${e.reason}: ${e.message}`;
+    }
+    if (!error) return false;
+    logger?.warn({ runId }, `run failed: ${error}`);
+    await finishListing(redis, runId, { error, epoch });
+    return true;
   }
 
   private recordRate(jobs: number, ms: number): void {

@@ -1,6 +1,7 @@
 import { keyViolation, type RunRecord } from '@camflow/contracts';
 import type { ObjectStore } from '@camflow/storage';
 import { type ExplainItem, pinnedSource } from '../enqueue.js';
+import { withFolderLabels } from './folder-expansion.js';
 import { readLines } from './lines.js';
 import { type ManifestEntry, ManifestParser } from './manifest-parser.js';
 import { pinEntries } from './pin.js';
@@ -33,6 +34,11 @@ export function sourcePages(
   cursor: string,
   opts: SourceOptions,
 ): AsyncGenerator<SourcePage> {
+  if (record.labels)
+    return withFolderLabels(
+      sourcePages(store, { ...record, labels: undefined }, cursor, opts),
+      record.labels.classes,
+    );
   const { bucket, keys, manifest, prefix } = record.source;
   if (cursor === LISTING_END) return (async function* () {})();
   if (keys) return keyPages(store, bucket, keys, Number(cursor || 0), opts);
