@@ -1,6 +1,7 @@
 import { type CompletionEvent, redisKeys } from '@camflow/contracts';
 import type { Redis } from 'ioredis';
 import { runLabelsKey } from '../store/run-labels.js';
+import { indexSplits } from '../store/run-splits.js';
 
 // Compare-and-set of the job's result: an event replaces the stored one only when it finished
 // at the same time or later, so redelivered or reclaimed events arriving out of order never
@@ -66,5 +67,6 @@ export async function indexEvent(
   const added = (await redis.eval(APPLY_RESULT, keys.length + 1, resultKey, ...keys)) as number;
   if (event.label !== undefined)
     await redis.hset(runLabelsKey(event.runId), event.jobId, JSON.stringify(event.label));
+  await indexSplits(redis, event, JSON.parse(stored) as CompletionEvent, runIds);
   return { runIds, added };
 }

@@ -2,6 +2,7 @@ import type { Finding } from '@camflow/contracts';
 import { classNames, predictedIndex } from '../store/labels.js';
 import { auditSection } from './audit-section.js';
 import type { GalleryItem, ReportData } from './data.js';
+import { splitSection } from './split-section.js';
 import { CSS } from './style.js';
 import { histogramSvg, scatterSvg } from './svg.js';
 import { fmt, html, raw, type SafeHtml } from './template.js';
@@ -21,6 +22,7 @@ export function renderReport(d: ReportData): string {
 <div class="muted">run ${r.runId}; generated ${new Date(d.generatedAt).toISOString()}; image links expire after a while: reload the page to renew them</div>
 ${auditSection(d)}
 ${summary(d)}
+${splitSection(d)}
 ${evaluation(d)}
 ${plots(d)}
 ${failures(d)}

@@ -112,6 +112,12 @@ export function registerRunRoutes(app: FastifyInstance, ctx: RouteContext): void
               pattern: '^[0-9]+(\\.[0-9]+)+$',
               description: 'StudyInstanceUID: only results of that DICOM study',
             },
+            split: {
+              type: 'string',
+              minLength: 1,
+              maxLength: 255,
+              description: 'only results of that split (runs with labels from folders)',
+            },
           },
         },
         response: { 404: errorSchema },

@@ -7,7 +7,9 @@ import {
   runRecordSchema,
 } from '@camflow/contracts';
 import type { Redis } from 'ioredis';
+import { parseLayout, type RunLayout, splitFigures } from './run-layout.js';
 import { runLabels } from './run-labels.js';
+import { runSplits, splitViews } from './run-splits.js';
 import { type RunCounts, runView } from './run-status.js';
 import { scanZset, type ZPosition } from './zset-scan.js';
 
@@ -18,6 +20,8 @@ export interface StoredRun {
   listed?: number;
   /** Keys and manifest lines skipped while listing (unreadable, or breaking the key policy). */
   skipped: number;
+  /** Folder-labelled runs: what the source survey found (ingest's `layout` field). */
+  layout?: RunLayout;
 }
 
 /**
@@ -44,6 +48,7 @@ export async function loadRun(redis: Redis, runId: string): Promise<StoredRun | 
     record: parsed.data,
     listed: Number.isFinite(listed) ? listed : undefined,
     skipped: Number.isFinite(skipped) ? skipped : 0,
+    ...(h.layout !== undefined && { layout: parseLayout(h.layout) }),
   };
 }
 
@@ -107,7 +112,8 @@ export async function runCounts(redis: Redis, run: StoredRun): Promise<RunCounts
 
 /** The run status document of `GET /v1/runs/:runId`. */
 export async function runStatus(redis: Redis, run: StoredRun, now = Date.now()) {
-  return runView(run, await runCounts(redis, run), now);
+  const [counts, splits] = await Promise.all([runCounts(redis, run), splitViews(redis, run)]);
+  return { ...runView(run, counts, now), ...splitFigures(run, splits) };
 }
 
 /** A job's stored final event, if it has one. */
@@ -151,9 +157,10 @@ export async function scanResults(
   const batch = Math.min(200, Math.max(opts.limit, 20));
   const flush = async (): Promise<ZPosition | undefined> => {
     const ids = pending.map((p) => p.member);
-    const [raws, labels] = await Promise.all([
+    const [raws, labels, splits] = await Promise.all([
       redis.mget(ids.map((id) => redisKeys.result(id))),
       runLabels(redis, runId, ids),
+      runSplits(redis, runId, ids),
     ]);
     for (let i = 0; i < pending.length; i++) {
       scanned++;
@@ -161,6 +168,7 @@ export async function scanResults(
       const event = raw ? (JSON.parse(raw) as CompletionEvent) : undefined;
       // This run's own label wins over the one the stored (possibly shared) result carries.
       if (event && labels[i] !== undefined) event.label = labels[i];
+      if (event && splits[i] !== undefined) event.split = splits[i];
       if (event && (!opts.keep || opts.keep(event))) rows.push({ event, position: pending[i] });
       if (rows.length >= opts.limit || scanned >= opts.maxScan) return pending[i];
     }

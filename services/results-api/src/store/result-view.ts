@@ -40,6 +40,8 @@ export interface ResultFilter {
   status?: 'completed' | 'failed';
   /** DICOM sources: only results of this StudyInstanceUID. */
   study?: string;
+  /** Folder-labelled runs: only results of this split. */
+  split?: string;
 }
 
 /** A predicate for a filter; failed jobs only pass filters that say nothing about predictions. */
@@ -48,6 +50,7 @@ export function resultFilter(f: ResultFilter, findings?: readonly Finding[]) {
     const status = e.type === 'job.completed' ? 'completed' : 'failed';
     if (f.status !== undefined && f.status !== status) return false;
     if (f.study !== undefined && e.source.dicom?.studyInstanceUID !== f.study) return false;
+    if (f.split !== undefined && e.split !== f.split) return false;
     if (f.flagged !== undefined && regionsOf(e, findings).length > 0 !== f.flagged) return false;
     if (f.predicted !== undefined || f.minScore !== undefined || f.maxScore !== undefined) {
       if (e.type !== 'job.completed') return false;
@@ -78,6 +81,7 @@ export function resultView(e: CompletionEvent, overlayUrl?: string, findings?: r
     layer: e.layer,
     method: e.method,
     label: e.label,
+    ...(e.split !== undefined && { split: e.split }),
     submittedAt: e.submittedAt,
     finishedAt: e.finishedAt,
     attempts: e.attempts,
