@@ -17,16 +17,25 @@ export { CAM_ALIGNMENTS, CAM_METHODS, type CamAlignment, type CamMethod };
 const positiveInt = z.number().int().positive();
 const perChannel = z.union([z.number(), z.array(z.number()).min(1)]);
 
+/**
+ * Limits on the model input a card may ask for: every image becomes a float tensor of this size
+ * (and the worker batches them), so a mistyped 100000 would allocate 10^10 floats per job. A side
+ * is at most 8192 pixels and a tensor at most 64 Mi values (256 MiB of float32).
+ */
+export const MAX_INPUT_SIDE = 8192;
+export const MAX_INPUT_VALUES = 64 * 1024 * 1024;
+const side = positiveInt.max(MAX_INPUT_SIDE, `at most ${MAX_INPUT_SIDE} pixels`);
+
 const inputSchema = z
   .object({
-    size: z.union([positiveInt, z.tuple([positiveInt, positiveInt])]),
+    size: z.union([side, z.tuple([side, side])]),
     channels: z.union([z.literal(1), z.literal(3)]).default(3),
     colorSpace: z.enum(['rgb', 'bgr', 'grayscale']).optional(),
     layout: z.enum(['NCHW', 'NHWC']).default('NCHW'),
     resize: z
       .enum(['shorter-side-center-crop', 'stretch', 'letterbox'])
       .default('shorter-side-center-crop'),
-    resizeTo: positiveInt.optional(),
+    resizeTo: side.optional(),
     interpolation: z.enum(['bilinear', 'bicubic', 'nearest']).default('bilinear'),
     scale: z
       .number()
@@ -36,12 +45,36 @@ const inputSchema = z
     std: perChannel.default(1),
     pad: z.number().min(0).max(255).default(0),
   })
-  .strict();
+  .strict()
+  .refine(
+    (i) => {
+      const [h, w] = typeof i.size === 'number' ? [i.size, i.size] : i.size;
+      return h * w * (i.channels ?? 3) <= MAX_INPUT_VALUES;
+    },
+    {
+      message: `the input tensor may hold at most ${MAX_INPUT_VALUES} values (channels x height x width)`,
+      path: ['size'],
+    },
+  );
 
+const probability = z.number().min(0).max(1);
+
+/**
+ * What the outputs mean (see predictions.ts): `binary` (one output: yes/no), `multi-class`
+ * (exactly one class per image: the argmax), `multi-label` (any set of labels: each output over
+ * its threshold). Left out: multi-label for several sigmoid outputs, multi-class otherwise.
+ * `thresholds` (multi-label, and a binary model's one output): a probability per label, as one
+ * number, a list in class order or `{"<class>": t}` (the rest 0.5); logits are compared after a
+ * sigmoid.
+ */
 const outputSchema = z
   .object({
     activation: z.enum(['sigmoid', 'softmax', 'logits']),
     classes: z.array(z.string().min(1)).min(1),
+    type: z.enum(['binary', 'multi-class', 'multi-label']).optional(),
+    thresholds: z
+      .union([probability, z.array(probability).min(1), z.record(probability)])
+      .optional(),
   })
   .strict();
 
@@ -77,10 +110,14 @@ export type CardRender = z.infer<typeof renderSchema>;
 export const CAM_LAYOUTS = ['auto', 'nchw', 'nhwc', 'tokens'] as const;
 export type CamLayout = (typeof CAM_LAYOUTS)[number];
 
-/** Classes explained per image: every class, a list, or the k highest-scoring. */
+/**
+ * Classes explained per image: every class, a list (indices or class names), the k
+ * highest-scoring, or `predicted` (a multi-label model's predicted set; the argmax otherwise).
+ */
 const targetsSchema = z.union([
   z.literal('all'),
-  z.array(z.number().int().min(0)).min(1),
+  z.literal('predicted'),
+  z.array(z.union([z.number().int().min(0), z.string().min(1)])).min(1),
   z.object({ top: positiveInt }).strict(),
 ]);
 export type CardTargets = z.infer<typeof targetsSchema>;
@@ -133,7 +170,14 @@ export interface ModelCard {
     /** Letterbox padding value, on the 0..255 pixel scale (before scale/mean/std). */
     pad: number;
   };
-  output: { activation: 'sigmoid' | 'softmax' | 'logits'; classes: string[] };
+  output: {
+    activation: 'sigmoid' | 'softmax' | 'logits';
+    classes: string[];
+    /** As written; `outputKind(card)` resolves the default. */
+    type?: 'binary' | 'multi-class' | 'multi-label';
+    /** As written; `labelThresholds(card)` gives one per output. */
+    thresholds?: number | number[] | Record<string, number>;
+  };
   layer?: string;
   method?: CamMethod;
   align: CamAlignment;
@@ -205,6 +249,17 @@ export function parseCard(json: unknown): ModelCard {
   if (card.output.activation === 'softmax' && card.output.classes.length < 2) {
     issues.push('output.classes: softmax needs at least 2 classes');
   }
+  issues.push(...outputIssues(card.output));
+  if (Array.isArray(card.targets)) {
+    for (const t of card.targets) {
+      if (typeof t === 'string' && !card.output.classes.includes(t))
+        issues.push(`targets: "${t}" is not one of output.classes`);
+      if (typeof t === 'number' && t >= card.output.classes.length)
+        issues.push(
+          `targets: ${t} is not a class index (the card names ${card.output.classes.length})`,
+        );
+    }
+  }
   if (issues.length) throw new ModelCardError(`invalid model card: ${issues.join('; ')}`, issues);
   return {
     ...card,
@@ -222,6 +277,43 @@ export function parseCard(json: unknown): ModelCard {
       pad: input.pad,
     },
   };
+}
+
+/** What the output's type, thresholds and class names say against each other. */
+function outputIssues(o: z.infer<typeof outputSchema>): string[] {
+  const issues: string[] = [];
+  const n = o.classes.length;
+  if (o.type === 'multi-label' && o.activation === 'softmax') {
+    issues.push(
+      "output.type: 'multi-label' needs independent outputs (sigmoid or logits), not a softmax",
+    );
+  }
+  if (o.type === 'binary' && n !== 1) {
+    issues.push(`output.type: 'binary' is one output, the card names ${n} classes`);
+  }
+  if (o.type === 'multi-class' && n < 2)
+    issues.push("output.type: 'multi-class' needs 2 classes or more");
+  const seen = new Set<string>();
+  for (const c of o.classes) {
+    if (seen.has(c)) issues.push(`output.classes: "${c}" appears twice`);
+    seen.add(c);
+  }
+  const t = o.thresholds;
+  if (Array.isArray(t) && t.length !== n) {
+    issues.push(`output.thresholds: ${t.length} values for ${n} classes`);
+  }
+  if (t !== undefined && typeof t === 'object' && !Array.isArray(t)) {
+    for (const name of Object.keys(t)) {
+      if (!seen.has(name)) issues.push(`output.thresholds: "${name}" is not one of output.classes`);
+    }
+  }
+  if (
+    t !== undefined &&
+    (o.type === 'multi-class' || (o.type === undefined && n > 1 && o.activation !== 'sigmoid'))
+  ) {
+    issues.push('output.thresholds: only a multi-label or binary output has thresholds');
+  }
+  return issues;
 }
 
 function expandPerChannel(

@@ -18,6 +18,7 @@ export type {
   CamAlignment,
   CamMethod,
   CardRender,
+  CardTargets,
   Interpolation,
   ModelCard,
   ModelCardInput,
@@ -32,6 +33,14 @@ export {
   seedCard,
   seedCardJson,
 } from './card.js';
+export {
+  CardModelMismatchError,
+  cardModelIssues,
+  checkCardAgainstModel,
+  type GraphLike,
+  type ModelIO,
+  modelIO,
+} from './card-check.js';
 export type { ColormapName } from './colormap.js';
 export { COLORMAPS, colormapLut } from './colormap.js';
 export type { DecodedImage, DecodeOptions, ImageFormat } from './decode.js';
@@ -56,6 +65,17 @@ export {
   renderHeatmap16,
   renderOverlay,
 } from './overlay.js';
+export {
+  classIndex,
+  type EmptyCamReason,
+  emptyCamReason,
+  labelProbability,
+  labelThresholds,
+  type OutputKind,
+  outputKind,
+  predictedClass,
+  predictedLabels,
+} from './predictions.js';
 export type { ImageInput, Preprocessed, PreprocessedBatch } from './preprocess.js';
 export { preprocess, preprocessBatch, tensorPixels } from './preprocess.js';
 export type { Pixels, ResampleFilter } from './resample.js';

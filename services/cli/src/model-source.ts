@@ -1,6 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
-import { type ModelCard, parseCard } from '@camflow/imaging';
+import { cardModelIssues, type ModelCard, modelIO, parseCard } from '@camflow/imaging';
+import { decodeModel, OnnxFormatError } from '@camflow/onnx';
 import { UsageError } from './usage.js';
 
 export interface ModelSource {
@@ -47,12 +48,32 @@ export async function loadModelSource(
     } catch (err) {
       throw new UsageError(`card ${c}: ${(err as Error).message}`);
     }
+    checkFits(card, bytes, c, path);
     break;
   }
   const stem = basename(path, extname(path));
   // model.onnx inside a model directory is named after the directory.
   const fileName = stem === 'model' ? basename(dirname(path)) || stem : stem;
   return { path, bytes, card, name: card ? `${card.name}@${card.version}` : fileName };
+}
+
+/**
+ * The card against the graph (input channels, size, layout; classes; activation): a card that
+ * does not fit its model is refused here, in one line naming both sides, rather than failing
+ * every image with a shape error or giving wrong answers.
+ */
+function checkFits(card: ModelCard, bytes: Uint8Array, cardPath: string, modelPath: string) {
+  let graph: ReturnType<typeof decodeModel>['graph'];
+  try {
+    graph = decodeModel(bytes).graph;
+  } catch (err) {
+    if (err instanceof OnnxFormatError) throw new UsageError(`${modelPath}: ${err.message}`);
+    throw err;
+  }
+  if (!graph) return;
+  const issues = cardModelIssues(card, modelIO(graph));
+  if (issues.length)
+    throw new UsageError(`card ${cardPath} does not fit ${modelPath}: ${issues.join('; ')}`);
 }
 
 /** Reads a file, turning a missing or unreadable file into a UsageError. */

@@ -10,7 +10,7 @@ Usage:
                   [--method gradcam|gradcam++|xgradcam|hirescam|layercam|eigencam|eigengradcam|
                             gradcamelementwise|scorecam|ablationcam|guided-gradcam]
                   [--eigen-smooth] [--aug-smooth] [--layout auto|nchw|nhwc|tokens]
-                  [--target predicted|<int>|all|<i,j,...>|top<k>] [--score output|logit]
+                  [--target predicted|<class>|all|<c,d,...>|top<k>]... [--score output|logit]
                   [--align resize|receptive-field] [--out <dir>] [--json]
   camflow bench --model <model.onnx> [--batch <B>] [--seconds <S>] [--layer <name>]
                 [--method <m>] [--targets <K>] [--eigen-smooth] [--aug-smooth] [--json]
@@ -22,7 +22,8 @@ Usage:
   camflow inspect <file...> [--json] [--npy <out.npy>]
   camflow demo [--dir camflow-demo] [--count 400] [--exit]
   camflow serve ingest|worker|results|dicom
-  camflow models push <model.onnx> --card <model.json> --name <n> --version <v>
+  camflow models push <model.onnx> --card <model.json> [--name <n> --version <v>]
+  camflow models list [--json]
   camflow runs create s3://<bucket>/<prefix> --model <name>@<version> [--manifest <key>]
                       [--layer <name>] [--method <m>] [--target <t>] [--align <a>] [--priority <p>] [--watch]
   camflow runs status|results|report <runId>
@@ -33,6 +34,8 @@ Inputs are image files (png, jpg, webp, tiff) preprocessed as the model card say
 the seed's Resize(256), CenterCrop(256), Normalize(0.5, 0.5)), or .npy float32 arrays
 [N, C, H, W] that are already preprocessed. --align: draw the CAM resized like an image (the
 seed) or with each cell on its receptive field's centre (default: the card's align).
+--target takes class indices or the card's class names; repeat it for a list. A multi-label
+model (several sigmoid outputs) explains each predicted label by default.
 Environment: EXECUTION_PROVIDER (cpu|cuda|webgpu), CAMFLOW_INTRA_OP_THREADS; for runs:
 CAMFLOW_INGEST_URL, CAMFLOW_RESULTS_URL, CAMFLOW_TOKEN.
 `;

@@ -6,9 +6,12 @@ import { registerEventRoutes } from './routes/events.js';
 import { createGuards } from './routes/guards.js';
 import { ingestReadiness, registerHealthRoutes } from './routes/health.js';
 import { registerJobRoutes } from './routes/jobs.js';
+import { registerModelRoutes } from './routes/models.js';
 import { registerRunRoutes } from './routes/runs.js';
 
 const QUIET_ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
+/** Largest refused body still read to its end (beyond it the connection is cut). */
+const MAX_DRAIN = 256 * 1024 * 1024;
 
 /** The ingest HTTP app (routes in ARCHITECTURE.md); not listening yet. `ready`: its readiness. */
 export function buildIngestApp(
@@ -29,6 +32,20 @@ export function buildIngestApp(
     else deps.logger?.info(line, 'request');
   });
 
+  // A body announced larger than the route takes: answer 413 at once, and read the rest of it
+  // (up to MAX_DRAIN) so the client, still sending, gets the answer instead of a reset connection.
+  app.addHook('onRequest', async (req, reply) => {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    const limit = req.routeOptions.bodyLimit ?? deps.bodyLimit ?? 1024 * 1024;
+    if (!(declared > limit)) return;
+    if (declared <= MAX_DRAIN) req.raw.resume();
+    reply.header('connection', 'close');
+    return reply.code(413).send({
+      error: 'payload_too_large',
+      message: `the body is ${declared} bytes; this route takes at most ${limit}`,
+    });
+  });
+
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const e = toHttpError(err);
     if (e.statusCode >= 500)
@@ -45,6 +62,7 @@ export function buildIngestApp(
   registerHealthRoutes(app, deps, guards, ready);
   registerRunRoutes(app, deps, guards);
   registerJobRoutes(app, deps, guards);
+  registerModelRoutes(app, deps, guards);
   registerEventRoutes(app, deps, guards);
   if (deps.dicom) registerDicomWebRoutes(app, deps.dicom, guards);
   return app;

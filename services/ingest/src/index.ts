@@ -24,7 +24,13 @@ export {
 export { type IngestOptions, type IngestService, startIngest } from './ingest.js';
 export { createIngestMetrics, type IngestMetrics } from './metrics.js';
 export { ModelCatalog } from './models.js';
-export { type PushedModel, type PushModelOptions, pushModel } from './models-push.js';
+export { listModels, type ModelSummary } from './models-list.js';
+export {
+  ModelNameMismatchError,
+  type PushedModel,
+  type PushModelOptions,
+  pushModel,
+} from './models-push.js';
 export { closeQueues, createQueues, type IngestQueues } from './queues.js';
 export { EXPAND_JOB_OPTS } from './routes/runs.js';
 export { type ExpandOutcome, type ExpansionOptions, RunExpander } from './run-expander.js';

@@ -17,7 +17,15 @@ import {
   alignCam,
   CAM_ALIGNMENTS,
   type CamAlignment,
+  type CardTargets,
   type CellGrid,
+  classIndex,
+  type EmptyCamReason,
+  emptyCamReason,
+  type ModelCard,
+  outputKind,
+  predictedClass,
+  predictedLabels,
   renderExplanation,
 } from '@camflow/imaging';
 import { noGrid } from '../align.js';
@@ -29,6 +37,16 @@ import { engineOptions } from './runtime-options.js';
 
 type Cam = { height: number; width: number; data: number[]; grid?: CellGrid };
 
+/** One target's map of an image. */
+interface TargetCam {
+  target: number;
+  className?: string;
+  score: number;
+  cam: Cam;
+  /** Set when the map is zero everywhere, with the likely reason. */
+  empty?: EmptyCamReason;
+}
+
 interface Item {
   input: string;
   index: number;
@@ -37,8 +55,14 @@ interface Item {
   scores: number[];
   target: number;
   cam: Cam;
+  /** The predicted class (a yes/no model: 1 when its output is over the threshold). */
+  predicted?: number;
+  /** A multi-label model's predicted label set. */
+  labels?: number[];
   /** With several targets: each target's class, score and map (the first is `target`/`cam`). */
-  cams?: { target: number; score: number; cam: Cam }[];
+  cams?: TargetCam[];
+  /** The first map is zero everywhere, and why. */
+  empty?: EmptyCamReason;
   /** guided-gradcam: the guided backpropagation map at the input, in the input's layout. */
   guided?: { dims: number[]; data: number[] };
 }
@@ -56,7 +80,7 @@ export async function explainCommand(argv: string[], config: Config): Promise<nu
         method: { type: 'string' },
         align: { type: 'string' },
         layout: { type: 'string' },
-        target: { type: 'string' },
+        target: { type: 'string', multiple: true },
         score: { type: 'string' },
         out: { type: 'string' },
         json: { type: 'boolean', default: false },
@@ -85,7 +109,7 @@ export async function explainCommand(argv: string[], config: Config): Promise<nu
     'auto',
   ) as LayoutOption;
   const score = oneOf(values.score, 'score', ['output', 'logit'] as const, 'output') as ScoreMode;
-  const { target, targets } = parseTarget(values.target, source.card?.targets);
+  const { target, targets, predictedSet } = parseTargets(values.target, source.card);
   const items = await loadInputs(positionals, source.card);
   const engine = Engine.load(source.bytes, {
     ...engineOptions(config),
@@ -109,8 +133,10 @@ export async function explainCommand(argv: string[], config: Config): Promise<nu
         ...(targets !== undefined ? { targets } : { target }),
       });
       layerName = r.layer;
-      results.push(...toItems(group, r, align));
+      checkClassCount(r.numClasses, source.card, source.path);
+      results.push(...toItems(group, r, align, source.card, predictedSet));
     }
+    warnEmpty(results);
     if (align === 'receptive-field' && results.some((it) => !it.cam.grid)) {
       process.stderr.write(`camflow: warning: ${noGrid(layerName)}\n`);
     }
@@ -122,7 +148,7 @@ export async function explainCommand(argv: string[], config: Config): Promise<nu
     if (values.out) await writeOutputs(values.out, results);
     const doc = { model: source.name, layer: layerName, method, items: results.map(publicItem) };
     if (values.json) process.stdout.write(`${JSON.stringify(doc)}\n`);
-    else printSummary(doc.model, layerName, method, results, values.out);
+    else printSummary(doc.model, layerName, method, results, source.card, values.out);
     return 0;
   } finally {
     await engine.close();
@@ -130,28 +156,95 @@ export async function explainCommand(argv: string[], config: Config): Promise<nu
 }
 
 /**
- * `--target`: `predicted`, a class index, or several targets: `all`, a list `0,3,7`, `top<k>`.
- * Without it, the card's `targets`, else the predicted class.
+ * `--target`: `predicted`, a class (index or name), or several: `all`, a list `0,3,7` (names
+ * too), `top<k>`; repeating it (`--target 2 --target Pneumonia`) makes a list. Without it, the
+ * card's `targets`, else for a multi-label model its predicted set, else the predicted class.
+ * `predictedSet`: the engine runs every class and each image keeps its predicted labels.
  */
-function parseTarget(
-  v: string | undefined,
-  card: Targets | undefined,
-): { target: Target; targets?: Targets } {
-  if (v === undefined) return { target: 'predicted', ...(card !== undefined && { targets: card }) };
-  if (v === 'predicted') return { target: 'predicted' };
-  if (v === 'all') return { target: 'predicted', targets: 'all' };
-  const top = /^top(\d+)$/.exec(v);
-  if (top && Number(top[1]) > 0) return { target: 'predicted', targets: { top: Number(top[1]) } };
-  const list = v.split(',').map((x) => (x.trim() === '' ? Number.NaN : Number(x)));
-  if (list.some((n) => !Number.isInteger(n) || n < 0)) {
+function parseTargets(
+  values: string[] | undefined,
+  card: ModelCard | undefined,
+): { target: Target; targets?: Targets; predictedSet?: boolean } {
+  const multiLabel = card !== undefined && outputKind(card) === 'multi-label';
+  const setOrArgmax = () =>
+    multiLabel
+      ? { target: 'predicted' as const, targets: 'all' as const, predictedSet: true }
+      : { target: 'predicted' as const };
+  if (values === undefined || values.length === 0) {
+    const t = card?.targets;
+    if (!card || t === undefined || t === 'predicted') return setOrArgmax();
+    return fromCard(t, card);
+  }
+  const tokens = values.flatMap((v) => v.split(',')).map((x) => x.trim());
+  const special = tokens.filter((t) => t === 'predicted' || t === 'all' || /^top\d+$/.test(t));
+  if (special.length > 0 && tokens.length > 1) {
     throw new UsageError(
-      `--target must be "predicted", a class index, "all", a list like 0,3,7 or top<k>; got "${v}"`,
+      `--target ${special[0]} cannot be combined with other targets; got "${values.join(' ')}"`,
     );
   }
+  const only = tokens[0];
+  if (only === 'predicted') return setOrArgmax();
+  if (only === 'all') return { target: 'predicted', targets: 'all' };
+  const top = /^top(\d+)$/.exec(only ?? '');
+  if (top) {
+    if (Number(top[1]) < 1) throw new UsageError(`--target top<k> needs k >= 1; got "${only}"`);
+    return { target: 'predicted', targets: { top: Number(top[1]) } };
+  }
+  const list = tokens.map((t) => classOf(t, card));
   return list.length === 1 ? { target: list[0] } : { target: list[0], targets: list };
 }
 
-function toItems(group: InputItem[], r: ExplainResult, align: CamAlignment): Item[] {
+/** A --target token as a class index: an index, or one of the card's class names. */
+function classOf(token: string, card: ModelCard | undefined): number {
+  if (/^\d+$/.test(token)) return Number(token);
+  const i = card ? classIndex(card, token) : undefined;
+  if (i !== undefined) return i;
+  const names = card?.output.classes;
+  throw new UsageError(
+    names
+      ? `--target "${token}" is not a class of ${card?.name}@${card?.version}; its classes: ${names.join(', ')}`
+      : `--target must be "predicted", a class index, "all", a list like 0,3,7 or top<k> (class names need a model card); got "${token}"`,
+  );
+}
+
+/** The card's `targets` as the engine takes them (names resolved). */
+function fromCard(
+  t: Exclude<CardTargets, 'predicted'>,
+  card: ModelCard,
+): {
+  target: Target;
+  targets: Targets;
+} {
+  if (t === 'all' || !Array.isArray(t)) return { target: 'predicted', targets: t };
+  const list = t.map((x) => (typeof x === 'number' ? x : classOf(x, card)));
+  return { target: list[0], targets: list };
+}
+
+/** Where the graph left the class count symbolic, the first run tells it: the card must agree. */
+function checkClassCount(k: number, card: ModelCard | undefined, modelPath: string): void {
+  if (!card || card.output.classes.length === k) return;
+  throw new UsageError(
+    `the card names ${card.output.classes.length} classes (${card.output.classes.join(', ')}), but ${modelPath} gives ${k} scores per image`,
+  );
+}
+
+/** One line on stderr per map that is zero everywhere, with the likely reason. */
+function warnEmpty(items: Item[]): void {
+  for (const it of items) {
+    const name = it.count > 1 ? `${it.input}[${it.index}]` : it.input;
+    for (const e of it.cams ? it.cams.map((c) => c.empty) : [it.empty]) {
+      if (e) process.stderr.write(`camflow: warning: ${name}: empty CAM: ${e.message}\n`);
+    }
+  }
+}
+
+function toItems(
+  group: InputItem[],
+  r: ExplainResult,
+  align: CamAlignment,
+  card: ModelCard | undefined,
+  predictedSet = false,
+): Item[] {
   const [, h, w] = r.cams.dims;
   const area = h * w;
   // `grid` appears only where the CAM is drawn on the receptive fields (see the card's align).
@@ -161,27 +254,54 @@ function toItems(group: InputItem[], r: ExplainResult, align: CamAlignment): Ite
       align,
       r.grid,
     );
+  const name = (k: number) => card?.output.classes[k];
+  const emptyOf = (c: Cam, k: number, score: number) =>
+    card && !c.data.some((v) => v > 0)
+      ? emptyCamReason(name(k) ?? `class ${k}`, score, card.output.activation)
+      : undefined;
   return group.map((it, i) => {
     const many = r.perTarget;
+    const scores = Array.from(r.scores.subarray(i * r.numClasses, (i + 1) * r.numClasses));
+    const labels =
+      card && outputKind(card) === 'multi-label' ? predictedLabels(scores, card) : undefined;
+    let cams: TargetCam[] | undefined = many
+      ? Array.from({ length: many.count }, (_, k) => {
+          const j = i * many.count + k;
+          const c = cam(many.cams.data, j * area);
+          const t = many.classes[j];
+          const e = emptyOf(c, t, many.scores[j]);
+          return {
+            target: t,
+            ...(name(t) !== undefined && { className: name(t) }),
+            score: many.scores[j],
+            cam: c,
+            ...(e && { empty: e }),
+          };
+        })
+      : undefined;
+    if (predictedSet && cams && labels) {
+      // Every label over its threshold; none: the top label, so there is still a map to show.
+      const keep = cams.filter((c) => labels.includes(c.target));
+      const top = predictedClass(scores, { output: card!.output });
+      cams = keep.length > 0 ? keep : cams.filter((c) => c.target === top);
+    }
+    const first = cams?.[0];
+    const firstCam = first ? first.cam : cam(r.cams.data, i * area);
+    const target = first ? first.target : r.targets[i];
+    const empty = first ? first.empty : emptyOf(firstCam, target, scores[target] ?? scores[0]);
     return {
       input: it.input,
       index: it.index,
       count: it.count,
       image: it.image,
-      scores: Array.from(r.scores.subarray(i * r.numClasses, (i + 1) * r.numClasses)),
-      target: r.targets[i],
-      cam: cam(r.cams.data, i * area),
+      scores,
+      target,
+      cam: firstCam,
+      ...(card && { predicted: predictedClass(scores, card) }),
+      ...(labels && { labels }),
       ...(r.guided && { guided: guidedOf(r.guided, i) }),
-      ...(many && {
-        cams: Array.from({ length: many.count }, (_, k) => {
-          const j = i * many.count + k;
-          return {
-            target: many.classes[j],
-            score: many.scores[j],
-            cam: cam(many.cams.data, j * area),
-          };
-        }),
-      }),
+      ...(cams && { cams }),
+      ...(empty && { empty }),
     };
   });
 }
@@ -200,6 +320,9 @@ function publicItem(it: Item) {
     scores: it.scores,
     target: it.target,
     cam: it.cam,
+    ...(it.predicted !== undefined && { predicted: it.predicted }),
+    ...(it.labels && { labels: it.labels }),
+    ...(it.empty && { empty: it.empty }),
     ...(it.cams && { cams: it.cams }),
     ...(it.guided && { guided: it.guided }),
   };
@@ -238,19 +361,31 @@ function printSummary(
   layer: string,
   method: string,
   items: Item[],
+  card: ModelCard | undefined,
   out?: string,
 ): void {
   const lines = [`model ${model}, layer ${layer}, method ${method}`];
+  const named = (k: number) => {
+    const n = card?.output.classes[k];
+    return n === undefined ? `${k}` : `${k} (${n})`;
+  };
   for (const it of items) {
     const peak = Math.max(...it.cam.data);
     const name = it.count > 1 ? `${it.input}[${it.index}]` : it.input;
     const s = it.scores.map((x) => x.toFixed(4)).join(', ');
+    const predicted = it.labels
+      ? `predicted {${it.labels.map((k) => card?.output.classes[k] ?? k).join(', ')}}, `
+      : it.predicted === undefined || !card
+        ? ''
+        : card.output.classes.length === 1
+          ? `predicted ${it.predicted === 1 ? '' : 'not '}${card.output.classes[0]}, `
+          : `predicted ${card.output.classes[it.predicted] ?? it.predicted}, `;
     lines.push(
-      `  ${name}: target ${it.target}, scores [${s}], cam ${it.cam.height}x${it.cam.width} (max ${peak.toFixed(4)})`,
+      `  ${name}: ${predicted}target ${named(it.target)}, scores [${s}], cam ${it.cam.height}x${it.cam.width} (max ${peak.toFixed(4)})`,
     );
     for (const t of it.cams ?? []) {
       lines.push(
-        `    target ${t.target}: score ${t.score.toFixed(4)}, cam max ${Math.max(...t.cam.data).toFixed(4)}`,
+        `    target ${named(t.target)}: score ${t.score.toFixed(4)}, cam max ${Math.max(...t.cam.data).toFixed(4)}${t.empty ? ' (empty)' : ''}`,
       );
     }
   }
