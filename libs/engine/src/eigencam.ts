@@ -80,3 +80,15 @@ function topEigen(m: Float64Array, n: number): { vector: Float64Array; value: nu
   }
   return { vector: v, value };
 }
+
+/** EigenCAM of each image of [N, C, h, w] activations: [N, h, w]. */
+export function eigenCams(acts: { data: Float32Array; dims: number[] }): {
+  data: Float32Array;
+  dims: number[];
+} {
+  const [n, c, ...spatial] = acts.dims;
+  const area = spatial.reduce((a, b) => a * b, 1);
+  const data = new Float32Array(n * area);
+  for (let i = 0; i < n; i++) data.set(eigenCam(acts.data, c, area, i * c * area), i * area);
+  return { data, dims: [n, ...spatial] };
+}

@@ -6,29 +6,23 @@ import {
   type LayerRef,
   resolveLayer,
 } from '@camflow/onnx';
-import {
-  ENGINE_METHODS,
-  type EngineMethod,
-  needsGradient,
-  projected,
-  targetFree,
-} from './cam-graph.js';
+import { argmaxRows, concat } from './arrays.js';
+import { ENGINE_METHODS, type EngineMethod, needsGradient, projected } from './cam-graph.js';
 import {
   CAM_ACTIVATIONS,
   CAM_OUTPUT,
   CAM_WEIGHTED,
-  CHECKED_SCORES,
   type CompiledGraph,
   compileGraph,
   GUIDED_OUTPUT,
-  REPLICA_SCORES,
   type ScoreMode,
   TARGET_INPUT,
   TARGET_OUTPUT,
   tensorsToProbe,
 } from './compile.js';
+import type { CamRequest, EngineCore } from './core.js';
 import { defaultLayerTensor, layerNameOf } from './default-layer.js';
-import { eigenCam } from './eigencam.js';
+import { eigenCams } from './eigencam.js';
 import { CompileError, InputShapeError } from './errors.js';
 import {
   type LayerView,
@@ -37,20 +31,21 @@ import {
   resolveView,
   resolveViews,
 } from './layer-view.js';
-import { CHANNELS_INPUT, compileMasked, MASKED_SCORES } from './masked.js';
+import { explainMany } from './many-targets.js';
+import { explainMasked } from './masked-runs.js';
 import { type PreparedModel, prepareModel } from './prepared.js';
 import { type ProbeResult, probeTensors } from './probe.js';
 import {
   createSession,
   floatInput,
   int64Input,
-  ort,
+  type ort,
   type RuntimeOptions,
   runSession,
   type Session,
 } from './runtime.js';
 import { augmentationSmoothing, fuseLayers } from './smoothing.js';
-import { checkReplica, resolveRow, type Targets, targetRow } from './targets.js';
+import type { Targets } from './targets.js';
 
 /** A batch of preprocessed images, NCHW (or whatever layout the model takes), float32. */
 export interface Batch {
@@ -148,14 +143,6 @@ export type HookFn = (event: { layer: string; tensor: TensorView }) => void;
 /** What `register*Hook` returns: `remove()` detaches the hook (safe to call twice). */
 export interface HookHandle {
   remove(): void;
-}
-
-/** What an explain call computes: the layer, its view, the method. */
-interface CamRequest {
-  layer: LayerRef;
-  method: EngineMethod;
-  view: LayerView;
-  eigenSmooth?: boolean;
 }
 
 interface Hook {
@@ -320,9 +307,9 @@ export class Engine {
     const layer = opts.layer ? this.resolveLayer(opts.layer) : await this.defaultLayer(sample);
     const view = await this.layerView(layer, sample, opts.layout ?? 'auto');
     const cam = { layer, method, view, eigenSmooth };
-    if (opts.targets !== undefined) return this.explainMany(batch, opts, cam);
+    if (opts.targets !== undefined) return explainMany(this.core(), batch, opts, cam);
     if (method === 'scorecam' || method === 'ablationcam')
-      return this.explainMasked(batch, opts, cam);
+      return explainMasked(this.core(), batch, opts, cam);
     const { result, outputs } = await this.execute(batch, opts, cam);
     const cams = projected(method, eigenSmooth)
       ? eigenCams(outputs.get(method === 'eigencam' ? CAM_ACTIVATIONS : CAM_WEIGHTED) as TensorView)
@@ -339,325 +326,6 @@ export class Engine {
       ...(grid && { grid }),
       ...(guided && { guided }),
     };
-  }
-
-  /**
-   * K maps per image. Gradient methods compile one graph that copies the head onto K repeats of
-   * each image and differentiates all K targets at once; the copy's scores are checked against
-   * the model's on every run. Where that graph cannot be built or fails its check, the targets
-   * run one at a time (same maps, K backward passes), with a warning.
-   */
-  private async explainMany(
-    batch: Batch,
-    opts: ExplainOptions,
-    cam: CamRequest,
-  ): Promise<ExplainResult> {
-    const sample = batch.dims.slice(1);
-    const numClasses = await this.numClasses(sample);
-    const row = targetRow(opts.targets as Targets, numClasses);
-    const single = { ...opts, targets: undefined };
-    const key = JSON.stringify([sample, cam.layer.tensor, cam.method, row.length, opts.score]);
-    if (row.length > 1 && needsGradient(cam.method) && !this.unbatchable.has(key)) {
-      try {
-        return await this.explainBatched(batch, opts, cam, row, numClasses);
-      } catch (err) {
-        if (err instanceof InputShapeError) throw err;
-        this.unbatchable.add(key);
-        (
-          this.options.logger ?? {
-            warn: (m: string) => process.stderr.write(`camflow: warning: ${m}\n`),
-          }
-        ).warn(
-          `${row.length} targets run one at a time for layer "${cam.layer.name}" (${firstLine(err)})`,
-        );
-      }
-    }
-    // One target at a time; ranks are resolved against each image's scores first.
-    const first = await this.explain(batch, {
-      ...single,
-      target: row[0] >= 0 ? row[0] : 'predicted',
-    });
-    const n = batch.dims[0];
-    const classes = Array.from({ length: n }, (_, i) =>
-      resolveRow(row, first.scores, i, numClasses),
-    );
-    const maps: ExplainResult[] = [];
-    for (let k = 0; k < row.length; k++) {
-      const target = classes.map((c) => c[k]);
-      // Row 0 is a class or -1 (the predicted one): `first` already holds it. EigenCAM ignores targets.
-      const same = k === 0 || targetFree(cam.method);
-      maps.push(same ? first : await this.explain(batch, { ...single, target }));
-    }
-    const [, h, w] = first.cams.dims;
-    const area = h * w;
-    const all = new Float32Array(n * row.length * area);
-    maps.forEach((m, k) => {
-      for (let i = 0; i < n; i++) {
-        all.set(m.cams.data.subarray(i * area, (i + 1) * area), (i * row.length + k) * area);
-      }
-    });
-    return this.withTargets(
-      first,
-      classes.flat(),
-      row.length,
-      { data: all, dims: [n, row.length, h, w] },
-      // EigenCAM needs one run whatever the targets; gradient methods ran one target at a time.
-      !needsGradient(cam.method),
-    );
-  }
-
-  private async explainBatched(
-    batch: Batch,
-    opts: ExplainOptions,
-    cam: CamRequest,
-    row: number[],
-    numClasses: number,
-  ): Promise<ExplainResult> {
-    const k = row.length;
-    const { graph, session, batchable } = await this.compile(batch.dims.slice(1), {
-      activations: [],
-      gradients: [],
-      cam: {
-        tensor: cam.layer.tensor,
-        method: cam.method,
-        view: cam.view,
-        eigenSmooth: cam.eigenSmooth,
-      },
-      targetMode: 'index',
-      score: opts.score ?? 'output',
-      layerName: cam.layer.name,
-      targetCount: k,
-    });
-    // The map, or (eigen-smooth, EigenGradCAM) the weighted activations to project.
-    const camName = graph.cam as string;
-    const names = [graph.scores, TARGET_OUTPUT, camName, REPLICA_SCORES, CHECKED_SCORES];
-    const parts = new Map<string, Float32Array[]>(names.map((x) => [x, []]));
-    const classes: number[] = [];
-    let camDims: number[] = [];
-    for (const chunk of this.chunks(batch, batchable)) {
-      const n = chunk.dims[0];
-      const feeds: Record<string, ort.Tensor> = {
-        [this.prepared.inputName]: floatInput(chunk.data, chunk.dims),
-        [TARGET_INPUT]: int64Matrix(row, n),
-      };
-      const out = await runSession(session.session, feeds, names);
-      checkReplica(
-        Float32Array.from(out[REPLICA_SCORES].data as Float32Array),
-        Float32Array.from(out[CHECKED_SCORES].data as Float32Array),
-        n,
-        k,
-      );
-      for (const v of out[TARGET_OUTPUT].data as BigInt64Array) classes.push(Number(v));
-      for (const name of [graph.scores, camName]) {
-        (parts.get(name) as Float32Array[]).push(Float32Array.from(out[name].data as Float32Array));
-      }
-      camDims = [...out[camName].dims];
-    }
-    const n = batch.dims[0];
-    const scores = concat(parts.get(graph.scores) as Float32Array[]);
-    let maps = concat(parts.get(camName) as Float32Array[]);
-    if (camName === CAM_WEIGHTED) {
-      const projectedMaps = eigenCams({ data: maps, dims: [n * k, ...camDims.slice(1)] });
-      maps = projectedMaps.data;
-      camDims = projectedMaps.dims;
-    }
-    const [, h, w] = camDims;
-    const firstMaps = new Float32Array(n * h * w);
-    for (let i = 0; i < n; i++)
-      firstMaps.set(maps.subarray(i * k * h * w, (i * k + 1) * h * w), i * h * w);
-    const firstTargets = Array.from({ length: n }, (_, i) => classes[i * k]);
-    const grid = cam.view.layout === 'nchw' ? this.cellGrid(cam.layer) : undefined;
-    const first: ExplainResult = {
-      scores,
-      numClasses,
-      targets: firstTargets,
-      layer: cam.layer.name,
-      method: cam.method,
-      layout: cam.view.layout,
-      cams: { data: firstMaps, dims: [n, h, w] },
-      ...(grid && { grid }),
-    };
-    return this.withTargets(first, classes, k, { data: maps, dims: [n, k, h, w] }, true);
-  }
-
-  /**
-   * Score-CAM and Ablation-CAM: per image, one masked forward per channel, B channels per ORT
-   * call (see compileMasked). Ablation copies only the head after the layer where it can: each
-   * call carries one unablated copy, whose score must be the model's, else the whole model is
-   * copied instead.
-   */
-  private async explainMasked(
-    batch: Batch,
-    opts: ExplainOptions,
-    cam: CamRequest,
-  ): Promise<ExplainResult> {
-    const sample = batch.dims.slice(1);
-    const { channels, height, width } = cam.view;
-    const ablation = cam.method === 'ablationcam';
-    const images = Math.min(batch.dims[0], this.options.maxBatch ?? 32);
-    // Copies per ORT call: Score-CAM copies the whole model (maxBatch images in all); an
-    // ablation copies the head only, so all channels fit unless the layer is large (2^24 floats).
-    const fit = ablation
-      ? Math.floor(2 ** 24 / (images * channels * height * width))
-      : Math.floor((this.options.maxBatch ?? 32) / images);
-    const per = Math.max(1, Math.min(channels, opts.channelBatch ?? fit));
-    const copies = per + (ablation ? 1 : 0);
-    const score = opts.score ?? 'output';
-    const key = JSON.stringify([
-      'masked',
-      sample,
-      cam.layer.tensor,
-      cam.method,
-      cam.view,
-      copies,
-      score,
-    ]);
-    const compile = async (replicate: 'head' | 'model') => {
-      const probe = await this.probe(
-        sample,
-        tensorsToProbe(this.prepared, [this.prepared.inputName]),
-      );
-      const bytes = compileMasked(this.prepared, probe, {
-        cam: { tensor: cam.layer.tensor, method: cam.method, view: cam.view },
-        score,
-        copies,
-        replicate,
-        inputLayout: cam.view.inputLayout,
-      });
-      return { session: await createSession(bytes, this.options), batchable: probe.batchable };
-    };
-    let replicate: 'head' | 'model' = ablation && !this.unbatchable.has(key) ? 'head' : 'model';
-    for (;;) {
-      const name = `${key}${replicate}`;
-      const compiled = this.compiledMasked.get(name) ?? compile(replicate);
-      this.compiledMasked.set(name, compiled);
-      compiled.catch(() => this.compiledMasked.delete(name));
-      const { session, batchable } = await compiled;
-      try {
-        return await this.maskedRuns(batch, opts, session.session, batchable, { cam, per, copies });
-      } catch (err) {
-        // A head that cannot be copied (or fails its check): copy the whole model instead.
-        if (replicate === 'model' || err instanceof InputShapeError) throw err;
-        this.unbatchable.add(key);
-        replicate = 'model';
-      }
-    }
-  }
-
-  /** Runs a masked graph over every channel, B at a time, and weighs the activations. */
-  private async maskedRuns(
-    batch: Batch,
-    opts: ExplainOptions,
-    session: ort.InferenceSession,
-    batchable: boolean,
-    c: { cam: CamRequest; per: number; copies: number },
-  ): Promise<ExplainResult> {
-    const { per, copies } = c;
-    const { channels } = c.cam.view;
-    const ablation = c.cam.method === 'ablationcam';
-    const n = batch.dims[0];
-    const output = this.prepared.outputName;
-    const acts: Float32Array[] = [];
-    const scoreParts: Float32Array[] = [];
-    let actDims: number[] = [];
-    let numClasses = 0;
-    const targets: number[] = [];
-    // masked[i * channels + k]: image i's target score with channel k masked; base[i] unmasked.
-    const masked = new Float32Array(n * channels);
-    const base = new Float32Array(n);
-    let offset = 0;
-    for (const chunk of this.chunks(batch, batchable)) {
-      const m = chunk.dims[0];
-      for (let k0 = 0; k0 < channels; k0 += per) {
-        const idx = Array.from({ length: per }, (_, j) => Math.min(k0 + j, channels - 1));
-        if (ablation) idx.push(channels);
-        const out = await runSession(
-          session,
-          {
-            [this.prepared.inputName]: floatInput(chunk.data, chunk.dims),
-            [CHANNELS_INPUT]: int64Input(idx),
-          },
-          [output, CAM_ACTIVATIONS, MASKED_SCORES],
-        );
-        if (k0 === 0) {
-          const scores = Float32Array.from(out[output].data as Float32Array);
-          numClasses = scores.length / m;
-          scoreParts.push(scores);
-          const t = Array.isArray(opts.target)
-            ? opts.target.slice(offset, offset + m)
-            : opts.target;
-          targets.push(...resolveTargets(t, scores, m, numClasses));
-          acts.push(Float32Array.from(out[CAM_ACTIVATIONS].data as Float32Array));
-          actDims = [...out[CAM_ACTIVATIONS].dims];
-        }
-        const s = out[MASKED_SCORES].data as Float32Array;
-        const k = s.length / (m * copies);
-        for (let i = 0; i < m; i++) {
-          const t = targets[offset + i];
-          for (let j = 0; j < per && k0 + j < channels; j++) {
-            masked[(offset + i) * channels + k0 + j] = s[(i * copies + j) * k + t];
-          }
-          if (ablation) base[offset + i] = s[(i * copies + per) * k + t];
-        }
-      }
-      offset += m;
-    }
-    const scores = concat(scoreParts);
-    if (ablation && (opts.score ?? 'output') === 'output') {
-      // The unablated copy must reproduce the model's score (the copied head is right).
-      for (let i = 0; i < n; i++) {
-        const want = scores[i * numClasses + targets[i]];
-        if (!(Math.abs(base[i] - want) <= 1e-4 * Math.max(1, Math.abs(want)))) {
-          throw new CompileError('the copied head does not reproduce the scores');
-        }
-      }
-    }
-    const a = concat(acts);
-    const [, , h, w] = actDims;
-    const area = h * w;
-    const cams = new Float32Array(n * area);
-    for (let i = 0; i < n; i++) {
-      const row = masked.subarray(i * channels, (i + 1) * channels);
-      const weights = ablation ? ablationWeights(row, base[i]) : softmax(row);
-      for (let k = 0; k < channels; k++) {
-        const off = (i * channels + k) * area;
-        for (let p = 0; p < area; p++) cams[i * area + p] += weights[k] * a[off + p];
-      }
-    }
-    for (let j = 0; j < cams.length; j++) cams[j] = Math.max(cams[j], 0);
-    return {
-      scores,
-      numClasses,
-      targets,
-      layer: c.cam.layer.name,
-      method: c.cam.method,
-      layout: c.cam.view.layout,
-      cams: { data: cams, dims: [n, h, w] },
-    };
-  }
-
-  private withTargets(
-    first: ExplainResult,
-    classes: number[],
-    count: number,
-    cams: TensorView,
-    batched: boolean,
-  ): ExplainResult {
-    const k = first.numClasses;
-    const scores = Float32Array.from(
-      classes,
-      (c, j) => first.scores[Math.floor(j / count) * k + c],
-    );
-    return { ...first, perTarget: { count, classes, scores, cams, batched } };
-  }
-
-  /** Classes in the model's output, from a probe of its shape. */
-  private async numClasses(sample: number[]): Promise<number> {
-    const probe = await this.probe(sample, [this.prepared.outputName]);
-    const shape = probe.tensors.get(this.prepared.outputName)?.shape ?? [];
-    const k = shape.slice(1).reduce((a, d) => a * d, 1);
-    if (!(k > 0)) throw new CompileError('the model output has a dynamic class dimension');
-    return k;
   }
 
   /**
@@ -717,6 +385,21 @@ export class Engine {
       this.views.set(key, v);
     }
     return v;
+  }
+
+  /** Internals for the explain variants in many-targets.ts and masked-runs.ts. */
+  private core(): EngineCore {
+    return {
+      prepared: this.prepared,
+      options: this.options,
+      unbatchable: this.unbatchable,
+      compiledMasked: this.compiledMasked,
+      explain: (batch, opts) => this.explain(batch, opts),
+      compile: (sample, spec) => this.compile(sample, spec),
+      probe: (sample, tensors) => this.probe(sample, tensors),
+      chunks: (batch, batchable) => this.chunks(batch, batchable),
+      cellGrid: (layer) => this.cellGrid(layer),
+    };
   }
 
   /** The layer's cell grid on the input (see `cellGrid` in @camflow/onnx); undefined if unknown. */
@@ -973,83 +656,6 @@ function reportedTargets(target: RunOptions['target'], scores: Float32Array, k: 
     if (typeof t === 'number') return t;
     return t === undefined || t === 'predicted' ? best : -1;
   });
-}
-
-function eigenCams(acts: TensorView): TensorView {
-  const [n, c, ...spatial] = acts.dims;
-  const area = spatial.reduce((a, b) => a * b, 1);
-  const data = new Float32Array(n * area);
-  for (let i = 0; i < n; i++) data.set(eigenCam(acts.data, c, area, i * c * area), i * area);
-  return { data, dims: [n, ...spatial] };
-}
-
-/** Score-CAM's weights: a softmax over the channels' scores. */
-function softmax(s: Float32Array): Float64Array {
-  let hi = Number.NEGATIVE_INFINITY;
-  for (const v of s) hi = Math.max(hi, v);
-  const e = Float64Array.from(s, (v) => Math.exp(v - hi));
-  const total = e.reduce((a, v) => a + v, 0);
-  return e.map((v) => v / total);
-}
-
-/** Ablation-CAM's weights (the paper's): the relative drop of the score, (y - y_k) / y. */
-function ablationWeights(ablated: Float32Array, y: number): Float64Array {
-  return Float64Array.from(ablated, (v) => (y - v) / y);
-}
-
-/** Class per image for a gradient-free method: as asked, or the argmax of the scores. */
-function resolveTargets(
-  target: RunOptions['target'],
-  scores: Float32Array,
-  n: number,
-  k: number,
-): number[] {
-  const best = argmaxRows(scores, k);
-  return Array.from({ length: n }, (_, i) => {
-    const t = Array.isArray(target) ? target[i] : target;
-    if (t === undefined || t === 'predicted') return best[i];
-    if (typeof t !== 'number' || !Number.isInteger(t) || t < 0 || t >= k) {
-      throw new InputShapeError(
-        `target ${String(t)} is not a class index in [0, ${k - 1}] (weight vectors need a gradient method)`,
-      );
-    }
-    return t;
-  });
-}
-
-/** int64 [n, K]: the same target row for every image. */
-function int64Matrix(row: number[], n: number): ort.Tensor {
-  const data = new BigInt64Array(n * row.length);
-  for (let i = 0; i < n; i++)
-    row.forEach((t, j) => {
-      data[i * row.length + j] = BigInt(t);
-    });
-  return new ort.Tensor('int64', data, [n, row.length]);
-}
-
-function firstLine(err: unknown): string {
-  return String(err instanceof Error ? err.message : err).split('\n')[0];
-}
-
-function argmaxRows(scores: Float32Array, k: number): number[] {
-  const out: number[] = [];
-  for (let r = 0; r < scores.length / k; r++) {
-    let best = 0;
-    for (let j = 1; j < k; j++) if (scores[r * k + j] > scores[r * k + best]) best = j;
-    out.push(best);
-  }
-  return out;
-}
-
-function concat(parts: Float32Array[]): Float32Array {
-  if (parts.length === 1) return parts[0];
-  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 function unique<T>(xs: T[]): T[] {
