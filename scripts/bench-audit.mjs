@@ -13,11 +13,17 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { S3Store, embeddedS3Env } from '@camflow/storage';
 import { loadConfig } from '@camflow/config';
 import { encodeSamplePngs, synthesizeSample } from '@camflow/imaging';
 import { pushModel } from '@camflow/ingest';
-import { Cleanup, freePort, startBackends, startService, waitHealthy } from './bench-pipeline-stack.mjs';
+import { embeddedS3Env, S3Store } from '@camflow/storage';
+import {
+  Cleanup,
+  freePort,
+  startBackends,
+  startService,
+  waitHealthy,
+} from './bench-pipeline-stack.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -71,7 +77,12 @@ async function main() {
   const rows = ['key,label'];
   for (let i = 0; i < N; i++) {
     const s = synthesizeSample({ count: N, seed: 61, size: 256, shortcut: 0.9 }, i);
-    await store.put('phantoms', `set/${s.name}.png`, (await encodeSamplePngs(s)).image, 'image/png');
+    await store.put(
+      'phantoms',
+      `set/${s.name}.png`,
+      (await encodeSamplePngs(s)).image,
+      'image/png',
+    );
     rows.push(`set/${s.name}.png,${s.label}`);
   }
   await store.put('phantoms', 'set/labels.csv', `${rows.join('\n')}\n`, 'text/csv');
@@ -79,7 +90,12 @@ async function main() {
   const ingest = startService('ingest', env, dir, cleanup);
   const results = startService('results', env, dir, cleanup);
   // The worker's own ops listener (its /readyz says when it takes jobs).
-  const worker = startService('worker', { ...env, METRICS_PORT: String(ports.worker) }, dir, cleanup);
+  const worker = startService(
+    'worker',
+    { ...env, METRICS_PORT: String(ports.worker) },
+    dir,
+    cleanup,
+  );
   await waitHealthy(`http://127.0.0.1:${ports.ingest}/healthz`, ingest);
   await waitHealthy(`http://127.0.0.1:${ports.results}/healthz`, results);
   await waitHealthy(`http://127.0.0.1:${ports.worker}/readyz`, worker);
@@ -104,7 +120,11 @@ async function main() {
   const t0 = Date.now();
   const { runId } = await api(ports.ingest, '/v1/runs', {
     method: 'POST',
-    body: JSON.stringify({ model: `${values.model}@1`, source: { bucket: 'phantoms', manifest: 'set/labels.csv' }, audit: false }),
+    body: JSON.stringify({
+      model: `${values.model}@1`,
+      source: { bucket: 'phantoms', manifest: 'set/labels.csv' },
+      audit: false,
+    }),
   });
   let last = 0;
   await poll(
@@ -120,7 +140,7 @@ async function main() {
   );
   const cpu1 = cpuSeconds(pid);
   const t1 = Date.now();
-  await api(ports.results, `/v1/runs/${runId}/audit`, { method: 'POST' });
+  await api(ports.results, `/v1/runs/${runId}/audit`, { method: 'POST', body: '{}' });
   const audit = await poll(
     () => api(ports.results, `/v1/runs/${runId}/audit`),
     (a) => a.status === 'done' || a.status === 'failed',
@@ -130,7 +150,10 @@ async function main() {
   const out = {
     images: N,
     model: `${values.model}@1`,
-    run: { workerCpuSeconds: +(cpu1 - cpu0).toFixed(2), wallSeconds: +((t1 - t0) / 1000).toFixed(1) },
+    run: {
+      workerCpuSeconds: +(cpu1 - cpu0).toFixed(2),
+      wallSeconds: +((t1 - t0) / 1000).toFixed(1),
+    },
     audit: {
       workerCpuSeconds: +(cpu2 - cpu1).toFixed(2),
       wallSeconds: +((t2 - t1) / 1000).toFixed(1),

@@ -50,7 +50,7 @@ if (values.target !== 'predicted' && values.target !== 'true') {
 const tolerance = Number(values.tolerance);
 const source = await loadModelSource(values.model);
 const card = source.card;
-if (!card || card.output.activation !== 'softmax') {
+if (card?.output.activation !== 'softmax') {
   process.stderr.write('the model needs a card with a softmax output\n');
   process.exit(2);
 }

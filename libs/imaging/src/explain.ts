@@ -27,7 +27,6 @@ import {
   Grey16Rows,
   type OverlayOptions,
   OverlayRows,
-  renderHeatmap16,
   renderOverlay,
 } from './overlay.js';
 import { tensorPixels } from './preprocess.js';

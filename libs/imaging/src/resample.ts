@@ -128,7 +128,7 @@ function fixedPoint(taps: Taps): Int32Array {
  */
 function clip8(sum: number): number {
   const v = sum >> PRECISION_BITS;
-  return v < 0 ? 0 : v > 255 ? 255 : v;
+  return v < 0 ? 0 : Math.min(v, 255);
 }
 
 const HALF = 1 << (PRECISION_BITS - 1);

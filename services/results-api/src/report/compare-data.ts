@@ -122,9 +122,19 @@ export function compareSummary(d: CompareData) {
       status: r.audit.status,
       verdict: r.audit.verdict,
       summary: r.audit.summary ?? null,
-      findings: ((r.audit.findings ?? []) as { class: number; className?: string; place?: string; imageShare: number }[]).map(
-        (f) => ({ class: f.class, className: f.className, place: f.place, imageShare: f.imageShare }),
-      ),
+      findings: (
+        (r.audit.findings ?? []) as {
+          class: number;
+          className?: string;
+          place?: string;
+          imageShare: number;
+        }[]
+      ).map((f) => ({
+        class: f.class,
+        className: f.className,
+        place: f.place,
+        imageShare: f.imageShare,
+      })),
       explained: r.explained,
       accuracy: r.evaluation?.accuracy ?? null,
     })),
