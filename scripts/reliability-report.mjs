@@ -27,6 +27,8 @@ const SUITES = {
     'Malformed images, requests and models: each yields a clear error (HTTP 4xx with a message, or a failed job with a permanent reason), no crash and no retry storm.',
   security:
     'Tokens, scopes and buckets enforced on every route; secrets stay out of logs; outputs stay inside their prefix; presigned URLs expire.',
+  hardening:
+    'Inputs that used to waste retries, hang a run or answer 500 (oversized cards, impossible targets, runs whose every job fails, over-long event keys, run ids naming Redis keys, 50 MB bodies, Bull Board errors, loose Authorization headers): each fails once, clearly.',
   'key-policy':
     'Keys that climb out of their bucket (`..`, absolute, empty segments, NUL, over 1024 bytes) through every door (run keys, prefix, manifest path and entries, single jobs, bucket events, the embedded S3 server): refused with the key and the rule named, or skipped and counted.',
   load: 'Sustained load on this machine: throughput, latency percentiles, memory, lost and duplicated jobs.',

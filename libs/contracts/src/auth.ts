@@ -16,7 +16,13 @@ export type Scope = (typeof SCOPES)[number];
 
 /** `CAMFLOW_API_TOKENS`: `{"<token>": {"scopes": [...], "buckets": ["<bucket>" | "*"]}}`. */
 export const apiTokensSchema = z.record(
-  z.string().min(16, 'tokens must be at least 16 characters'),
+  z
+    .string()
+    .min(16, 'tokens must be at least 16 characters')
+    .regex(
+      /^[A-Za-z0-9\-._~+/]+=*$/,
+      'tokens are letters, digits and - . _ ~ + / (RFC 6750 b64token)',
+    ),
   z
     .object({
       scopes: z.array(z.enum(SCOPES)).min(1),
@@ -64,11 +70,14 @@ function digest(token: string): string {
  * Finds the principal for an `Authorization: Bearer <token>` header. Tokens are compared by
  * digest with timingSafeEqual, so response time says nothing about how much of a guess matched.
  */
+const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/i;
+
 export function authenticate(
   tokens: Map<string, Principal>,
   header: string | undefined,
 ): Principal | undefined {
-  const m = /^Bearer\s+(\S+)$/i.exec(header ?? '');
+  // RFC 6750's grammar exactly: the scheme, one space, a b64token (no other whitespace).
+  const m = BEARER.exec(header ?? '');
   if (!m) return undefined;
   const d = Buffer.from(digest(m[1]), 'hex');
   let found: Principal | undefined;

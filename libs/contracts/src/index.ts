@@ -112,6 +112,7 @@ export {
   EVENTS_STREAM,
   EVENTS_STREAM_MAXLEN,
   type ExplainQueue,
+  isSafeId,
   KEY_PREFIX,
   QUEUES,
   RESULTS_GROUP,

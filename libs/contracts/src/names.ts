@@ -16,3 +16,12 @@ export const RESULTS_GROUP = 'results-api';
 
 /** Redis key prefix of everything camflow keeps besides BullMQ's own keys. */
 export const KEY_PREFIX = 'camflow';
+
+/**
+ * Run and job ids as they may appear in URLs: letters, digits, `.`, `_`, `-` (no `:`, which
+ * would address another of the run's Redis keys, and no `/`). Others answer 404 at once.
+ */
+const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
+export function isSafeId(id: string): boolean {
+  return SAFE_ID.test(id);
+}

@@ -60,6 +60,9 @@ interface Addressing {
   special: boolean;
 }
 
+/** SigV4 presigned URLs live at most 7 days; S3 refuses longer ones, so longer asks are capped. */
+export const MAX_PRESIGN_SECONDS = 604_800;
+
 export class Presigner {
   private addressing?: Promise<Addressing>;
   private creds?: Creds;
@@ -90,6 +93,7 @@ export class Presigner {
     const target = targetOf(a, bucket);
     if (!target) return undefined;
     const creds = await this.credentials();
+    const expires = Math.max(1, Math.min(MAX_PRESIGN_SECONDS, Math.floor(expiresSeconds)));
     const date = amzDate(now);
     const day = date.slice(0, 8);
     const scope = `${day}/${region}/s3/aws4_request`;
@@ -98,7 +102,7 @@ export class Presigner {
       ['X-Amz-Content-Sha256', 'UNSIGNED-PAYLOAD'],
       ['X-Amz-Credential', `${creds.accessKeyId}/${scope}`],
       ['X-Amz-Date', date],
-      ['X-Amz-Expires', String(expiresSeconds)],
+      ['X-Amz-Expires', String(expires)],
       ['X-Amz-SignedHeaders', 'host'],
       ['x-id', method === 'GET' ? 'GetObject' : 'PutObject'],
     ];

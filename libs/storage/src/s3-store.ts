@@ -13,7 +13,7 @@ import type { Config } from '@camflow/config';
 import { PermanentError } from '@camflow/contracts';
 import { fastRequest } from './fast-http.js';
 import type { ObjectInfo, ObjectStore } from './object-store.js';
-import { Presigner } from './presigner.js';
+import { MAX_PRESIGN_SECONDS, Presigner } from './presigner.js';
 
 /** Lifetime of the URLs the fast path signs for itself (used at once). */
 const FAST_URL_SECONDS = 300;
@@ -173,7 +173,7 @@ export class S3Store implements ObjectStore {
     const fast = await this.presigner.presign(bucket, key, expiresSeconds);
     if (fast) return fast;
     return getSignedUrl(this.client, new GetObjectCommand({ Bucket: bucket, Key: key }), {
-      expiresIn: expiresSeconds,
+      expiresIn: Math.min(MAX_PRESIGN_SECONDS, expiresSeconds),
     });
   }
 

@@ -7,7 +7,7 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startTestServices, type TestServices } from '../../../test/support/services.js';
-import { Presigner } from '../src/presigner.js';
+import { MAX_PRESIGN_SECONDS, Presigner } from '../src/presigner.js';
 
 const when = new Date('2026-11-27T22:15:01.123Z');
 const keys = [
@@ -34,6 +34,43 @@ const sdk = (c: S3Client, bucket: string, key: string, expiresIn: number) =>
     expiresIn,
     signingDate: when,
   });
+
+describe('Presigner: expiry and the signing-key cache', () => {
+  test("an expiry past SigV4's 7 days is capped at 604800 s (S3 refuses longer ones)", async () => {
+    const c = client({ endpoint: 'http://127.0.0.1:9000', forcePathStyle: true });
+    const p = new Presigner(c);
+    const url = new URL((await p.presign('b', 'k.png', 30 * 24 * 3600, when)) as string);
+    expect(url.searchParams.get('X-Amz-Expires')).toBe(String(MAX_PRESIGN_SECONDS));
+    expect(MAX_PRESIGN_SECONDS).toBe(604800);
+    c.destroy();
+  });
+
+  test('across the UTC day boundary the cached signing key is renewed: both days match the SDK', async () => {
+    const c = client({ endpoint: 'http://127.0.0.1:9000', forcePathStyle: true });
+    const p = new Presigner(c);
+    for (const at of [
+      '2026-11-27T23:59:59.500Z',
+      '2026-11-28T00:00:00.500Z',
+      '2026-11-27T23:59:59.900Z',
+    ]) {
+      const d = new Date(at);
+      const ours = await p.presign('b', 'scans/a.png', 900, d);
+      const theirs = await getSignedUrl(
+        c,
+        new GetObjectCommand({ Bucket: 'b', Key: 'scans/a.png' }),
+        {
+          expiresIn: 900,
+          signingDate: d,
+        },
+      );
+      expect(ours, at).toBe(theirs);
+      expect(new URL(ours as string).searchParams.get('X-Amz-Credential')).toContain(
+        `/${at.slice(0, 10).replaceAll('-', '')}/`,
+      );
+    }
+    c.destroy();
+  });
+});
 
 describe('Presigner: the same URLs as the SDK', () => {
   test.each([

@@ -1,4 +1,5 @@
 import { type ModelRef, modelKeys } from '@camflow/contracts';
+import { type ModelCard, parseCard } from '@camflow/imaging';
 import { decodeModel, GraphIndex, type LayerRef, resolveLayer } from '@camflow/onnx';
 import type { ObjectStore } from '@camflow/storage';
 
@@ -13,6 +14,7 @@ const MAX_MODEL_BYTES = 1024 * 1024 * 1024;
 export class ModelCatalog {
   private readonly known = new Set<string>();
   private readonly graphs = new Map<string, Promise<GraphIndex>>();
+  private readonly cards = new Map<string, Promise<ModelCard>>();
 
   constructor(
     private readonly store: ObjectStore,
@@ -27,6 +29,23 @@ export class ModelCatalog {
     const found = (await this.store.head(this.bucket, modelKeys(ref).card)) !== undefined;
     if (found) this.known.add(id);
     return found;
+  }
+
+  /**
+   * The model's card, parsed (and cached: pushed versions are immutable); throws ModelCardError
+   * for a card that is no longer valid (stored before a limit existed, or put there by hand).
+   */
+  card(ref: ModelRef): Promise<ModelCard> {
+    const id = `${ref.name}@${ref.version}`;
+    let c = this.cards.get(id);
+    if (!c) {
+      c = this.store
+        .get(this.bucket, modelKeys(ref).card, { maxBytes: 1024 * 1024 })
+        .then(({ body }) => parseCard(Buffer.from(body).toString('utf8')));
+      c.catch(() => this.cards.delete(id));
+      this.cards.set(id, c);
+    }
+    return c;
   }
 
   /** Resolves `layer` in the model's graph; throws UnknownLayerError with close matches. */

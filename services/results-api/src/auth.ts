@@ -27,7 +27,25 @@ export function registerAuth(
   linkKey?: Buffer,
 ): void {
   app.decorateRequest('principal', undefined as unknown as Principal);
+  // Answered here, not thrown: routes of a plugin with its own error handler (Bull Board) would
+  // turn a thrown 401 into its "internal server error".
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
+    try {
+      checkRequest(req, reply, tokens, linkKey);
+    } catch (err) {
+      if (!(err instanceof HttpError)) throw err;
+      return reply.code(err.statusCode).send({ error: err.code, message: err.message });
+    }
+  });
+}
+
+function checkRequest(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  tokens: Map<string, Principal>,
+  linkKey: Buffer | undefined,
+): void {
+  {
     const config = req.routeOptions.config ?? {};
     if (config.public) return;
     const link = (req.query as { link?: unknown } | undefined)?.link;
@@ -44,7 +62,7 @@ export function registerAuth(
     }
     req.principal = p;
     requireScope(p, config.scope ?? 'results:read');
-  });
+  }
 }
 
 /** Throws 403 unless `p` has `scope`. */

@@ -24,6 +24,16 @@ export function toJobError(err: unknown): PermanentError | TransientError {
   if (err instanceof ImageDecodeError || e?.name === 'ImageDecodeError') {
     return new PermanentError(e?.code ?? 'undecodable', firstLine(e?.message));
   }
+  // An input larger than memory allows never fits on a retry either.
+  if (
+    e?.name === 'RangeError' &&
+    /allocation failed|invalid typed array length|array buffer/i.test(e.message ?? '')
+  ) {
+    return new PermanentError(
+      'allocation',
+      `cannot allocate the job's buffers: ${firstLine(e.message)}`,
+    );
+  }
   const reason = e?.name ? PERMANENT_BY_NAME.get(e.name) : undefined;
   if (reason) return new PermanentError(reason, firstLine(e?.message));
   return classifyError(err);

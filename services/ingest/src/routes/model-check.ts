@@ -1,4 +1,5 @@
 import { parseModelRef } from '@camflow/contracts';
+import { ModelCardError } from '@camflow/imaging';
 import { OnnxFormatError, UnknownLayerError } from '@camflow/onnx';
 import { HttpError } from '../http-error.js';
 import type { ModelCatalog } from '../models.js';
@@ -12,6 +13,7 @@ export async function checkModel(
   models: ModelCatalog,
   model: string,
   layer: string | undefined,
+  target?: 'predicted' | number,
 ): Promise<void> {
   const ref = parseModelRef(model);
   if (!(await models.exists(ref))) {
@@ -19,6 +21,28 @@ export async function checkModel(
       404,
       'unknown_model',
       `unknown model ${model}: push it with camflow models push --name ${ref.name} --version ${ref.version}`,
+    );
+  }
+  let card: Awaited<ReturnType<ModelCatalog['card']>>;
+  try {
+    card = await models.card(ref);
+  } catch (err) {
+    if (err instanceof ModelCardError) {
+      throw new HttpError(
+        422,
+        'invalid_model',
+        `${model}: ${err.message}; push it again with a valid card`,
+      );
+    }
+    throw err;
+  }
+  // The card lists one name per model output: a target past them could never be explained.
+  const outputs = card.output.classes.length;
+  if (typeof target === 'number' && target >= outputs) {
+    throw new HttpError(
+      400,
+      'invalid_target',
+      `target ${target} is not an output of ${model} (${outputs} output${outputs === 1 ? '' : 's'}: ${card.output.classes.join(', ')})`,
     );
   }
   if (layer === undefined) return;

@@ -1,9 +1,9 @@
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
+import { hasScope } from '@camflow/contracts';
 import type { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
-import { requireScope } from '../auth.js';
 
 const BASE = '/admin/queues';
 
@@ -17,7 +17,13 @@ export async function registerBullBoard(app: FastifyInstance, queues: Queue[]): 
   adapter.setBasePath(BASE);
   await app.register(
     async (scope) => {
-      scope.addHook('onRequest', async (req) => requireScope(req.principal, 'admin'));
+      // Answered here: Bull Board's own error handler would report a thrown 403 as a 500.
+      scope.addHook('onRequest', async (req, reply) => {
+        if (!req.principal || hasScope(req.principal, 'admin')) return;
+        return reply
+          .code(403)
+          .send({ error: 'forbidden', message: 'this token lacks the admin scope' });
+      });
       await scope.register(adapter.registerPlugin());
     },
     { prefix: BASE },

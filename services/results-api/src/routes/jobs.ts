@@ -1,3 +1,4 @@
+import { isSafeId } from '@camflow/contracts';
 import type { FastifyInstance } from 'fastify';
 import type { RouteContext } from '../context.js';
 import { notFound } from '../http-errors.js';
@@ -22,6 +23,7 @@ export function registerJobRoutes(app: FastifyInstance, ctx: RouteContext): void
     },
     async (req) => {
       const { jobId } = req.params;
+      if (!isSafeId(jobId)) throw notFound('job');
       const event = await loadResult(ctx.redis, jobId);
       const runIds = await jobRunIds(ctx.redis, jobId, event);
       let visible: string[] = [];

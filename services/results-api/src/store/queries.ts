@@ -1,14 +1,15 @@
 import {
   type CompletionEvent,
   canUseBucket,
+  isSafeId,
   type Principal,
   type RunRecord,
   redisKeys,
   runRecordSchema,
 } from '@camflow/contracts';
 import type { Redis } from 'ioredis';
-import { parseLayout, type RunLayout, splitFigures } from './run-layout.js';
 import { runLabels } from './run-labels.js';
+import { parseLayout, type RunLayout, splitFigures } from './run-layout.js';
 import { runSplits, splitViews } from './run-splits.js';
 import { type RunCounts, runView } from './run-status.js';
 import { scanZset, type ZPosition } from './zset-scan.js';
@@ -29,6 +30,7 @@ export interface StoredRun {
  * are the record's own (JSON-encoded where not strings) is read too. Invalid = absent.
  */
 export async function loadRun(redis: Redis, runId: string): Promise<StoredRun | undefined> {
+  if (!isSafeId(runId)) return undefined;
   const h = await redis.hgetall(redisKeys.run(runId));
   if (Object.keys(h).length === 0) return undefined;
   let raw: unknown;
@@ -113,7 +115,24 @@ export async function runCounts(redis: Redis, run: StoredRun): Promise<RunCounts
 /** The run status document of `GET /v1/runs/:runId`. */
 export async function runStatus(redis: Redis, run: StoredRun, now = Date.now()) {
   const [counts, splits] = await Promise.all([runCounts(redis, run), splitViews(redis, run)]);
-  return { ...runView(run, counts, now), ...splitFigures(run, splits) };
+  const failures = counts.failed > 0 ? await failureReasons(redis, run.record.runId) : null;
+  return { ...runView(run, counts, now), failures, ...splitFigures(run, splits) };
+}
+
+/** Failed results by reason, from a sample of at most 200 of them (a status stays cheap). */
+async function failureReasons(redis: Redis, runId: string) {
+  const ids = await redis.srandmember(redisKeys.runFailed(runId), 200);
+  const raw = ids.length ? await redis.mget(ids.map((id) => redisKeys.result(id))) : [];
+  const reasons: Record<string, number> = {};
+  let example: string | undefined;
+  for (const r of raw) {
+    if (!r) continue;
+    const e = JSON.parse(r) as CompletionEvent;
+    if (e.type !== 'job.failed') continue;
+    reasons[e.error.reason] = (reasons[e.error.reason] ?? 0) + 1;
+    example ??= `${e.error.reason}: ${e.error.message}`;
+  }
+  return { sampled: ids.length, reasons, example: example ?? null };
 }
 
 /** A job's stored final event, if it has one. */

@@ -16,13 +16,16 @@ export interface RunCounts {
 }
 
 /**
- * A run's status: failed when the run itself failed, completed when every listed key has an
- * outcome, running once anything has one, queued before.
+ * A run's status: failed when the run itself failed or every one of its jobs failed (`failures`
+ * in the status says why), completed when every listed key has an outcome and some were
+ * explained, running once anything has one, queued before.
  */
 export function runState(run: StoredRun, c: RunCounts): RunStatus {
   if (run.record.error) return 'failed';
   const finished = c.completed + c.failed;
-  if (run.record.listingDone && finished >= c.total) return 'completed';
+  if (run.record.listingDone && finished >= c.total) {
+    return c.completed === 0 && c.failed > 0 ? 'failed' : 'completed';
+  }
   return finished > 0 ? 'running' : 'queued';
 }
 
