@@ -17,6 +17,7 @@ Usage:
   camflow synth --out <dir> --count <N> --seed <S> [--size 256] [--shortcut <rate>]
                 [--artifact marker|band|electrode] [--artifact-rate <rate>]
                 [--classes 2|3] [--shortcut-class <k>]
+                [--layout files|imagefolder] [--splits train=0.8,val=0.05,test=0.15]
   camflow evaluate --model <dir> --data <synth dir> [--layer <name>] [--method <m>]
                    [--align resize|receptive-field] [--tolerance <px>] [--limit <N>] [--json]
   camflow inspect <file...> [--json] [--npy <out.npy>]

@@ -7,6 +7,16 @@ export { BAND_TEXTS, type BandInfo, type BandPlace, type BandText } from './band
 export { ELECTRODE_MAX_LUNG_SHARE, type ElectrodeInfo } from './electrode.js';
 export type { Glyph, MarkerGlyph } from './glyphs.js';
 export {
+  assignSplits,
+  classFolders,
+  DEFAULT_SPLITS,
+  encodeFilm,
+  type SplitShare,
+  type WriteImageFolderOptions,
+  type WriteImageFolderResult,
+  writeImageFolder,
+} from './imagefolder.js';
+export {
   encodeGreyPng,
   encodeSamplePngs,
   LABELS_CSV_HEADER,

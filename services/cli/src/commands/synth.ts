@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { ARTIFACT_KINDS, writeSynthDataset } from '@camflow/imaging';
 import { oneOf, positiveInt, usage } from '../args.js';
 import { UsageError } from '../usage.js';
+import { parseSplits, synthImageFolder } from './synth-imagefolder.js';
 
 function rate(value: string | undefined, name: string): number {
   const r = Number(value ?? 0);
@@ -24,6 +25,8 @@ export async function synthCommand(argv: string[]): Promise<number> {
         'artifact-rate': { type: 'string' },
         classes: { type: 'string' },
         'shortcut-class': { type: 'string' },
+        layout: { type: 'string' },
+        splits: { type: 'string' },
       },
     }),
   );
@@ -42,6 +45,17 @@ export async function synthCommand(argv: string[]): Promise<number> {
     throw new UsageError(
       `--shortcut-class must be a class index in [0, ${classes - 1}], got "${values['shortcut-class']}"`,
     );
+  const layout = oneOf(values.layout, 'layout', ['files', 'imagefolder'] as const, 'files');
+  if (layout === 'imagefolder') {
+    const common = { out: values.out, count, seed, size, shortcut, markerRate, artifact };
+    return synthImageFolder({
+      ...common,
+      classes: classes as 2 | 3,
+      shortcutClass,
+      splits: parseSplits(values.splits),
+    });
+  }
+  if (values.splits) throw new UsageError('--splits needs --layout imagefolder');
   const tty = process.stderr.isTTY;
   let done = 0;
   const result = await writeSynthDataset({
