@@ -31,11 +31,23 @@ serveThread<EngineRequest>(async (req) => {
         layer: r.layer,
         cams: { data: transferable(r.cams.data), dims: r.cams.dims },
         ...(r.grid && { grid: r.grid }),
+        ...(r.perTarget && {
+          perTarget: {
+            count: r.perTarget.count,
+            classes: r.perTarget.classes,
+            scores: transferable(r.perTarget.scores),
+            cams: { data: transferable(r.perTarget.cams.data), dims: r.perTarget.cams.dims },
+          },
+        }),
       };
-      return {
-        value,
-        transfer: [value.scores.buffer as ArrayBuffer, value.cams.data.buffer as ArrayBuffer],
-      };
+      const transfer = [value.scores.buffer as ArrayBuffer, value.cams.data.buffer as ArrayBuffer];
+      if (value.perTarget) {
+        transfer.push(
+          value.perTarget.scores.buffer as ArrayBuffer,
+          value.perTarget.cams.data.buffer as ArrayBuffer,
+        );
+      }
+      return { value, transfer };
     }
     case 'predict': {
       const engine = engines.get(req.model);

@@ -7,7 +7,7 @@
  */
 import { renderExplanation } from '@camflow/imaging';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
-import { type ImageReply, type ImageRequest, prepareImage } from './image-work.js';
+import { type ImageReply, type ImageRequest, prepareImage, renderMany } from './image-work.js';
 import { toWire, transferable } from './thread-rpc.js';
 
 /** The reply with its buffers moved, not copied. */
@@ -32,6 +32,18 @@ export default async function handle(req: ImageRequest): Promise<unknown> {
         image.data.buffer as ArrayBuffer,
         tensor.buffer as ArrayBuffer,
       ]);
+    }
+    if (req.type === 'render-many') {
+      const all = await renderMany(req.image, req.geometry, req.cams, req.options);
+      const value = all.map((r) => ({
+        ...r,
+        overlay: transferable(r.overlay),
+        heatmap: transferable(r.heatmap),
+      }));
+      return moved(
+        { ok: true, value },
+        value.flatMap((r) => [r.overlay.buffer as ArrayBuffer, r.heatmap.buffer as ArrayBuffer]),
+      );
     }
     const r = await renderExplanation(req.image, req.geometry, req.cam, req.options);
     const overlay = transferable(r.overlay);

@@ -68,6 +68,14 @@ export interface ImageWork {
     priority?: Priority,
     options?: RenderOptions,
   ): Promise<Explanation>;
+  /** `render` for several CAMs of one image (several targets), in one task. */
+  renderMany(
+    image: DecodedImage,
+    geometry: Geometry,
+    cams: Cam[],
+    priority?: Priority,
+    options?: RenderOptions,
+  ): Promise<Explanation[]>;
   close(): Promise<void>;
   readonly healthy: boolean;
 }
@@ -81,7 +89,26 @@ export type ImageRequest =
       geometry: Geometry;
       cam: Cam;
       options?: RenderOptions;
+    }
+  | {
+      type: 'render-many';
+      image: DecodedImage;
+      geometry: Geometry;
+      cams: Cam[];
+      options?: RenderOptions;
     };
+
+/** Renders one image's CAMs one after the other (each output streams the image's rows). */
+export async function renderMany(
+  image: DecodedImage,
+  geometry: Geometry,
+  cams: Cam[],
+  options?: RenderOptions,
+): Promise<Explanation[]> {
+  const out: Explanation[] = [];
+  for (const cam of cams) out.push(await renderExplanation(image, geometry, cam, options));
+  return out;
+}
 
 /** An image thread's answer. */
 export type ImageReply = { ok: true; value: unknown } | { ok: false; error: WireError };
@@ -129,6 +156,17 @@ export class InlineImageWork implements ImageWork {
     options?: RenderOptions,
   ): Promise<Explanation> {
     return renderExplanation(image, geometry, cam, options);
+  }
+
+  /** Renders each CAM here. */
+  renderMany(
+    image: DecodedImage,
+    geometry: Geometry,
+    cams: Cam[],
+    _priority?: Priority,
+    options?: RenderOptions,
+  ): Promise<Explanation[]> {
+    return renderMany(image, geometry, cams, options);
   }
 
   async close(): Promise<void> {}
@@ -262,6 +300,22 @@ export class ImagePool implements ImageWork {
     const moved = { ...image, data: transferable(image.data) };
     return this.submit(
       { type: 'render', image: moved, geometry, cam, options },
+      [moved.data.buffer as ArrayBuffer],
+      priority,
+    );
+  }
+
+  /** Renders several CAMs of one image in a thread; the image's pixels move there. */
+  renderMany(
+    image: DecodedImage,
+    geometry: Geometry,
+    cams: Cam[],
+    priority: Priority = 'bulk',
+    options?: RenderOptions,
+  ): Promise<Explanation[]> {
+    const moved = { ...image, data: transferable(image.data) };
+    return this.submit(
+      { type: 'render-many', image: moved, geometry, cams, options },
       [moved.data.buffer as ArrayBuffer],
       priority,
     );

@@ -24,12 +24,17 @@ export interface PredictOutput {
   numClasses: number;
 }
 
+/** Several targets per image, the same for the whole batch (the engine's `targets`). */
+export type BatchTargets = 'all' | number[] | { top: number };
+
 export interface ExplainBatchOptions {
   layer?: string;
   method: CamMethod;
   /** One target per image: a class index or 'predicted' (argmax). */
   target: Array<'predicted' | number>;
   score?: 'output' | 'logit';
+  /** Several maps per image in one pass (overrides `target`). */
+  targets?: BatchTargets;
 }
 
 /** The engine's answer for a batch of N images with K outputs. */
@@ -44,6 +49,13 @@ export interface ExplainOutput {
   cams: { data: Float32Array; dims: number[] };
   /** The layer's receptive-field grid, where the graph gives one. */
   grid?: CellGrid;
+  /** With `targets`: K maps per image, image-major ([N, K, h, w]), their classes and scores. */
+  perTarget?: {
+    count: number;
+    classes: number[];
+    scores: Float32Array;
+    cams: { data: Float32Array; dims: number[] };
+  };
 }
 
 /** Which images may share a batch (besides their tensor shape). */
@@ -53,6 +65,8 @@ export interface BatchKey {
   layer?: string;
   method: CamMethod;
   score?: 'output' | 'logit';
+  /** Images asking for several targets run with others asking for the same ones. */
+  targets?: BatchTargets;
 }
 
 export interface BatchItem {
@@ -76,6 +90,12 @@ export interface ItemResult {
   cam: { data: Float32Array; width: number; height: number };
   /** The layer's receptive-field grid (engine), for cards that draw CAMs on it. */
   grid?: CellGrid;
+  /** With `targets`: this image's maps, one per target, with their classes and scores. */
+  perTarget?: {
+    classes: number[];
+    scores: number[];
+    cams: { data: Float32Array; width: number; height: number }[];
+  };
   /** How many images ran in the same engine call. */
   batchSize: number;
   /** Time from submit to the batch starting, and the engine call itself (ms). */
@@ -152,6 +172,7 @@ export class MicroBatcher {
         item.key.method,
         item.key.score ?? 'output',
         item.shape,
+        item.key.targets ?? null,
       ]);
       let group = this.groups.get(id);
       const now = performance.now();
@@ -253,6 +274,7 @@ export class MicroBatcher {
           method: first.key.method,
           score: first.key.score,
           target: batch.map((p) => p.item.target),
+          ...(first.key.targets !== undefined && { targets: first.key.targets }),
         },
       );
     } catch (err) {
@@ -267,8 +289,10 @@ export class MicroBatcher {
     const k = out.numClasses;
     const [, height, width] = out.cams.dims;
     const area = height * width;
+    const many = out.perTarget;
     batch.forEach((p, i) => {
       p.resolve({
+        ...(many && { perTarget: slicePerTarget(many, i) }),
         scores: Array.from(out.scores.subarray(i * k, (i + 1) * k)),
         numClasses: k,
         target: out.targets[i],
@@ -281,4 +305,20 @@ export class MicroBatcher {
       });
     });
   }
+}
+
+/** Image i's maps of a many-target batch. */
+function slicePerTarget(many: NonNullable<ExplainOutput['perTarget']>, i: number) {
+  const k = many.count;
+  const [, , height, width] = many.cams.dims;
+  const area = height * width;
+  return {
+    classes: many.classes.slice(i * k, (i + 1) * k),
+    scores: Array.from(many.scores.subarray(i * k, (i + 1) * k)),
+    cams: Array.from({ length: k }, (_, j) => ({
+      data: many.cams.data.slice((i * k + j) * area, (i * k + j + 1) * area),
+      width,
+      height,
+    })),
+  };
 }

@@ -1,20 +1,40 @@
 import type { CompletedEvent } from '@camflow/contracts';
-import type { CamStats, ModelCard } from '@camflow/imaging';
+import {
+  type CamStats,
+  labelThresholds,
+  type ModelCard,
+  outputKind,
+  predictedClass,
+  predictedLabels,
+} from '@camflow/imaging';
 
 /**
- * The predicted class. Several outputs: the argmax. One output (a binary classifier): a yes/no
- * decision, 1 when the output is at or above its threshold (0.5 for a sigmoid probability, 0
- * for a raw logit), else 0; `classes[0]` names the positive class, so `predicted: 1` means "the
- * image shows classes[0]".
+ * The predicted class (imaging's `predictedClass`). Several outputs: the argmax. One output (a
+ * binary classifier): a yes/no decision, 1 when the output is at or above its threshold (the
+ * card's, else 0.5 for a probability; a logit goes through the sigmoid first), else 0;
+ * `classes[0]` names the positive class, so `predicted: 1` means "the image shows classes[0]".
  */
-export function predictedClass(scores: readonly number[], card: ModelCard): number {
-  if (scores.length === 1) {
-    const threshold = card.output.activation === 'logits' ? 0 : 0.5;
-    return scores[0] >= threshold ? 1 : 0;
-  }
-  let best = 0;
-  for (let i = 1; i < scores.length; i++) if (scores[i] > scores[best]) best = i;
-  return best;
+export { predictedClass };
+
+/**
+ * The event's prediction: every score, the predicted class, and what the card says the outputs
+ * mean (a multi-label model's predicted set and each label's threshold).
+ */
+export function predictionOf(
+  scores: number[],
+  card: ModelCard,
+  target: number,
+): CompletedEvent['prediction'] {
+  const kind = outputKind(card);
+  return {
+    target,
+    scores,
+    predicted: predictedClass(scores, card),
+    classes: card.output.classes,
+    kind,
+    ...(kind === 'multi-label' && { labels: predictedLabels(scores, card) }),
+    ...(kind !== 'multi-class' && { thresholds: labelThresholds(card) }),
+  };
 }
 
 /**
@@ -32,4 +52,24 @@ export function eventStats(stats: CamStats): CompletedEvent['stats'] {
     borderArea: stats.borderArea,
     ...(empty ? { empty: true } : {}),
   };
+}
+
+/**
+ * The caption a DICOM Secondary Capture carries: the class its map explains with that class's
+ * score, and, when that is not the prediction, what was predicted (a multi-label model's set).
+ */
+export function explainedCaption(scores: number[], card: ModelCard, target: number): string {
+  const classes = card.output.classes;
+  const name = (k: number) => classes[k] ?? `class ${k}`;
+  const scored = (k: number) => `${name(k)} (score ${scores[k]?.toFixed(3)})`;
+  // A single output is named with its score whatever the decision.
+  if (scores.length === 1) return scored(0);
+  if (outputKind(card) === 'multi-label') {
+    const set = predictedLabels(scores, card);
+    return `${scored(target)}; predicted: ${set.length ? set.map(name).join(', ') : 'none'}`;
+  }
+  const predicted = predictedClass(scores, card);
+  return predicted === target
+    ? scored(target)
+    : `${scored(target)}; predicted ${scored(predicted)}`;
 }

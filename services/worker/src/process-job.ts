@@ -17,8 +17,9 @@ import {
   outputKeys,
   PermanentError,
   type TransientError,
+  targetOutputKeys,
 } from '@camflow/contracts';
-import { alignCam } from '@camflow/imaging';
+import { alignCam, type Explanation, emptyCamReason, type ModelCard } from '@camflow/imaging';
 import type { ObjectStore } from '@camflow/storage';
 import type { Logger } from '@camflow/telemetry';
 import { type DicomOutputDeps, dicomSourceOf, writeDicomExplanation } from './dicom/explanation.js';
@@ -27,7 +28,8 @@ import { toJobError } from './job-errors.js';
 import type { MicroBatcher } from './micro-batcher.js';
 import type { LoadedModel } from './model-registry.js';
 import { OVERLAY_TYPES, outputSettings, renderOptions } from './outputs.js';
-import { eventStats, predictedClass } from './prediction.js';
+import { eventStats, explainedCaption, predictionOf } from './prediction.js';
+import { type ChosenTarget, chooseTargets, planTargets } from './targets.js';
 
 /** What a job needs from the worker around it. */
 export interface JobDeps {
@@ -104,6 +106,8 @@ export async function processJob(
         `target ${settings.target} is not a class of ${settings.model} (${classes} output${classes === 1 ? '' : 's'})`,
       );
     }
+    // Several targets: resolved before any work, so that a class the model lacks fails at once.
+    const plan = planTargets(settings, card, settings.model);
     // Read before the bytes move to an image thread.
     const dicomSource = dicomSourceOf(object.body, settings);
     // prepare = decode + preprocess + waiting for a free image thread.
@@ -118,7 +122,13 @@ export async function processJob(
     const layer = settings.layer ?? card.layer;
     const submitted = performance.now();
     const cam = await deps.batcher.submit({
-      key: { model: model.ref, layer, method: settings.method, score: 'output' },
+      key: {
+        model: model.ref,
+        layer,
+        method: settings.method,
+        score: 'output',
+        ...(plan && { targets: plan.engine }),
+      },
       explainer: model.explainer,
       tensor: pre.tensor,
       shape: pre.shape,
@@ -130,12 +140,18 @@ export async function processJob(
 
     // The job, else the card, decides whether the map is drawn on the layer's receptive fields.
     const align = settings.align ?? card.align;
-    const drawn: Cam = alignCam(cam.cam, align, cam.grid);
+    const chosen = chooseTargets(cam, plan, card);
+    const drawnAll: Cam[] = chosen.map((t) => alignCam(t.cam, align, cam.grid));
+    const drawn = drawnAll[0];
     if (align === 'receptive-field' && !drawn.grid) warnNoGrid(deps.logger, model.ref, cam.layer);
     const drawing = outputSettings(card);
-    const rendered = await clock.time('render', () =>
-      deps.images.render(pre.image, pre.geometry, drawn, job.priority, renderOptions(drawing)),
+    const options = renderOptions(drawing);
+    const renders = await clock.time('render', () =>
+      drawnAll.length === 1
+        ? deps.images.render(pre.image, pre.geometry, drawn, job.priority, options).then((r) => [r])
+        : deps.images.renderMany(pre.image, pre.geometry, drawnAll, job.priority, options),
     );
+    const rendered = renders[0];
     const overlayType = OVERLAY_TYPES[drawing.overlay.format];
     const outputs: ReturnType<typeof outputKeys> & { dicomKey?: string } = outputKeys(
       source.bucket,
@@ -143,25 +159,28 @@ export async function processJob(
       job.id,
       overlayType.ext,
     );
-    await clock.time('upload', () =>
-      Promise.all([
-        deps.store.put(
-          deps.outputBucket,
-          outputs.overlayKey,
-          rendered.overlay,
-          overlayType.contentType,
-        ),
-        deps.store.put(deps.outputBucket, outputs.heatmapKey, rendered.heatmap, 'image/png'),
-      ]),
+    // The first target's files keep the single-target keys (what older readers open).
+    const keysOf = chosen.map((t, k) =>
+      k === 0
+        ? outputs
+        : targetOutputKeys(source.bucket, source.key, job.id, t.target, overlayType.ext),
     );
+    await clock.time('upload', () =>
+      Promise.all(
+        renders.flatMap((r, k) => [
+          deps.store.put(
+            deps.outputBucket,
+            keysOf[k].overlayKey,
+            r.overlay,
+            overlayType.contentType,
+          ),
+          deps.store.put(deps.outputBucket, keysOf[k].heatmapKey, r.heatmap, 'image/png'),
+        ]),
+      ),
+    );
+    const frame = { width: card.input.size[1], height: card.input.size[0] };
+    const empties = chosen.map((t) => emptyOf(t, card));
     if (dicomSource) {
-      const predicted = predictedClass(cam.scores, card);
-      const classes = card.output.classes;
-      // A single (sigmoid) output names its class with the score; else the predicted class.
-      const name =
-        classes.length === 1
-          ? (classes[0] ?? 'output')
-          : (classes[predicted] ?? `class ${predicted}`);
       outputs.dicomKey = await clock.time('dicom', () =>
         writeDicomExplanation(deps.store, deps.dicom, {
           source: dicomSource,
@@ -170,7 +189,8 @@ export async function processJob(
           overlay: rendered.overlay,
           width: rendered.width,
           height: rendered.height,
-          prediction: `${name} (score ${cam.scores[classes.length === 1 ? 0 : predicted]?.toFixed(3)})`,
+          // The overlay is the first target's map: the caption names that class.
+          prediction: explainedCaption(cam.scores, card, chosen[0].target),
           bucket: deps.outputBucket,
           resultKey: outputs.resultKey,
         }),
@@ -180,33 +200,44 @@ export async function processJob(
       type: 'job.completed',
       ...common(payload, job, deps.workerId),
       layer: cam.layer,
-      prediction: {
-        target: cam.target,
-        scores: cam.scores,
-        predicted: predictedClass(cam.scores, card),
-        classes: card.output.classes,
-      },
+      prediction: predictionOf(cam.scores, card, chosen[0].target),
       outputs,
       stats: eventStats(rendered.stats),
       bucket: deps.outputBucket,
       image: { width: rendered.width, height: rendered.height },
       timings: clock.snapshot(),
       // The data-set audit's input: the map as drawn, in the model input's frame.
-      compactCam: compactCam(drawn, { width: card.input.size[1], height: card.input.size[0] }),
+      compactCam: compactCam(drawn, frame),
+      ...(empties[0] && { emptyCam: empties[0] }),
+      ...(plan && {
+        cams: chosen.map((t, k) =>
+          targetCam(t, card, keysOf[k], renders[k], drawnAll[k], frame, empties[k]),
+        ),
+      }),
     };
     await clock.time('publish', async () => {
       const result = {
         ...event,
         // The raw CAM (after ReLU, before normalisation), where its cells are drawn and the
         // preprocessing geometry: every heatmap resolution can be recomputed from these exactly.
+        // (The first target's: with several, the engine's first map may be another class.)
         cam: {
           layer: cam.layer,
-          width: cam.cam.width,
-          height: cam.cam.height,
+          width: chosen[0].cam.width,
+          height: chosen[0].cam.height,
           align: drawn.grid ? 'receptive-field' : 'resize',
           ...(drawn.grid && { grid: drawn.grid }),
-          data: Array.from(cam.cam.data),
+          data: Array.from(chosen[0].cam.data),
         },
+        ...(plan && {
+          targetCams: chosen.map((t) => ({
+            target: t.target,
+            score: t.score,
+            width: t.cam.width,
+            height: t.cam.height,
+            data: Array.from(t.cam.data),
+          })),
+        }),
         geometry: pre.geometry,
         overlay: { format: drawing.overlay.format, ...rendered.overlaySize },
         heatmap: { bitDepth: 16, ...rendered.heatmapSize },
@@ -289,7 +320,9 @@ function common(payload: ExplainJob, job: Pick<JobInput, 'id' | 'attempt'>, work
     layer: payload.settings.layer,
     method: payload.settings.method,
     target: payload.settings.target,
+    ...(payload.settings.targets !== undefined ? { targets: payload.settings.targets } : {}),
     ...(payload.label !== undefined ? { label: payload.label } : {}),
+    ...(payload.labels !== undefined ? { labels: payload.labels } : {}),
     ...(payload.split !== undefined ? { split: payload.split } : {}),
     submittedAt: payload.submittedAt,
     finishedAt: Date.now(),
@@ -308,6 +341,36 @@ function checkVersion(payload: ExplainJob, etag: string | undefined): void {
       `s3://${payload.source.bucket}/${payload.source.key} changed since the job was queued (ETag ${etag}, job has ${wanted})`,
     );
   }
+}
+
+/** Why a target's map is zero everywhere (undefined when it is not). */
+function emptyOf(t: ChosenTarget, card: ModelCard) {
+  if (t.cam.data.some((v) => v > 0)) return undefined;
+  const name = card.output.classes[t.target] ?? `class ${t.target}`;
+  return emptyCamReason(name, t.score, card.output.activation);
+}
+
+/** One target's entry in the event's `cams`. */
+function targetCam(
+  t: ChosenTarget,
+  card: ModelCard,
+  keys: { overlayKey: string; heatmapKey: string },
+  r: Explanation,
+  drawn: Cam,
+  frame: { width: number; height: number },
+  empty: ReturnType<typeof emptyOf>,
+): NonNullable<CompletedEvent['cams']>[number] {
+  const className = card.output.classes[t.target];
+  return {
+    target: t.target,
+    ...(className !== undefined && { className }),
+    score: t.score,
+    overlayKey: keys.overlayKey,
+    heatmapKey: keys.heatmapKey,
+    stats: eventStats(r.stats),
+    compactCam: compactCam(drawn, frame),
+    ...(empty && { empty }),
+  };
 }
 
 /** Per-stage wall-clock times in ms. */

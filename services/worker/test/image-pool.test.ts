@@ -33,6 +33,26 @@ describe('ImagePool (image worker threads)', () => {
     expect([overlay.width, overlay.height]).toEqual([256, 256]);
   });
 
+  it('renders several CAMs of one image in a thread as inline work renders each', async () => {
+    const inline = new InlineImageWork();
+    const bytes = await png(2);
+    const a = await pool.prepare(bytes.slice(), seedCard);
+    const b = await inline.prepare(bytes, seedCard);
+    const other = { ...cam, data: cam.data.map((v) => 8 - v) };
+    const many = await pool.renderMany(a.image, a.geometry, [cam, other]);
+    const each = [
+      await inline.render({ ...b.image, data: b.image.data.slice() }, b.geometry, cam),
+      await inline.render(b.image, b.geometry, other),
+    ];
+    expect(many).toHaveLength(2);
+    many.forEach((r, k) => {
+      expect(r.stats).toEqual(each[k].stats);
+      expect(Buffer.from(r.heatmap).equals(Buffer.from(each[k].heatmap))).toBe(true);
+      expect(Buffer.from(r.overlay).equals(Buffer.from(each[k].overlay))).toBe(true);
+    });
+    expect(Buffer.from(many[0].heatmap).equals(Buffer.from(many[1].heatmap))).toBe(false);
+  });
+
   it('fails undecodable bytes with the decode error, which is permanent', async () => {
     const bytes = (await png(1)).subarray(0, 300);
     const err = await pool.prepare(bytes, seedCard).catch((e) => e);

@@ -24,13 +24,29 @@ class FakeExplainer implements BatchExplainer {
     const scores = new Float32Array(ids.flatMap((x) => [x, 1 - x]));
     const cams = new Float32Array(n * 6);
     for (const [i, x] of ids.entries()) cams.fill(x, i * 6, (i + 1) * 6);
-    return {
+    const result = {
       scores,
       numClasses: 2,
       targets: opts.target.map((t, i) => (t === 'predicted' ? (ids[i] >= 0.5 ? 0 : 1) : t)),
       layer: opts.layer ?? 'default.layer',
       cams: { data: cams, dims: [n, 2, 3] },
     };
+    if (!Array.isArray(opts.targets)) return result;
+    // Several targets: map (i, k) of class c is filled with 10 * x + c, image-major.
+    const row = opts.targets;
+    const many = new Float32Array(n * row.length * 6);
+    ids.forEach((x, i) => {
+      row.forEach((c, k) => {
+        many.fill(10 * x + c, (i * row.length + k) * 6, (i * row.length + k + 1) * 6);
+      });
+    });
+    const perTarget = {
+      count: row.length,
+      classes: ids.flatMap(() => row),
+      scores: Float32Array.from(ids.flatMap((x) => row.map((c) => (c === 0 ? x : 1 - x)))),
+      cams: { data: many, dims: [n, row.length, 2, 3] },
+    };
+    return { ...result, targets: ids.map(() => row[0]), perTarget };
   }
 
   async predict(batch: { data: Float32Array; dims: number[] }) {
@@ -84,6 +100,32 @@ describe('MicroBatcher', () => {
     expect(results[0].target).toBe(1);
     expect(results[7].target).toBe(0);
     expect(reports).toEqual([expect.objectContaining({ size: 8, ok: true })]);
+  });
+
+  it('several targets: each image gets its own maps, classes and scores; other targets batch apart', async () => {
+    const fake = new FakeExplainer();
+    const b = new MicroBatcher({ batchSize: 8, maxWaitMs: 50 });
+    const many = { model: 'm@1', layer: 'l', method: 'gradcam' as const, targets: [1, 0] };
+    const [a, c, single] = await Promise.all([
+      b.submit(item(fake, 0.25, { key: many })),
+      b.submit(item(fake, 0.75, { key: many })),
+      b.submit(item(fake, 0.5)),
+    ]);
+    expect(fake.calls.map((x) => x.ids.length).sort()).toEqual([1, 2]);
+    expect(fake.calls.find((x) => x.ids.length === 2)?.opts.targets).toEqual([1, 0]);
+    for (const [r, x] of [
+      [a, 0.25],
+      [c, 0.75],
+    ] as const) {
+      expect(r.perTarget?.classes).toEqual([1, 0]);
+      expect(r.perTarget?.scores).toEqual([1 - x, x]);
+      expect(r.perTarget?.cams.map((m) => [m.width, m.height, m.data.length])).toEqual([
+        [3, 2, 6],
+        [3, 2, 6],
+      ]);
+      expect(r.perTarget?.cams.map((m) => [...new Set(m.data)])).toEqual([[10 * x + 1], [10 * x]]);
+    }
+    expect(single.perTarget).toBeUndefined();
   });
 
   it('splits at the batch size and runs a partial batch after the max wait', async () => {
