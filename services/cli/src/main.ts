@@ -11,6 +11,7 @@ import { modelsCommand } from './commands/models.js';
 import { runsCommand } from './commands/runs.js';
 import { serveCommand } from './commands/serve.js';
 import { synthCommand } from './commands/synth.js';
+import { uploadCommand } from './commands/upload.js';
 import { demoCommand } from './demo/demo.js';
 import { HELP, UsageError } from './usage.js';
 
@@ -50,6 +51,8 @@ export async function main(argv: string[]): Promise<number> {
         return await modelsCommand(rest, config);
       case 'runs':
         return await runsCommand(rest, config);
+      case 'upload':
+        return await uploadCommand(rest, config);
       case 'synth':
         return await synthCommand(rest);
       case 'make-model':

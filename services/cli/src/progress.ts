@@ -3,6 +3,8 @@ export class ProgressBar {
   private readonly started = Date.now();
   private readonly tty = process.stderr.isTTY === true;
   private lastLine = '';
+  private printedAt = 0;
+  private ended = false;
 
   constructor(private readonly label: string) {}
 
@@ -18,8 +20,12 @@ export class ProgressBar {
       `${this.label} [${bar}] ${done}/${total} ${(100 * frac).toFixed(0)}% ` +
       `${rate.toFixed(1)}/s ETA ${formatSeconds(eta)}${note ? ` ${note}` : ''}`;
     if (this.tty) process.stderr.write(`\r${line.padEnd(this.lastLine.length)}`);
-    else if (line !== this.lastLine && (done === total || Math.floor(elapsed) % 10 === 0))
+    else if (done === total ? !this.ended : Date.now() - this.printedAt >= 10_000) {
+      // A log, not a terminal: a line every 10 s and the last one, not one per update.
       process.stderr.write(`${line}\n`);
+      this.printedAt = Date.now();
+      this.ended = done === total;
+    }
     this.lastLine = line;
   }
 

@@ -25,8 +25,10 @@ Usage:
   camflow serve ingest|worker|results|dicom
   camflow models push <model.onnx> --card <model.json> [--name <n> --version <v>]
   camflow models list [--json]
-  camflow runs create s3://<bucket>/<prefix> --model <name>@<version> [--manifest <key>]
+  camflow runs create s3://<bucket>/<prefix>|<dir> --model <name>@<version> [--manifest <key>]
+                      [--labels folder [--classes NORMAL=0,PNEUMONIA=1]] [--to s3://<bucket>/<prefix>]
                       [--layer <name>] [--method <m>] [--target <t>] [--align <a>] [--priority <p>] [--watch]
+  camflow upload <dir> s3://<bucket>/<prefix> [--json]
   camflow runs status|results|report <runId>
   camflow make-model xray --out <model.onnx> [--nf 64] [--size 256] [--seed 1]
   camflow help
@@ -37,6 +39,11 @@ the seed's Resize(256), CenterCrop(256), Normalize(0.5, 0.5)), or .npy float32 a
 seed) or with each cell on its receptive field's centre (default: the card's align).
 --target takes class indices or the card's class names; repeat it for a list. A multi-label
 model (several sigmoid outputs) explains each predicted label by default.
+--labels folder: each image's label is the nearest folder naming a class (--classes, else the
+card's class names, case-insensitively), the folder above it its split (train, val, test): one run
+per split. A local <dir> is uploaded first (to --to, default s3://camflow-uploads/<dir name>/),
+only what is not there with the same content; the same command again uploads nothing and finds
+its runs.
 Environment: EXECUTION_PROVIDER (cpu|cuda|webgpu), CAMFLOW_INTRA_OP_THREADS; for runs:
 CAMFLOW_INGEST_URL, CAMFLOW_RESULTS_URL, CAMFLOW_TOKEN.
 `;

@@ -2,11 +2,12 @@ import { parseArgs } from 'node:util';
 import type { Config } from '@camflow/config';
 import type { AuditDocument } from '@camflow/contracts';
 import { ApiClient } from '../api-client.js';
-import { positiveInt, positiveNumber, usage } from '../args.js';
+import { oneOf, positiveInt, positiveNumber, usage } from '../args.js';
 import { formatAudit } from '../audit/text.js';
 import { ProgressBar } from '../progress.js';
 import { saveReport } from '../report-files.js';
 import { UsageError } from '../usage.js';
+import { createFolderRuns } from './runs-folder.js';
 
 interface RunStatus {
   runId: string;
@@ -23,7 +24,7 @@ export async function runsCommand(argv: string[], config: Config): Promise<numbe
   const api = ApiClient.fromConfig(config);
   switch (sub) {
     case 'create':
-      return create(api, rest);
+      return create(api, rest, config);
     case 'status':
       return status(api, rest);
     case 'results':
@@ -44,7 +45,7 @@ export function parseS3Url(url: string): { bucket: string; prefix: string } {
   return { bucket: m[1], prefix: m[2] };
 }
 
-async function create(api: ApiClient, argv: string[]): Promise<number> {
+async function create(api: ApiClient, argv: string[], config: Config): Promise<number> {
   const { values, positionals } = usage(() =>
     parseArgs({
       args: argv,
@@ -59,6 +60,9 @@ async function create(api: ApiClient, argv: string[]): Promise<number> {
         priority: { type: 'string' },
         audit: { type: 'boolean' },
         'no-audit': { type: 'boolean' },
+        labels: { type: 'string' },
+        classes: { type: 'string' },
+        to: { type: 'string' },
         watch: { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
       },
@@ -66,23 +70,44 @@ async function create(api: ApiClient, argv: string[]): Promise<number> {
   );
   if (positionals.length !== 1)
     throw new UsageError(
-      'usage: camflow runs create s3://<bucket>/<prefix> --model <name>@<version>',
+      'usage: camflow runs create s3://<bucket>/<prefix>|<dir> --model <name>@<version>',
     );
   if (!values.model) throw new UsageError('--model <name>@<version> is required');
-  const { bucket, prefix } = parseS3Url(positionals[0]);
   const target =
     values.target === undefined || values.target === 'predicted'
       ? undefined
       : Number(values.target);
-  const body = {
-    model: values.model,
-    source: values.manifest ? { bucket, manifest: values.manifest } : { bucket, prefix },
+  const settings = {
     ...(values.layer ? { layer: values.layer } : {}),
     ...(values.method ? { method: values.method } : {}),
     ...(target !== undefined ? { target } : {}),
     ...(values.align ? { align: values.align } : {}),
     ...(values.priority ? { priority: values.priority } : {}),
     ...(values.audit ? { audit: true } : values['no-audit'] ? { audit: false } : {}),
+  };
+  const labels =
+    values.labels !== undefined && oneOf(values.labels, 'labels', ['folder'], 'folder');
+  const local = !positionals[0].startsWith('s3://');
+  if (local || labels) {
+    if (values.manifest)
+      throw new UsageError('--manifest is for an s3:// source without --labels folder');
+    return createFolderRuns(api, config, {
+      source: positionals[0],
+      to: values.to,
+      labels: labels === 'folder',
+      classes: values.classes,
+      base: { model: values.model, ...settings },
+      watch: values.watch,
+      json: values.json,
+    });
+  }
+  if (values.classes) throw new UsageError('--classes needs --labels folder');
+  if (values.to) throw new UsageError('--to is for a local folder');
+  const { bucket, prefix } = parseS3Url(positionals[0]);
+  const body = {
+    model: values.model,
+    source: values.manifest ? { bucket, manifest: values.manifest } : { bucket, prefix },
+    ...settings,
   };
   const { runId } = await api.request<{ runId: string }>('ingest', 'POST', '/v1/runs', body);
   if (!values.watch) {

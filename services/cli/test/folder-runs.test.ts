@@ -1,0 +1,239 @@
+// A public data set reprocessed as it is laid out, through the compiled CLI on the embedded stack
+// (redis-server, s3rver, ingest, results and a worker with ONNX Runtime in this process):
+// `camflow synth --layout imagefolder`, then `camflow runs create <dir> --labels folder --watch`
+// uploads the folder, makes one run per split and prints per-split figures; the same command
+// again uploads nothing and queues nothing (ingest's counters say so).
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type IngestService, pushModel, startIngest } from '@camflow/ingest';
+import { type ResultsService, startResults } from '@camflow/results-api';
+import { createLogger } from '@camflow/telemetry';
+import { startWorker, type WorkerService } from '@camflow/worker';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { startTestServices, type TestServices } from '../../../test/support/services.js';
+import { runCli } from './run-cli.js';
+
+const TOKEN = 'cli-folder-runs-token-0123';
+const MODELS = join(import.meta.dirname, '../../../test/fixtures/models');
+const quiet = createLogger('cli-folder-runs', 'silent');
+
+let svc: TestServices;
+let ingest: IngestService;
+let results: ResultsService;
+let worker: WorkerService;
+let dir: string;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'camflow-folder-runs-'));
+  svc = await startTestServices({
+    env: {
+      BATCH_SIZE: '8',
+      WORKER_CONCURRENCY: '4',
+      CAMFLOW_API_TOKENS: JSON.stringify({ [TOKEN]: { scopes: ['admin'], buckets: ['*'] } }),
+    },
+  });
+  await pushModel(svc.store, svc.config, {
+    onnxPath: join(MODELS, 'xray-clean/model.onnx'),
+    cardPath: join(MODELS, 'xray-clean/model.json'),
+    name: 'xray-clean',
+    version: '1',
+  });
+  ingest = await startIngest(svc.config, { port: 0, host: '127.0.0.1', logger: quiet });
+  results = await startResults(svc.config, { port: 0, host: '127.0.0.1', logger: quiet });
+  worker = await startWorker(svc.config, { logger: quiet, modelDirectory: join(dir, 'models') });
+  env = {
+    ...svc.env,
+    CAMFLOW_INGEST_URL: `http://127.0.0.1:${ingest.port}`,
+    CAMFLOW_RESULTS_URL: `http://127.0.0.1:${results.port}`,
+    CAMFLOW_TOKEN: TOKEN,
+  };
+}, 120_000);
+
+afterAll(async () => {
+  await worker?.close();
+  await results?.close();
+  await ingest?.close();
+  await svc?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+}, 60_000);
+
+/** Ingest's counters of runs created and explain jobs queued. */
+async function counters() {
+  const r = await fetch(`http://127.0.0.1:${ingest.port}/metrics`, {
+    headers: { authorization: `Bearer ${TOKEN}` },
+  });
+  const text = await r.text();
+  const sum = (name: string) =>
+    text
+      .split('\n')
+      .filter((l) => l.startsWith(name))
+      .reduce((a, l) => a + Number(l.split(' ').at(-1)), 0);
+  return {
+    runs: sum('camflow_ingest_runs_created_total'),
+    jobs: sum('camflow_ingest_jobs_enqueued_total'),
+  };
+}
+
+interface Outcome {
+  upload: { images: number; uploaded: number; skipped: number; notImages: { count: number } };
+  newRuns: number;
+  existingRuns: number;
+  runs: { split: string; runId: string; images: number; existing: boolean }[];
+  splits: {
+    split: string;
+    runId: string;
+    status: string;
+    images: number;
+    completed: number;
+    failed: number;
+    labelled: number;
+    accuracy: number | null;
+    figures: {
+      split: string;
+      images: number;
+      labelled: number;
+      correct: number;
+      accuracy: number;
+      confusion: number[][];
+      classes: string[];
+    }[];
+  }[];
+}
+
+describe('camflow runs create <dir> --labels folder', () => {
+  test('synth imagefolder -> one command -> per-split figures; again: nothing uploaded or queued', async () => {
+    const data = join(dir, 'chest_xray');
+    const synth = await runCli([
+      'synth',
+      '--layout',
+      'imagefolder',
+      '--out',
+      data,
+      '--count',
+      '40',
+      '--size',
+      '64',
+      '--seed',
+      '15',
+    ]);
+    expect(synth.code).toBe(0);
+    expect(synth.stdout).toMatch(/train 32 .*; val 2 .*; test 6 /);
+    // Debris as real archives have: counted, never uploaded.
+    await writeFile(join(data, 'README.txt'), 'not an image');
+    const args = [
+      'runs',
+      'create',
+      data,
+      '--model',
+      'xray-clean@1',
+      '--labels',
+      'folder',
+      '--classes',
+      'NORMAL=0,PNEUMONIA=1',
+      '--to',
+      's3://datasets/kaggle/chest_xray',
+      '--watch',
+      '--json',
+    ];
+    const first = await runCli(args, env);
+    expect(first.stderr).not.toMatch(/camflow: (?!warning)/);
+    expect(first.code).toBe(0);
+    const a = JSON.parse(first.stdout) as Outcome;
+    expect(a.upload).toMatchObject({ images: 40, uploaded: 40, skipped: 0 });
+    expect(a.upload.notImages.count).toBe(1);
+    expect(a.newRuns).toBe(3);
+    expect(a.runs.map((r) => [r.split, r.images])).toEqual([
+      ['test', 6],
+      ['train', 32],
+      ['val', 2],
+    ]);
+    for (const s of a.splits) {
+      expect(s.status).toBe('completed');
+      expect(s.completed + s.failed).toBe(s.images);
+      expect(s.failed).toBe(0);
+      // The run status's own per-split figures: every image labelled from its folder.
+      expect(s.figures).toHaveLength(1);
+      const f = s.figures[0];
+      expect(f.split).toBe(s.split);
+      expect(f.images).toBe(s.images);
+      expect(f.labelled).toBe(s.images);
+      expect(f.classes).toEqual(['NORMAL', 'PNEUMONIA']);
+      expect(f.confusion.flat().reduce((x, y) => x + y, 0)).toBe(s.images);
+      expect(f.correct).toBe(f.confusion[0][0] + f.confusion[1][1]);
+      expect(f.accuracy).toBeCloseTo(f.correct / f.labelled, 10);
+      expect(s.accuracy).toBeCloseTo(f.accuracy, 10);
+    }
+    console.log(
+      'per-split accuracy:',
+      a.splits.map((s) => `${s.split} ${s.images} ${s.accuracy}`).join('; '),
+    );
+
+    const before = await counters();
+    const second = await runCli(args, env);
+    expect(second.code).toBe(0);
+    const b = JSON.parse(second.stdout) as Outcome;
+    expect(b.upload).toMatchObject({ images: 40, uploaded: 0, skipped: 40 });
+    expect(b.newRuns).toBe(0);
+    expect(b.existingRuns).toBe(3);
+    expect(b.runs.map((r) => r.runId)).toEqual(a.runs.map((r) => r.runId));
+    expect(b.splits.map((s) => s.accuracy)).toEqual(a.splits.map((s) => s.accuracy));
+    expect(await counters()).toEqual(before);
+
+    // The same without --json: the summary a person reads.
+    const text = await runCli(
+      args.filter((x) => x !== '--json'),
+      env,
+    );
+    expect(text.code).toBe(0);
+    expect(text.stderr).toMatch(
+      /upload to s3:\/\/datasets\/kaggle\/chest_xray\/: 0 uploaded \(0\.0 MiB\), 40 skipped as already there, 1 not an image \(e\.g\. README\.txt\)/,
+    );
+    expect(text.stderr).toMatch(/3 runs \(one per split\): all already made .* nothing new queued/);
+    expect(text.stdout).toMatch(/^split\s+images\s+failed\s+accuracy\s+audit\n/);
+    expect(text.stdout).toMatch(/\ntrain\s+32\s+0\s+\d+\.\d%/);
+    expect(text.stdout).toMatch(/report train: http:\/\/127\.0\.0\.1:\d+\/v1\//);
+    expect(await counters()).toEqual(before);
+  }, 300_000);
+
+  test('a single-output card without --classes, a folder naming no class: one line, nothing uploaded', async () => {
+    const data = join(dir, 'chest_xray');
+    const create = (src: string, to: string, ...more: string[]) =>
+      runCli(
+        [
+          'runs',
+          'create',
+          src,
+          '--model',
+          'xray-clean@1',
+          '--labels',
+          'folder',
+          '--to',
+          to,
+          ...more,
+        ],
+        env,
+      );
+    const noClasses = await create(data, 's3://datasets/x');
+    expect(noClasses.code).toBe(2);
+    expect(noClasses.stderr).toMatch(
+      /^camflow: .*: 11 images in folders that name no class .*"NORMAL" \(9 images, e\.g\. x\/train\/NORMAL\/.*map it to 0, e\.g\. --classes NORMAL=0,PNEUMONIA=1\n$/,
+    );
+    const odd = join(dir, 'odd');
+    await mkdir(join(odd, 'test', 'NORMAL'), { recursive: true });
+    await mkdir(join(odd, 'test', 'normal_old'), { recursive: true });
+    const film = await readFile(
+      join(data, 'train', 'NORMAL', (await readdir(join(data, 'train', 'NORMAL')))[0]),
+    );
+    await writeFile(join(odd, 'test', 'NORMAL', 'a.jpeg'), film);
+    await writeFile(join(odd, 'test', 'normal_old', 'b.jpeg'), film);
+    const bad = await create(odd, 's3://datasets/odd', '--classes', 'NORMAL=0,PNEUMONIA=1');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(
+      /1 image in folders that name no class \(classes: NORMAL=0, PNEUMONIA=1\): "normal_old" \(1 image, e\.g\. odd\/test\/normal_old\/b\.jpeg\)/,
+    );
+    for (const prefix of ['x/', 'odd/'])
+      expect((await svc.store.list('datasets', prefix)).objects).toHaveLength(0);
+  });
+});
