@@ -1,4 +1,5 @@
 import {
+  type CompletedEvent,
   type CompletionEvent,
   canUseBucket,
   isSafeId,
@@ -8,6 +9,7 @@ import {
   runRecordSchema,
 } from '@camflow/contracts';
 import type { Redis } from 'ioredis';
+import { type LabelFigures, labelFigures } from './label-figures.js';
 import { runLabels } from './run-labels.js';
 import { parseLayout, type RunLayout, splitFigures } from './run-layout.js';
 import { runSplits, splitViews } from './run-splits.js';
@@ -115,8 +117,51 @@ export async function runCounts(redis: Redis, run: StoredRun): Promise<RunCounts
 /** The run status document of `GET /v1/runs/:runId`. */
 export async function runStatus(redis: Redis, run: StoredRun, now = Date.now()) {
   const [counts, splits] = await Promise.all([runCounts(redis, run), splitViews(redis, run)]);
-  const failures = counts.failed > 0 ? await failureReasons(redis, run.record.runId) : null;
-  return { ...runView(run, counts, now), failures, ...splitFigures(run, splits) };
+  const [failures, figures] = await Promise.all([
+    counts.failed > 0 ? failureReasons(redis, run.record.runId) : null,
+    manifestFigures(redis, run, counts),
+  ]);
+  return {
+    ...runView(run, counts, now),
+    failures,
+    ...splitFigures(run, splits),
+    ...(figures && { labelFigures: figures }),
+  };
+}
+
+/** Labelled results a status reads for its per-label figures (beyond: `sampled`). */
+const FIGURES_SCAN = 5000;
+/** Figures by run, kept while the run's counts do not move (polled statuses rescan nothing). */
+const figuresMemo = new Map<string, { stamp: string; value: ManifestFigures | undefined }>();
+type ManifestFigures = LabelFigures & { sampled?: { scanned: number } };
+
+/**
+ * Per-label (multi-label) or per-class figures of a manifest run's labelled results (the
+ * manifest's `label` or `labels`): prevalence, sensitivity, specificity and AUC per label.
+ * AUC needs every score, so the results are read (at most FIGURES_SCAN of them, in run order).
+ */
+async function manifestFigures(
+  redis: Redis,
+  run: StoredRun,
+  counts: RunCounts,
+): Promise<ManifestFigures | undefined> {
+  const id = run.record.runId;
+  if (run.record.source.manifest === undefined || counts.completed === 0) return undefined;
+  const stamp = [counts.total, counts.completed, counts.failed, counts.lastFinishedAt].join(':');
+  const memo = figuresMemo.get(id);
+  if (memo?.stamp === stamp) return memo.value;
+  const { rows, next, scanned } = await scanResults(redis, id, {
+    limit: FIGURES_SCAN,
+    maxScan: FIGURES_SCAN,
+    keep: (e) => e.type === 'job.completed' && (e.label !== undefined || e.labels !== undefined),
+  });
+  const figures = labelFigures(rows.map((r) => r.event as CompletedEvent));
+  const value = figures && { ...figures, ...(next && { sampled: { scanned } }) };
+  figuresMemo.delete(id);
+  figuresMemo.set(id, { stamp, value });
+  // The oldest entry goes first (a Map iterates in insertion order).
+  if (figuresMemo.size > 500) figuresMemo.delete(figuresMemo.keys().next().value as string);
+  return value;
 }
 
 /** Failed results by reason, from a sample of at most 200 of them (a status stays cheap). */
