@@ -195,6 +195,60 @@ describe('camflow runs create <dir> --labels folder', () => {
     expect(text.stdout).toMatch(/\ntrain\s+32\s+0\s+\d+\.\d%/);
     expect(text.stdout).toMatch(/report train: http:\/\/127\.0\.0\.1:\d+\/v1\//);
     expect(await counters()).toEqual(before);
+
+    // The bucket copy as the source (no local folder): the same images, so the same runs.
+    const fromBucket = await runCli(
+      [...args.slice(0, 2), 's3://datasets/kaggle/chest_xray/', ...args.slice(3, 9), '--json'],
+      env,
+    );
+    expect(fromBucket.code).toBe(0);
+    const c = JSON.parse(fromBucket.stdout) as Outcome;
+    expect(c.existingRuns).toBe(3);
+    expect(c.runs.map((r) => r.runId)).toEqual(a.runs.map((r) => r.runId));
+    expect(await counters()).toEqual(before);
+  }, 300_000);
+
+  test("over an S3 prefix with the real archive's nested folder: per-split runs from the bucket", async () => {
+    const data = join(dir, 'chest_xray');
+    const up = await runCli(['upload', data, 's3://datasets/nested/chest_xray/chest_xray'], env);
+    expect(up.code).toBe(0);
+    expect(up.stdout).toMatch(
+      /^upload to s3:\/\/datasets\/nested\/chest_xray\/chest_xray\/: 40 uploaded \(\d+\.\d MiB\), 0 skipped as already there, 1 not an image \(e\.g\. README\.txt\)/,
+    );
+    const again = await runCli(
+      ['upload', data, 's3://datasets/nested/chest_xray/chest_xray', '--json'],
+      env,
+    );
+    expect(JSON.parse(again.stdout)).toMatchObject({ images: 40, uploaded: 0, skipped: 40 });
+    const r = await runCli(
+      [
+        'runs',
+        'create',
+        's3://datasets/nested/',
+        '--model',
+        'xray-clean@1',
+        '--labels',
+        'folder',
+        '--classes',
+        'NORMAL=0,PNEUMONIA=1',
+        '--watch',
+        '--json',
+      ],
+      env,
+    );
+    expect(r.code).toBe(0);
+    const o = JSON.parse(r.stdout) as Outcome & { upload?: unknown };
+    expect(o.upload).toBeUndefined();
+    expect(o.newRuns).toBe(3);
+    expect(o.runs.map((x) => [x.split, x.images])).toEqual([
+      ['test', 6],
+      ['train', 32],
+      ['val', 2],
+    ]);
+    for (const s of o.splits) {
+      expect(s.status).toBe('completed');
+      expect(s.figures[0]).toMatchObject({ split: s.split, images: s.images, labelled: s.images });
+    }
   }, 300_000);
 
   test('a single-output card without --classes, a folder naming no class: one line, nothing uploaded', async () => {

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { AuditDocument } from '@camflow/contracts';
+import { looksLikeImage } from '@camflow/ingest';
 import type { ApiClient } from '../api-client.js';
 import { browserLink, waitForAudit } from '../commands/runs.js';
 import { ProgressBar } from '../progress.js';
@@ -22,12 +23,13 @@ export interface CreatedRun extends SplitRun {
 
 /**
  * The Idempotency-Key of a split's run: a hash of the request and of every image under the
- * split with its content hash, so the same command over the same files finds its runs again and
+ * split with its content hash (MD5: a local file's, or the ETag of a plain PUT), so the same command over the same files finds its runs again and
  * any changed, added or removed image makes a new run.
  */
 export function runKey(body: unknown, prefix: string, etags: Map<string, string>): string {
   const h = createHash('sha256').update(JSON.stringify(body));
-  const keys = [...etags.keys()].filter((k) => k.startsWith(prefix)).sort();
+  // Only what ingest will explain, so a local folder and its bucket copy give the same key.
+  const keys = [...etags.keys()].filter((k) => k.startsWith(prefix) && looksLikeImage(k)).sort();
   for (const k of keys) h.update(`\n${k}\t${etags.get(k)}`);
   return `camflow-folder-${h.digest('hex').slice(0, 48)}`;
 }
