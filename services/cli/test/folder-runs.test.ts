@@ -90,6 +90,7 @@ interface Outcome {
     failed: number;
     labelled: number;
     accuracy: number | null;
+    audit: { verdict: string | null; summary?: string; message?: string };
     figures: {
       split: string;
       images: number;
@@ -134,6 +135,7 @@ describe('camflow runs create <dir> --labels folder', () => {
       'NORMAL=0,PNEUMONIA=1',
       '--to',
       's3://datasets/kaggle/chest_xray',
+      '--audit',
       '--watch',
       '--json',
     ];
@@ -165,6 +167,11 @@ describe('camflow runs create <dir> --labels folder', () => {
       expect(f.accuracy).toBeCloseTo(f.correct / f.labelled, 10);
       expect(s.accuracy).toBeCloseTo(f.accuracy, 10);
     }
+    // Each split audited on its own (asked with --audit: these splits are under 50 images).
+    for (const s of a.splits) {
+      expect(['shortcut-suspected', 'no-finding', 'inconclusive']).toContain(s.audit.verdict);
+      expect(s.audit.summary).toMatch(/\w/);
+    }
     console.log(
       'per-split accuracy:',
       a.splits.map((s) => `${s.split} ${s.images} ${s.accuracy}`).join('; '),
@@ -192,13 +199,17 @@ describe('camflow runs create <dir> --labels folder', () => {
     );
     expect(text.stderr).toMatch(/3 runs \(one per split\): all already made .* nothing new queued/);
     expect(text.stdout).toMatch(/^split\s+images\s+failed\s+accuracy\s+audit\n/);
-    expect(text.stdout).toMatch(/\ntrain\s+32\s+0\s+\d+\.\d%/);
+    expect(text.stdout).toMatch(
+      /\ntrain\s+32\s+0\s+\d+\.\d%\s+(no-finding|inconclusive|shortcut-suspected): /,
+    );
     expect(text.stdout).toMatch(/report train: http:\/\/127\.0\.0\.1:\d+\/v1\//);
     expect(await counters()).toEqual(before);
 
     // The bucket copy as the source (no local folder): the same images, so the same runs.
     const fromBucket = await runCli(
-      [...args.slice(0, 2), 's3://datasets/kaggle/chest_xray/', ...args.slice(3, 9), '--json'],
+      args
+        .map((x) => (x === data ? 's3://datasets/kaggle/chest_xray/' : x))
+        .filter((x, i) => x !== '--to' && args[i - 1] !== '--to' && x !== '--watch'),
       env,
     );
     expect(fromBucket.code).toBe(0);
