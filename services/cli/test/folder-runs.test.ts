@@ -260,6 +260,25 @@ describe('camflow runs create <dir> --labels folder', () => {
       expect(s.status).toBe('completed');
       expect(s.figures[0]).toMatchObject({ split: s.split, images: s.images, labelled: s.images });
     }
+
+    // A local folder without folder labels: uploaded, one unlabelled run over all of it.
+    const plain = await runCli(
+      [
+        'runs',
+        'create',
+        data,
+        '--model',
+        'xray-clean@1',
+        '--to',
+        's3://datasets/kaggle/chest_xray',
+      ],
+      env,
+    );
+    expect(plain.code).toBe(0);
+    expect(plain.stderr).toMatch(/: 0 uploaded \(0\.0 MiB\), 40 skipped as already there/);
+    expect(plain.stdout).toMatch(/^run-\S+ {2}\(all\) {2}40 images\n$/);
+    const status = await runCli(['runs', 'status', plain.stdout.split(' ')[0], '--json'], env);
+    expect(JSON.parse(status.stdout)).toMatchObject({ total: 40 });
   }, 300_000);
 
   test('a single-output card without --classes, a folder naming no class: one line, nothing uploaded', async () => {
