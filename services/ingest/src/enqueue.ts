@@ -22,6 +22,8 @@ export type ExplainQueueHandle = Queue<ExplainJob, unknown, 'explain'>;
 export interface ExplainItem {
   source: SourceObject;
   label?: number | string;
+  /** A ground-truth label set (multi-label manifests). */
+  labels?: (number | string)[];
   /** The data-set split (folder labels). */
   split?: string;
 }
@@ -82,11 +84,18 @@ export async function enqueueExplainJobs(
     // A job that ran out of retries on a transient fault (an outage) is run again, not reused.
     if (previous?.type === 'job.failed' && previous.error.retryable) rerun.push(id);
     else if (previous) {
-      events.push({ ...previous, runId, label: item.label, split: item.split });
+      events.push({
+        ...previous,
+        runId,
+        label: item.label,
+        labels: item.labels,
+        split: item.split,
+      });
       return;
     }
     const data: ExplainJob = { runId, source: item.source, settings, submittedAt };
     if (item.label !== undefined) data.label = item.label;
+    if (item.labels !== undefined) data.labels = item.labels;
     if (item.split !== undefined) data.split = item.split;
     toQueue.push({ name: 'explain', data, opts: { ...EXPLAIN_JOB_OPTS, jobId: id } });
   });

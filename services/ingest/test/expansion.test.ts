@@ -4,9 +4,11 @@ import {
   EVENTS_STREAM,
   type ExplainJob,
   explainJobId,
+  modelKeys,
   QUEUES,
   redisKeys,
 } from '@camflow/contracts';
+import { seedCardJson } from '@camflow/imaging';
 import { UnrecoverableError, Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { getRun, type IngestService } from '../src/index.js';
@@ -22,11 +24,21 @@ import {
 } from './helpers.js';
 
 const N = 2500;
+const CLASSES = Array.from({ length: 12 }, (_, i) => `class${i}`);
 let env: Env;
 let keys: string[];
 
 beforeAll(async () => {
   env = await startEnv();
+  // Each test gives its jobs their own target (below), and submission checks targets against
+  // the card's classes: xray@1's card names 12 here (its model is never run in these tests).
+  const card = { ...seedCardJson, name: 'xray', version: '1' };
+  await env.ts.store.put(
+    env.ts.config.CAMFLOW_MODEL_BUCKET,
+    modelKeys({ name: 'xray', version: '1' }).card,
+    JSON.stringify({ ...card, output: { activation: 'softmax', classes: CLASSES } }),
+    'application/json',
+  );
   keys = await putObjects(env.ts.store, 'data', 'big/', N);
   await env.ts.store.put('data', 'big/folder/', new Uint8Array(0), 'application/x-directory');
 }, 120_000);
@@ -292,6 +304,22 @@ describe('keys, manifests, empty and missing sources, result reuse', () => {
     expect(jobs.find((d) => d.source.key === keys[8])?.label).toBe(0);
   });
 
+  test('a manifest of label sets (a `labels` column) gives each job its set', async () => {
+    const csv = ['key,labels', `${keys[0]},Mass|Edema`, `${keys[1]},`, keys[2]].join('\n');
+    await env.ts.store.put('data', 'manifests/sets.csv', csv, 'text/csv');
+    const r = await submit(svc, {
+      source: { bucket: 'data', manifest: 'manifests/sets.csv' },
+      target: 10,
+    });
+    expect((await waitListed(r.body.runId)).listed).toBe(3);
+    const jobs = [...(await waitingJobs()).values()].filter((d) => d.runId === r.body.runId);
+    const byKey = Object.fromEntries(jobs.map((d) => [d.source.key, d]));
+    expect(byKey[keys[0]].labels).toEqual(['Mass', 'Edema']);
+    expect(byKey[keys[1]].labels).toEqual([]);
+    expect(byKey[keys[2]].labels).toBeUndefined();
+    expect(byKey[keys[0]].label).toBeUndefined();
+  });
+
   test('a missing manifest fails the run with total 0; an empty prefix completes with 0', async () => {
     const missing = await submit(svc, {
       source: { bucket: 'data', manifest: 'manifests/none.csv' },
@@ -327,6 +355,9 @@ describe('keys, manifests, empty and missing sources, result reuse', () => {
       stats: { peak: { x: 0.5, y: 0.5 }, entropy: 1, borderEnergy: 0.1 },
       bucket: 'camflow-outputs',
       image: { width: 8, height: 8 },
+      // The earlier run's ground truth: not this run's (it has none).
+      label: 'class1',
+      labels: ['class1', 'class2'],
     };
     await env.redis.set(redisKeys.result(doneId), JSON.stringify(previous));
     const streamBefore = await env.redis.xlen(EVENTS_STREAM);
@@ -350,6 +381,8 @@ describe('keys, manifests, empty and missing sources, result reuse', () => {
     const [[, fields]] = await env.redis.xrevrange(EVENTS_STREAM, '+', '-', 'COUNT', 1);
     const republished = JSON.parse(fields[fields.indexOf(EVENT_FIELD) + 1]);
     expect(republished).toMatchObject({ type: 'job.completed', jobId: doneId, runId });
+    expect(republished.label).toBeUndefined();
+    expect(republished.labels).toBeUndefined();
   });
 
   test('a job that ran out of retries in an outage is run again; a permanent failure is reused', async () => {

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, test } from 'vitest';
 import { FixedWindowLimiter } from '../src/rate-limit.js';
@@ -82,5 +84,69 @@ describe('FixedWindowLimiter', () => {
     expect(l.take('b').ok).toBe(true);
     now = 11_000;
     expect(l.take('a').ok).toBe(true);
+  });
+});
+
+describe('label sets (multi-label manifests)', () => {
+  const FIXTURES = join(import.meta.dirname, '../../../test/fixtures/byom');
+  const expected = JSON.parse(readFileSync(join(FIXTURES, 'expected.json'), 'utf8'));
+
+  test('a `labels` column of |-separated names and JSONL arrays read as the same sets', () => {
+    for (const file of ['multilabel.csv', 'multilabel.jsonl']) {
+      const lines = readFileSync(join(FIXTURES, file), 'utf8').split('\n');
+      const entries = parseAll(lines).flatMap((r) => ('entry' in r ? [r.entry] : []));
+      expect(
+        entries.map((e) => e.key),
+        file,
+      ).toEqual(expected.keys);
+      expect(
+        entries.map((e) => e.labels),
+        file,
+      ).toEqual(expected['cxr14-tiny'].labels);
+    }
+  });
+
+  test('CSV: an empty cell is no finding, integers are indices, a label once; no column, no set', () => {
+    expect(
+      parseAll([
+        'key,label,labels',
+        'a.png,,Mass | Nodule|Mass',
+        'b.png,,',
+        'c.png,x,3|Edema',
+        'd.png',
+      ]),
+    ).toEqual([
+      { skip: 'header' },
+      { entry: { key: 'a.png', labels: ['Mass', 'Nodule'] } },
+      { entry: { key: 'b.png', labels: [] } },
+      { entry: { key: 'c.png', label: 'x', labels: [3, 'Edema'] } },
+      { entry: { key: 'd.png' } },
+    ]);
+    expect(parseAll(['key,label', 'a.png,Mass|Nodule'])).toEqual([
+      { skip: 'header' },
+      { entry: { key: 'a.png', label: 'Mass|Nodule' } },
+    ]);
+  });
+
+  test('JSONL: "labels" or a list under "label"; bad sets are reported lines', () => {
+    expect(
+      parseAll([
+        '{"key": "a.png", "labels": ["Mass", 2]}',
+        '{"key": "b.png", "label": ["Edema"]}',
+        '{"key": "c.png", "labels": []}',
+        '{"key": "d.png", "labels": [1.5]}',
+        '{"key": "e.png", "labels": "Mass"}',
+        JSON.stringify({ key: 'f.png', labels: Array.from({ length: 1001 }, (_, i) => i) }),
+        JSON.stringify({ key: 'g.png', labels: ['x'.repeat(256)] }),
+      ]),
+    ).toEqual([
+      { entry: { key: 'a.png', labels: ['Mass', 2] } },
+      { entry: { key: 'b.png', labels: ['Edema'] } },
+      { entry: { key: 'c.png', labels: [] } },
+      { invalid: '"labels" must be a list of class names or integers' },
+      { invalid: '"labels" must be a list of class names or integers' },
+      { invalid: 'more than 1000 labels' },
+      { invalid: 'a label longer than 255 characters' },
+    ]);
   });
 });

@@ -4,6 +4,8 @@ import { keyViolation } from '@camflow/contracts';
 export interface ManifestEntry {
   key: string;
   label?: number | string;
+  /** A ground-truth label set (multi-label): an empty list is an image with no finding. */
+  labels?: (number | string)[];
 }
 
 /** What a line is: an entry, nothing (blank, comment, header), or a reason it was skipped. */
@@ -15,12 +17,15 @@ export type ParsedLine =
 /**
  * Parses manifest lines one at a time, in order: CSV (`key[,label]`, an optional header row
  * naming `key` and `label` columns, RFC 4180 quotes) or JSONL (`{"key", "label"?}`), decided by
- * the first non-blank line. Keys may also be written `s3://<run bucket>/<key>`.
+ * the first non-blank line. Keys may also be written `s3://<run bucket>/<key>`. Multi-label
+ * ground truth: a `labels` column of `|`-separated class names (an empty cell: no finding), or
+ * a JSONL `"labels"` (or `"label"`) array.
  */
 export class ManifestParser {
   private format: 'csv' | 'jsonl' | undefined;
   private keyCol = 0;
   private labelCol = 1;
+  private labelsCol = -1;
 
   constructor(private readonly bucket: string) {}
 
@@ -40,6 +45,7 @@ export class ManifestParser {
     if (!cols?.includes('key')) return false;
     this.keyCol = cols.indexOf('key');
     this.labelCol = cols.indexOf('label');
+    this.labelsCol = cols.indexOf('labels');
     return true;
   }
 
@@ -47,7 +53,12 @@ export class ManifestParser {
     const cols = splitCsv(line);
     if (!cols) return { invalid: 'unbalanced quotes' };
     const label = this.labelCol >= 0 ? cols[this.labelCol]?.trim() : undefined;
-    return this.entry(cols[this.keyCol] ?? '', label ? csvLabel(label) : undefined);
+    const set = this.labelsCol >= 0 ? cols[this.labelsCol] : undefined;
+    return this.entry(
+      cols[this.keyCol] ?? '',
+      label ? csvLabel(label) : undefined,
+      set === undefined ? undefined : labelSet(set),
+    );
   }
 
   private parseJson(line: string): ParsedLine {
@@ -57,18 +68,31 @@ export class ManifestParser {
     } catch {
       return { invalid: 'not JSON' };
     }
-    const o = v as { key?: unknown; label?: unknown };
+    const o = v as { key?: unknown; label?: unknown; labels?: unknown };
     if (typeof o !== 'object' || o === null || typeof o.key !== 'string') {
       return { invalid: 'no "key" string' };
     }
-    const label = o.label;
+    // A list under "label" is a label set as well.
+    const set = o.labels ?? (Array.isArray(o.label) ? o.label : undefined);
+    const label = Array.isArray(o.label) ? undefined : o.label;
     if (label !== undefined && label !== null && !isLabel(label)) {
       return { invalid: '"label" must be an integer or a string' };
     }
-    return this.entry(o.key, (label ?? undefined) as number | string | undefined);
+    if (set !== undefined && set !== null && !(Array.isArray(set) && set.every(isLabel))) {
+      return { invalid: '"labels" must be a list of class names or integers' };
+    }
+    return this.entry(
+      o.key,
+      (label ?? undefined) as number | string | undefined,
+      (set ?? undefined) as (number | string)[] | undefined,
+    );
   }
 
-  private entry(rawKey: string, label: number | string | undefined): ParsedLine {
+  private entry(
+    rawKey: string,
+    label: number | string | undefined,
+    labels?: (number | string)[],
+  ): ParsedLine {
     let key = rawKey;
     const uri = /^s3:\/\/([^/]+)\/(.+)$/.exec(key);
     if (uri) {
@@ -77,8 +101,32 @@ export class ManifestParser {
     }
     const unsafe = keyViolation(key);
     if (unsafe) return { invalid: unsafe.message };
-    return { entry: label === undefined || label === '' ? { key } : { key, label } };
+    // The job schema's limits (labelSetSchema): caught here, the line is reported, not a job failure.
+    if (labels && labels.length > MAX_LABELS) return { invalid: `more than ${MAX_LABELS} labels` };
+    if (labels?.some((l) => typeof l === 'string' && l.length > MAX_LABEL_LENGTH)) {
+      return { invalid: `a label longer than ${MAX_LABEL_LENGTH} characters` };
+    }
+    return {
+      entry: {
+        key,
+        ...(label !== undefined && label !== '' && { label }),
+        // A set: each label once, in the order first written.
+        ...(labels && { labels: [...new Set(labels)] }),
+      },
+    };
   }
+}
+
+const MAX_LABELS = 1000;
+const MAX_LABEL_LENGTH = 255;
+
+/** A CSV cell of `|`-separated labels as a set (names trimmed, integers as numbers). */
+function labelSet(cell: string): (number | string)[] {
+  return cell
+    .split('|')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+    .map(csvLabel);
 }
 
 function isLabel(v: unknown): v is number | string {

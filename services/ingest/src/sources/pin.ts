@@ -18,10 +18,11 @@ export async function pinEntries(
   const lane = async () => {
     while (next < entries.length) {
       const i = next++;
-      const { key, label } = entries[i];
+      const { key, label, labels } = entries[i];
       const info = await store.head(bucket, key);
       const item: ExplainItem = { source: pinnedSource(bucket, key, info?.etag, info?.versionId) };
       if (label !== undefined) item.label = label;
+      if (labels !== undefined) item.labels = labels;
       out[i] = item;
     }
   };
