@@ -20,6 +20,8 @@ Usage:
                 [--layout files|imagefolder] [--splits train=0.8,val=0.05,test=0.15]
   camflow evaluate --model <dir> --data <synth dir> [--layer <name>] [--method <m>]
                    [--align resize|receptive-field] [--tolerance <px>] [--limit <N>] [--json]
+  camflow audit <input...|dir> --model <dir> [--labels <csv>|folder [--classes F=i,...]]
+                [--layer <name>] [--method <m>] [--out <dir>] [--json]
   camflow inspect <file...> [--json] [--npy <out.npy>]
   camflow demo [--dir camflow-demo] [--count 400] [--exit]
   camflow serve ingest|worker|results|dicom
@@ -27,7 +29,8 @@ Usage:
   camflow models list [--json]
   camflow runs create s3://<bucket>/<prefix>|<dir> --model <name>@<version> [--manifest <key>]
                       [--labels folder [--classes NORMAL=0,PNEUMONIA=1]] [--to s3://<bucket>/<prefix>]
-                      [--layer <name>] [--method <m>] [--target <t>] [--align <a>] [--priority <p>] [--watch]
+                      [--layer <name>] [--method <m>] [--target <t>] [--align <a>] [--priority <p>]
+                      [--audit|--no-audit] [--watch] [--json]
   camflow upload <dir> s3://<bucket>/<prefix> [--json]
   camflow runs status|results|report <runId>
   camflow make-model xray --out <model.onnx> [--nf 64] [--size 256] [--seed 1]

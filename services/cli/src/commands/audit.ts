@@ -2,15 +2,18 @@ import { parseArgs } from 'node:util';
 import type { Config } from '@camflow/config';
 import { seedCard } from '@camflow/imaging';
 import { usage } from '../args.js';
+import { folderLabels } from '../audit/folder-labels.js';
 import { listImages, readLabels } from '../audit/inputs.js';
 import { runLocalAudit } from '../audit/local.js';
 import { formatAudit } from '../audit/text.js';
 import { writeAuditFolder } from '../audit/write.js';
+import { parseClasses } from '../dataset/folder-source.js';
 import { loadModelSource } from '../model-source.js';
+import { UsageError } from '../usage.js';
 import { engineOptions } from './runtime-options.js';
 
 /**
- * `camflow audit <input...|dir> --model <dir> [--labels <csv>] [--layer] [--method] [--json]
+ * `camflow audit <input...|dir> --model <dir> [--labels <csv>|folder [--classes F=i,...]] [--layer] [--method] [--json]
  * [--out <dir>]`: the data-set audit of a folder of images, locally (no Redis or S3).
  */
 export async function auditCommand(argv: string[], config: Config): Promise<number> {
@@ -22,6 +25,7 @@ export async function auditCommand(argv: string[], config: Config): Promise<numb
         model: { type: 'string' },
         card: { type: 'string' },
         labels: { type: 'string' },
+        classes: { type: 'string' },
         layer: { type: 'string' },
         method: { type: 'string' },
         out: { type: 'string' },
@@ -32,7 +36,23 @@ export async function auditCommand(argv: string[], config: Config): Promise<numb
   const source = await loadModelSource(values.model, values.card);
   const card = source.card ?? seedCard;
   const { files, roots } = await listImages(positionals);
-  const labels = values.labels ? await readLabels(values.labels, files, roots) : undefined;
+  if (values.classes && values.labels !== 'folder')
+    throw new UsageError('--classes needs --labels folder');
+  const labels =
+    values.labels === 'folder'
+      ? {
+          ...folderLabels(
+            files,
+            roots,
+            card,
+            card.name ?? values.model ?? 'the model',
+            parseClasses(values.classes),
+          ),
+          unmatched: 0,
+        }
+      : values.labels
+        ? await readLabels(values.labels, files, roots)
+        : undefined;
   if (labels && labels.unmatched > 0) {
     process.stderr.write(
       `camflow: warning: ${labels.unmatched} rows of ${values.labels} match no input; ignored\n`,
