@@ -82,6 +82,9 @@ export class Presigner {
     now = new Date(),
     method: 'GET' | 'PUT' = 'GET',
   ): Promise<string | undefined> {
+    // URL parsers (Node's, browsers') collapse "." and ".." segments: the request would reach
+    // another key than the one signed. The SDK sends such keys verbatim; leave them to it.
+    if (key.split('/').some((s) => s === '.' || s === '..')) return undefined;
     if (!this.addressing) {
       this.addressing = this.readAddressing();
       this.addressing.catch(() => {

@@ -123,6 +123,15 @@ describe('Presigner: the same URLs as the SDK', () => {
     }
     aws.destroy();
   });
+
+  test('leaves keys with "." or ".." segments to the SDK (URL parsers would collapse them)', async () => {
+    const c = client({ endpoint: 'http://127.0.0.1:9000', forcePathStyle: true });
+    const p = new Presigner(c);
+    for (const key of ['x/../../hostile.png', './a.png', 'a/./b.png', 'a/..'])
+      expect(await p.presign('b', key, 60, when), key).toBeUndefined();
+    expect(await p.presign('b', 'a..b/.hidden.png', 60, when)).toBeDefined();
+    c.destroy();
+  });
 });
 
 // s3rver cannot store keys with an empty path segment (real S3 can).

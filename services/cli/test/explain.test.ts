@@ -182,9 +182,9 @@ describe('camflow explain: one clear line and exit code 2', () => {
     [
       'a bad target',
       [input, ...xray, '--target', 'cat'],
-      /--target must be "predicted", a class index, "all", a list like 0,3,7 or top<k>; got "cat"/,
+      /--target must be "predicted", a class index, "all", a list like 0,3,7 or top<k> \(class names need a model card\); got "cat"/,
     ],
-    ['a bad target list', [input, ...xray, '--target', '0,x'], /--target must be .*; got "0,x"/],
+    ['a bad target list', [input, ...xray, '--target', '0,x'], /--target must be .*; got "x"/],
     [
       'a bad layout',
       [input, ...xray, '--layout', 'sideways'],

@@ -38,8 +38,10 @@ export function buildIngestApp(
     const declared = Number(req.headers['content-length'] ?? 0);
     const limit = req.routeOptions.bodyLimit ?? deps.bodyLimit ?? 1024 * 1024;
     if (!(declared > limit)) return;
+    // Keep the connection open while draining: closing it after the answer resets a client that
+    // is still sending (EPIPE) before it reads the 413.
     if (declared <= MAX_DRAIN) req.raw.resume();
-    reply.header('connection', 'close');
+    else reply.header('connection', 'close');
     return reply.code(413).send({
       error: 'payload_too_large',
       message: `the body is ${declared} bytes; this route takes at most ${limit}`,

@@ -159,6 +159,7 @@ export async function imageCorpus(): Promise<ImageCase[]> {
         columns: 48,
         pixels: dicomPixels,
         transferSyntax: SYNTAX.jpeg2000,
+        nativePixelData: true,
       }),
       expected: fails(
         'corrupt',

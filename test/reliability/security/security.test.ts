@@ -108,13 +108,18 @@ async function unauthenticated(base: string, routes: [string, string][]) {
   return lines;
 }
 
-/** The ingest app's routes, as fastify lists them. */
+/** The ingest app's routes, as fastify lists them (a tree: a child line extends its parent's path). */
 function ingestRoutes(): [string, string][] {
   const out: [string, string][] = [];
-  for (const m of limited.app
-    .printRoutes({ commonPrefix: false })
-    .matchAll(/(\/\S*) \(([A-Z, ]+)\)/g)) {
-    for (const method of m[2].split(', ')) if (method !== 'HEAD') out.push([method, m[1]]);
+  const stack: string[] = [];
+  for (const line of limited.app.printRoutes({ commonPrefix: false }).split('\n')) {
+    const m = /^(.*?)(\/\S*)(?: \(([A-Z, ]+)\))?$/.exec(line);
+    if (!m) continue;
+    const depth = Math.floor(m[1].length / 4);
+    stack.length = depth;
+    stack[depth] = m[2];
+    const path = stack.join('').replace(/\/\//g, '/');
+    for (const method of m[3]?.split(', ') ?? []) if (method !== 'HEAD') out.push([method, path]);
   }
   return out;
 }
@@ -126,6 +131,9 @@ describe('every route but /healthz needs a token', () => {
       [
         'GET /metrics',
         'GET /readyz',
+        'GET /v1/models',
+        'POST /dicomweb/studies',
+        'POST /dicomweb/studies/:study',
         'POST /v1/events/s3',
         'POST /v1/jobs',
         'POST /v1/runs',

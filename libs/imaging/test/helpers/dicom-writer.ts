@@ -35,6 +35,8 @@ export interface DicomFixture {
   transferSyntax?: string;
   /** Extra bits to set above the stored bits (overlay data the decoder must ignore). */
   junkHighBits?: number;
+  /** Native pixel data even under a compressed transfer syntax (an inconsistent file). */
+  nativePixelData?: boolean;
 }
 
 type Value = { vr: string; bytes: Uint8Array };
@@ -119,12 +121,9 @@ export function writeDicom(f: DicomFixture): Uint8Array {
     else pixelBytes[i] = word & 0xff;
   }
 
-  const compressed = ![
-    SYNTAX.implicitLE,
-    SYNTAX.explicitLE,
-    SYNTAX.explicitBE,
-    SYNTAX.deflated,
-  ].includes(syntax);
+  const compressed =
+    !f.nativePixelData &&
+    ![SYNTAX.implicitLE, SYNTAX.explicitLE, SYNTAX.explicitBE, SYNTAX.deflated].includes(syntax);
   const ds: Buffer[] = [];
   const add = (g: number, e: number, v: Value | undefined, undefinedLength = false) => {
     if (v) ds.push(element(g, e, v, explicit, be, undefinedLength));

@@ -13,7 +13,6 @@ export async function checkModel(
   models: ModelCatalog,
   model: string,
   layer: string | undefined,
-  target?: 'predicted' | number,
 ): Promise<void> {
   const ref = parseModelRef(model);
   if (!(await models.exists(ref))) {
@@ -23,9 +22,26 @@ export async function checkModel(
       `unknown model ${model}: push it with camflow models push --name ${ref.name} --version ${ref.version}`,
     );
   }
-  let card: Awaited<ReturnType<ModelCatalog['card']>>;
+  // The graph first: a file that is not ONNX says so before anything is said about its card.
+  if (layer !== undefined) {
+    try {
+      await models.resolveLayer(ref, layer);
+    } catch (err) {
+      if (err instanceof UnknownLayerError) {
+        throw new HttpError(400, 'unknown_layer', `${model}: ${err.message}`, {
+          layer,
+          suggestions: err.suggestions,
+        });
+      }
+      if (err instanceof OnnxFormatError) {
+        throw new HttpError(422, 'invalid_model', `${model}: ${err.message}; push it again`);
+      }
+      throw err;
+    }
+  }
+  // A card stored by hand or before a limit existed: refused here rather than in every job.
   try {
-    card = await models.card(ref);
+    await models.card(ref);
   } catch (err) {
     if (err instanceof ModelCardError) {
       throw new HttpError(
@@ -33,30 +49,6 @@ export async function checkModel(
         'invalid_model',
         `${model}: ${err.message}; push it again with a valid card`,
       );
-    }
-    throw err;
-  }
-  // The card lists one name per model output: a target past them could never be explained.
-  const outputs = card.output.classes.length;
-  if (typeof target === 'number' && target >= outputs) {
-    throw new HttpError(
-      400,
-      'invalid_target',
-      `target ${target} is not an output of ${model} (${outputs} output${outputs === 1 ? '' : 's'}: ${card.output.classes.join(', ')})`,
-    );
-  }
-  if (layer === undefined) return;
-  try {
-    await models.resolveLayer(ref, layer);
-  } catch (err) {
-    if (err instanceof UnknownLayerError) {
-      throw new HttpError(400, 'unknown_layer', `${model}: ${err.message}`, {
-        layer,
-        suggestions: err.suggestions,
-      });
-    }
-    if (err instanceof OnnxFormatError) {
-      throw new HttpError(422, 'invalid_model', `${model}: ${err.message}; push it again`);
     }
     throw err;
   }
