@@ -1,7 +1,8 @@
 // A 14-label sigmoid model through the real worker (redis-server, s3rver, ONNX Runtime): the
 // prediction is the set of labels over their thresholds (the card's per-label thresholds), every
 // predicted label gets its own CAM, named, and a job with two targets gets two CAMs, each the map
-// a single-target job of that class gives. Expected sets: PyTorch's (camflow_ref/byom.py).
+// a single-target job of that class gives; a 3-class softmax model's top 2 classes per image.
+// Expected sets, classes and scores: PyTorch's (camflow_ref/byom.py).
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -28,7 +29,7 @@ const CLASSES: string[] = ref.classes;
 const MODEL = 'cxr14-tiny@1';
 const DATA = 'data';
 
-describe('a multi-label model in the worker (real Redis, S3 and ONNX Runtime)', () => {
+describe('bring-your-own models in the worker (real Redis, S3 and ONNX Runtime)', () => {
   let svc: TestServices;
   let redis: Redis;
   let bulk: Queue;
@@ -39,11 +40,13 @@ describe('a multi-label model in the worker (real Redis, S3 and ONNX Runtime)', 
     svc = await startTestServices({ env: { BATCH_SIZE: '8', WORKER_CONCURRENCY: '8' } });
     redis = new Redis(svc.config.REDIS_URL, { maxRetriesPerRequest: null });
     bulk = new Queue(QUEUES.bulk, { connection: redis });
-    const keys = modelKeys({ name: 'cxr14-tiny', version: '1' });
-    const dir = join(FIXTURES, 'models/cxr14-tiny');
-    const bucket = svc.config.CAMFLOW_MODEL_BUCKET;
-    await svc.store.put(bucket, keys.onnx, await readFile(join(dir, 'model.onnx')));
-    await svc.store.put(bucket, keys.card, await readFile(join(dir, 'model.json')));
+    for (const name of ['cxr14-tiny', 'tri-tiny']) {
+      const keys = modelKeys({ name, version: '1' });
+      const dir = join(FIXTURES, 'models', name);
+      const bucket = svc.config.CAMFLOW_MODEL_BUCKET;
+      await svc.store.put(bucket, keys.onnx, await readFile(join(dir, 'model.onnx')));
+      await svc.store.put(bucket, keys.card, await readFile(join(dir, 'model.json')));
+    }
     await svc.store.ensureBucket(DATA);
     for (const key of expected.keys as string[]) {
       const name = `byom/${key}`;
@@ -172,5 +175,29 @@ describe('a multi-label model in the worker (real Redis, S3 and ONNX Runtime)', 
     expect(failed.type).toBe('job.failed');
     expect(failed.error.reason).toBe('invalid-target');
     expect(failed.error.message).toContain('target 14 is not a class of cxr14-tiny@1');
+  });
+
+  it('a 3-class softmax model: the top 2 classes of each image, named, by its own scores', async () => {
+    const tri = expected['tri-tiny'];
+    const jobs = images.map((img) =>
+      explainJob(DATA, img, { model: 'tri-tiny@1', targets: { top: 2 } }),
+    );
+    await addJobs(bulk, jobs);
+    const { events } = await readEvents(
+      redis,
+      (evs) => jobs.every((j) => evs.some((e) => e.jobId === j.id)),
+      120_000,
+    );
+    for (const [i, job] of jobs.entries()) {
+      const e = events.find((x) => x.jobId === job.id) as CompletedEvent;
+      expect(e.type).toBe('job.completed');
+      expect(e.prediction.kind).toBe('multi-class');
+      expect(e.prediction.labels).toBeUndefined();
+      expect(tri.classes[e.prediction.predicted]).toBe(tri.predicted[i]);
+      const order = [0, 1, 2].sort((a, b) => tri.scores[i][b] - tri.scores[i][a]);
+      expect(e.cams?.map((c) => c.className)).toEqual(order.slice(0, 2).map((k) => tri.classes[k]));
+      expect(e.cams?.[0].target).toBe(e.prediction.predicted);
+      for (const c of e.cams ?? []) expect(c.score).toBe(e.prediction.scores[c.target]);
+    }
   });
 });
