@@ -281,7 +281,7 @@ describe('camflow runs create <dir> --labels folder', () => {
     expect(JSON.parse(status.stdout)).toMatchObject({ total: 40 });
   }, 300_000);
 
-  test('a single-output card without --classes, a folder naming no class: one line, nothing uploaded', async () => {
+  test('bad input: no --classes for a single-output card, a folder naming no class (nothing uploaded); mixed extensions, an empty split, a stray file (warned)', async () => {
     const data = join(dir, 'chest_xray');
     const create = (src: string, to: string, ...more: string[]) =>
       runCli(
@@ -319,5 +319,22 @@ describe('camflow runs create <dir> --labels folder', () => {
     );
     for (const prefix of ['x/', 'odd/'])
       expect((await svc.store.list('datasets', prefix)).objects).toHaveLength(0);
+
+    // Reported, not fatal: mixed extensions, an empty split, a split missing a class, a stray file.
+    const mixed = join(dir, 'mixed');
+    await mkdir(join(mixed, 'val'), { recursive: true });
+    await mkdir(join(mixed, 'test', 'NORMAL'), { recursive: true });
+    await mkdir(join(mixed, 'test', 'PNEUMONIA'), { recursive: true });
+    await writeFile(join(mixed, 'test', 'NORMAL', 'a.jpeg'), film);
+    await writeFile(join(mixed, 'test', 'PNEUMONIA', 'b.JPG'), film);
+    await writeFile(join(mixed, 'test', 'PNEUMONIA', 'notes.txt'), 'x');
+    const warned = await create(mixed, 's3://datasets/mixed', '--classes', 'NORMAL=0,PNEUMONIA=1');
+    expect(warned.code).toBe(0);
+    expect(warned.stderr).toMatch(/1 not an image \(e\.g\. test\/PNEUMONIA\/notes\.txt\)/);
+    expect(warned.stderr).toMatch(/camflow: warning: mixed extensions \(all explained\): /);
+    expect(warned.stderr).toMatch(
+      /camflow: warning: empty split "val" \(mixed\/val\/\): no images/,
+    );
+    expect(warned.stdout).toMatch(/^run-\S+ {2}test {2}2 images\n$/);
   });
 });
