@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startTestServices, type TestServices } from '../../../test/support/services.js';
 import { type ResultsService, startResults } from '../src/index.js';
 import { labelFigures, rocAuc } from '../src/store/label-figures.js';
+import { loadRun, runStatus } from '../src/store/queries.js';
 import {
   addJobs,
   completed,
@@ -147,6 +148,11 @@ describe('per-label figures in the run status (real Redis, the results API in-pr
     expect(s.labelFigures.labelled).toBe(16);
     expect(s.labelFigures.sampled).toBeUndefined();
     expectPythonFigures(s.labelFigures);
+    // A list of runs leaves them out (they read the run's results).
+    const stored = await loadRun(redis, runId);
+    const bare = await runStatus(redis, stored!, Date.now(), { labelFigures: false });
+    expect(bare.completed).toBe(17);
+    expect('labelFigures' in bare).toBe(false);
 
     const prefixRun = 'r-prefix';
     await seedRun(redis, { runId: prefixRun });

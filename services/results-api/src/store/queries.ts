@@ -114,12 +114,20 @@ export async function runCounts(redis: Redis, run: StoredRun): Promise<RunCounts
   };
 }
 
-/** The run status document of `GET /v1/runs/:runId`. */
-export async function runStatus(redis: Redis, run: StoredRun, now = Date.now()) {
+/**
+ * The run status document of `GET /v1/runs/:runId`. `labelFigures: false` leaves out the
+ * per-label figures, which read the run's results (a list of many runs should not).
+ */
+export async function runStatus(
+  redis: Redis,
+  run: StoredRun,
+  now = Date.now(),
+  opts: { labelFigures?: boolean } = {},
+) {
   const [counts, splits] = await Promise.all([runCounts(redis, run), splitViews(redis, run)]);
   const [failures, figures] = await Promise.all([
     counts.failed > 0 ? failureReasons(redis, run.record.runId) : null,
-    manifestFigures(redis, run, counts),
+    opts.labelFigures === false ? undefined : manifestFigures(redis, run, counts),
   ]);
   return {
     ...runView(run, counts, now),
