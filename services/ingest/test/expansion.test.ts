@@ -30,8 +30,8 @@ let keys: string[];
 
 beforeAll(async () => {
   env = await startEnv();
-  // Each test gives its jobs their own target (below), and submission checks targets against
-  // the card's classes: xray@1's card names 12 here (its model is never run in these tests).
+  // Each test gives its jobs their own target (below): xray@1's card names 12 classes here, so
+  // that each is a class of the model (its model is never run in these tests).
   const card = { ...seedCardJson, name: 'xray', version: '1' };
   await env.ts.store.put(
     env.ts.config.CAMFLOW_MODEL_BUCKET,
