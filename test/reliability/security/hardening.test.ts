@@ -101,6 +101,20 @@ describe('inputs that must fail once, clearly', () => {
     );
   });
 
+  test("a target outside the model's outputs is refused at ingest (400), not failed job by job", async () => {
+    const r = await post('/v1/runs', {
+      model: 'xray@1',
+      source: { bucket: 'data', keys: ['not-an-image.png'] },
+      target: 3,
+    });
+    check(
+      'run with target 3 on a 1-output model',
+      '400 invalid_target',
+      `${r.status} ${r.body.error}`,
+    );
+    expect(r.body.message).toMatch(/target 3 is not an output of xray@1 \(1 output/);
+  });
+
   test('a run whose every job failed is failed, and says why', async () => {
     const r = await post('/v1/runs', {
       model: 'xray@1',

@@ -13,6 +13,7 @@ export async function checkModel(
   models: ModelCatalog,
   model: string,
   layer: string | undefined,
+  target?: 'predicted' | number,
 ): Promise<void> {
   const ref = parseModelRef(model);
   if (!(await models.exists(ref))) {
@@ -40,8 +41,9 @@ export async function checkModel(
     }
   }
   // A card stored by hand or before a limit existed: refused here rather than in every job.
+  let card: Awaited<ReturnType<ModelCatalog['card']>>;
   try {
-    await models.card(ref);
+    card = await models.card(ref);
   } catch (err) {
     if (err instanceof ModelCardError) {
       throw new HttpError(
@@ -51,5 +53,14 @@ export async function checkModel(
       );
     }
     throw err;
+  }
+  // The card names every model output (checked at push): a target past them could never run.
+  const outputs = card.output.classes.length;
+  if (typeof target === 'number' && target >= outputs) {
+    throw new HttpError(
+      400,
+      'invalid_target',
+      `target ${target} is not an output of ${model} (${outputs} output${outputs === 1 ? '' : 's'}: ${card.output.classes.join(', ')})`,
+    );
   }
 }
