@@ -118,11 +118,14 @@ export interface SplitRun {
 
 /**
  * One run per split folder holding images, so each split gets its own audit (the audit of a run
- * covers all its images); a source whose class folders are at its top is one run.
+ * covers all its images). One run over the whole source (its status still counts per split) when
+ * class folders are at its top, or when one split folder lies inside another (their runs would
+ * share images).
  */
 export function splitRuns(survey: LayoutSurvey, prefix: string): SplitRun[] {
   const splits = survey.splits.filter((s) => s.images > 0);
-  if (splits.some((s) => s.path === '' || !`${s.path}/`.startsWith(prefix)))
+  const nested = splits.some((a) => splits.some((b) => a !== b && b.path.startsWith(`${a.path}/`)));
+  if (nested || splits.some((s) => s.path === '' || !`${s.path}/`.startsWith(prefix)))
     return [{ split: null, prefix, images: survey.images }];
   return splits.map((s) => ({ split: s.split, prefix: `${s.path}/`, images: s.images }));
 }
