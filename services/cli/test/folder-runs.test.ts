@@ -235,7 +235,7 @@ describe('camflow runs create <dir> --labels folder', () => {
       [
         'runs',
         'create',
-        's3://datasets/nested/',
+        's3://datasets/nested',
         '--model',
         'xray-clean@1',
         '--labels',

@@ -103,9 +103,10 @@ export async function createFolderRuns(
       etags = upload.md5;
     } else {
       const s = parseS3Url(o.source);
-      dest = { bucket: s.bucket, prefix: s.prefix };
+      // A folder: `data/set` must not take in `data/set2/`.
+      dest = { bucket: s.bucket, prefix: keyPrefix(s.prefix) };
       if (resolved) {
-        const b = await surveyBucket(store, s.bucket, s.prefix, resolved.classes);
+        const b = await surveyBucket(store, dest.bucket, dest.prefix, resolved.classes);
         survey = b.survey;
         etags = b.etags;
         const error = surveyError(survey, resolved.hint);
