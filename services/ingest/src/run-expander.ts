@@ -178,6 +178,7 @@ export function settingsOf(record: RunRecord): ExplainSettings {
   const s: ExplainSettings = { model: record.model, method: record.method, target: record.target };
   if (record.layer) s.layer = record.layer;
   if (record.align) s.align = record.align;
+  if (record.targets !== undefined) s.targets = record.targets;
   return s;
 }
 

@@ -1,4 +1,4 @@
-import { modelKeys, redisKeys, runRecordSchema, tokenId } from '@camflow/contracts';
+import { explainJobId, modelKeys, redisKeys, runRecordSchema, tokenId } from '@camflow/contracts';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { IngestService } from '../src/index.js';
 import { client, type Env, startEnv, startService, TOKENS } from './helpers.js';
@@ -170,6 +170,37 @@ describe('POST /v1/runs and /v1/jobs', () => {
     expect(job?.name).toBe('expand-run');
     expect(job?.data).toEqual({ runId });
     expect(job?.opts.attempts).toBe(10);
+  });
+
+  test('targets by class name become indices on the job (and in its id); unknown names: 400', async () => {
+    const r = await api.post(
+      '/v1/jobs',
+      {
+        model: 'xray@1',
+        source: { bucket: 'data', key: 'scans/one.png' },
+        targets: ['PNEUMONIA', 0],
+      },
+      TOKENS.writer,
+    );
+    expect(r.status).toBe(202);
+    const job = await env.queues.realtime.getJob(r.body.jobId);
+    expect(job?.data.settings.targets).toEqual([0, 0]);
+    // The targets are part of the job id: the same image without them is another job.
+    expect(r.body.jobId).not.toBe(
+      explainJobId(job!.data.source, { ...job!.data.settings, targets: undefined }),
+    );
+
+    const ran = await api.post('/v1/runs', { ...run, targets: ['pneumonia'] }, TOKENS.writer);
+    expect(ran.status).toBe(202);
+    const record = runRecordSchema.parse(
+      JSON.parse((await env.redis.hget(redisKeys.run(ran.body.runId), 'record'))!),
+    );
+    expect(record.targets).toEqual([0]);
+
+    const bad = await api.post('/v1/runs', { ...run, targets: ['cat'] }, TOKENS.writer);
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toBe('invalid_target');
+    expect(bad.body.message).toMatch(/target "cat" is not an output of xray@1 \(1 output: /);
   });
 
   test('one image: a job run on the realtime queue; 404 for a missing object', async () => {

@@ -51,6 +51,13 @@ beforeAll(async () => {
   await addJobs(redis, 'audit', [...rows.map((r) => r.jobId), 'broken']);
   for (const [i, r] of rows.entries()) {
     const ev = completed({ runId: 'audit', finishedAt: t + i * 1000, ...r });
+    // A DICOM source: the report names its study by UID (patient data never reaches events).
+    if (r.jobId === 'tp1')
+      ev.source.dicom = {
+        studyInstanceUID: '1.2.826.0.1.42',
+        seriesInstanceUID: '1.2.3',
+        sopInstanceUID: '1.2.4',
+      };
     await services.store.put(OUTPUT_BUCKET, ev.outputs.overlayKey, png(8, 8), 'image/png');
     await publish(redis, ev);
   }
@@ -118,6 +125,9 @@ describe('report', () => {
     expect(html).toContain('accuracy <b>0.600</b> (3 of 5 labelled images)');
     for (const o of ['TP', 'FP', 'FN', 'TN']) expect(html).toContain(`<td class="k">${o}</td>`);
     expect(html).toContain('Failures (1)');
+    expect(html).toMatch(
+      /data-job="tp1">[\s\S]*?<div class="muted">study 1\.2\.826\.0\.1\.42<\/div>/,
+    );
     const src = /<img src="([^"]+)"/.exec(html)?.[1].replaceAll('&amp;', '&') ?? '';
     expect((await fetch(src)).status).toBe(200);
   });

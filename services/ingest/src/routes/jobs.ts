@@ -22,7 +22,13 @@ export function registerJobRoutes(app: FastifyInstance, deps: IngestDeps, guards
     if (!canUseBucket(principal, bucket)) {
       throw new HttpError(403, 'forbidden', `this token may not read bucket ${bucket}`);
     }
-    await checkModel(deps.models, body.model, body.layer, body.target);
+    const targets = await checkModel(
+      deps.models,
+      body.model,
+      body.layer,
+      body.target,
+      body.targets,
+    );
     // The ETag pins the content into the job id (a changed image is explained again).
     const info = await deps.store.head(bucket, key);
     if (!info) throw new HttpError(404, 'not_found', `no object s3://${bucket}/${key}`);
@@ -33,6 +39,7 @@ export function registerJobRoutes(app: FastifyInstance, deps: IngestDeps, guards
     };
     if (body.layer) settings.layer = body.layer;
     if (body.align) settings.align = body.align;
+    if (targets !== undefined) settings.targets = targets;
     const record: RunRecord = {
       runId: newRunId('job'),
       kind: 'job',
@@ -41,6 +48,7 @@ export function registerJobRoutes(app: FastifyInstance, deps: IngestDeps, guards
       method: settings.method,
       target: settings.target,
       ...(settings.align && { align: settings.align }),
+      ...(targets !== undefined && { targets }),
       priority: 'realtime',
       source: { bucket, keys: [key] },
       owner: principal.id,

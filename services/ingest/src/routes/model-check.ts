@@ -1,5 +1,5 @@
-import { parseModelRef } from '@camflow/contracts';
-import { ModelCardError } from '@camflow/imaging';
+import { parseModelRef, type TargetsRequest, type TargetsSpec } from '@camflow/contracts';
+import { classIndex, ModelCardError } from '@camflow/imaging';
 import { OnnxFormatError, UnknownLayerError } from '@camflow/onnx';
 import { HttpError } from '../http-error.js';
 import type { ModelCatalog } from '../models.js';
@@ -14,7 +14,8 @@ export async function checkModel(
   model: string,
   layer: string | undefined,
   target?: 'predicted' | number,
-): Promise<void> {
+  targets?: TargetsRequest,
+): Promise<TargetsSpec | undefined> {
   const ref = parseModelRef(model);
   if (!(await models.exists(ref))) {
     throw new HttpError(
@@ -55,12 +56,19 @@ export async function checkModel(
     throw err;
   }
   // The card names every model output (checked at push): a target past them could never run.
-  const outputs = card.output.classes.length;
-  if (typeof target === 'number' && target >= outputs) {
-    throw new HttpError(
+  const outputs = card.output.classes;
+  const notAnOutput = (t: string | number) =>
+    new HttpError(
       400,
       'invalid_target',
-      `target ${target} is not an output of ${model} (${outputs} output${outputs === 1 ? '' : 's'}: ${card.output.classes.join(', ')})`,
+      `target ${typeof t === 'string' ? JSON.stringify(t) : t} is not an output of ${model} (${outputs.length} output${outputs.length === 1 ? '' : 's'}: ${outputs.join(', ')})`,
     );
-  }
+  if (typeof target === 'number' && target >= outputs.length) throw notAnOutput(target);
+  if (!Array.isArray(targets)) return targets;
+  // Class names become indices here, once: jobs and their ids carry indices only.
+  return targets.map((t) => {
+    const i = classIndex(card, t);
+    if (i === undefined) throw notAnOutput(t);
+    return i;
+  });
 }

@@ -27,7 +27,13 @@ export function registerRunRoutes(app: FastifyInstance, deps: IngestDeps, guards
     if (!canUseBucket(principal, body.source.bucket)) {
       throw new HttpError(403, 'forbidden', `this token may not read bucket ${body.source.bucket}`);
     }
-    await checkModel(deps.models, body.model, body.layer, body.target);
+    const targets = await checkModel(
+      deps.models,
+      body.model,
+      body.layer,
+      body.target,
+      body.targets,
+    );
     const labels = await recordLabels(deps, body);
     const runId = newRunId('run');
     const key = idempotencyKey(req.headers['idempotency-key']);
@@ -41,6 +47,7 @@ export function registerRunRoutes(app: FastifyInstance, deps: IngestDeps, guards
       method: body.method ?? 'gradcam',
       target: body.target ?? 'predicted',
       ...(body.align && { align: body.align }),
+      ...(targets !== undefined && { targets }),
       priority: body.priority ?? 'bulk',
       ...(body.audit !== undefined && { audit: body.audit }),
       ...(labels && { labels }),

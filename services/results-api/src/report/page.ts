@@ -1,4 +1,4 @@
-import type { Finding } from '@camflow/contracts';
+import type { CompletionEvent, Finding } from '@camflow/contracts';
 import { classNames, predictedIndex } from '../store/labels.js';
 import { auditSection } from './audit-section.js';
 import type { GalleryItem, ReportData } from './data.js';
@@ -145,8 +145,14 @@ function card(g: GalleryItem, findings: Finding[], eager: boolean): SafeHtml {
       ? ''
       : html`; CAM explains <b>${target}</b> (score ${fmt(targetScore)})`;
   return html`<div class="card${g.regions.length ? ' flagged' : ''}" data-job="${e.jobId}">${img}
-<div class="key">${e.source.bucket}/${e.source.key}</div>
+<div class="key">${e.source.bucket}/${e.source.key}</div>${study(e)}
 <div>predicted <b>${pred}</b> (score ${fmt(predScore)})${explains}${e.label !== undefined ? html`, label <b>${e.label}</b>` : ''}</div>
 <div class="muted">border energy ${fmt(s.borderEnergy)}, peak ${peak}, entropy ${fmt(s.entropy, 2)}</div>
 <div>${tags}</div>${g.resultUrl ? html`<div class="muted"><a href="${g.resultUrl}">result JSON</a></div>` : ''}</div>`;
+}
+
+/** A DICOM source's study, by its UID only: patient data never leaves the DICOM objects. */
+function study(e: CompletionEvent) {
+  const uid = e.source.dicom?.studyInstanceUID;
+  return uid ? html`<div class="muted">study ${uid}</div>` : '';
 }

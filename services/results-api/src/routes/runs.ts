@@ -52,7 +52,8 @@ export function registerRunRoutes(app: FastifyInstance, ctx: RouteContext): void
         scanned++;
         const run = await loadRun(ctx.redis, pos.member);
         if (run && canSeeRun(req.principal, run.record))
-          items.push(await runStatus(ctx.redis, run));
+          // A list leaves out per-label figures: each would read its run's results.
+          items.push(await runStatus(ctx.redis, run, Date.now(), { labelFigures: false }));
         if (items.length >= limit || scanned >= MAX_SCAN) {
           next = pos;
           break;
