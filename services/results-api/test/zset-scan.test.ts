@@ -46,3 +46,67 @@ describe('scanZset', () => {
     expect(rest).toHaveLength(35);
   });
 });
+
+describe('scanZset with removals while it walks', () => {
+  /**
+   * A client that, before every command the scan sends, removes with a second connection the
+   * set's first member in walk order (one already seen, once the walk is under way): the removal
+   * lands between any two of the scan's round trips. Earlier members leaving must not shift the
+   * walk past members that stay.
+   */
+  const removingBeforeEachCommand = (
+    client: Redis,
+    other: Redis,
+    key: string,
+    reverse: boolean,
+    popped: string[],
+  ) =>
+    new Proxy(client, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver);
+        if (typeof value !== 'function') return value;
+        return async (...args: unknown[]) => {
+          const [member] = reverse ? await other.zpopmax(key) : await other.zpopmin(key);
+          if (member !== undefined) popped.push(member);
+          return value.apply(target, args);
+        };
+      },
+    });
+
+  for (const reverse of [false, true]) {
+    it(`sees every member that stays, once and in order${reverse ? ' (reverse)' : ''}`, async () => {
+      const key = `zr-${reverse}`;
+      for (let i = 0; i < 60; i++) await redis.zadd(key, i % 4, `m${String(i).padStart(2, '0')}`);
+      const other = new Redis(server.url);
+      const popped: string[] = [];
+      try {
+        const walker = removingBeforeEachCommand(redis, other, key, reverse, popped);
+        const seen = await collect(scanZset(walker, key, { batch: 3, reverse }));
+        const stayed = await redis.zrange(key, 0, -1);
+        if (reverse) stayed.reverse();
+        expect(popped.length).toBeGreaterThan(3);
+        expect(stayed.length).toBeGreaterThan(0);
+        expect(new Set(seen).size).toBe(seen.length);
+        // Every member still in the set was seen, in the set's own order.
+        expect(seen.filter((m) => stayed.includes(m))).toEqual(stayed);
+      } finally {
+        other.disconnect();
+      }
+    });
+  }
+});
+
+it('reads and resumes from infinite scores', async () => {
+  await redis.zadd('zi', '-inf', 'low', 0, 'mid', '+inf', 'high', '+inf', 'higher');
+  const all: { member: string; score: number }[] = [];
+  for await (const p of scanZset(redis, 'zi', { batch: 1 })) all.push(p);
+  expect(all.map((p) => p.score)).toEqual([
+    Number.NEGATIVE_INFINITY,
+    0,
+    Number.POSITIVE_INFINITY,
+    Number.POSITIVE_INFINITY,
+  ]);
+  await redis.zrem('zi', 'high');
+  const after = { score: Number.POSITIVE_INFINITY, member: 'high' };
+  expect(await collect(scanZset(redis, 'zi', { after }))).toEqual(['higher']);
+});

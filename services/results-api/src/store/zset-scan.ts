@@ -7,10 +7,69 @@ export interface ZPosition {
 }
 
 /**
+ * One batch strictly after a position, read in one script so that a member removed or moved
+ * between the rank lookup and the range read cannot shift ranks under it (which skipped members).
+ * KEYS[1]: the set. ARGV: reverse ('1'|'0'), batch, has-position ('1'|'0'), score, member.
+ * Returns [member, score, member, score, ...]; fewer than `batch` pairs means the set is exhausted.
+ * Members compare byte-wise (Redis's own order): Lua's `<` uses the server's collation locale.
+ */
+const SCAN_BATCH = `
+local key, rev, batch = KEYS[1], ARGV[1] == '1', tonumber(ARGV[2])
+local function lt(a, b)
+  local n = math.min(#a, #b)
+  for i = 1, n do
+    local x, y = string.byte(a, i), string.byte(b, i)
+    if x ~= y then return x < y end
+  end
+  return #a < #b
+end
+local start, s, m = 0, nil, nil
+if ARGV[3] == '1' then
+  s, m = tonumber(ARGV[4]), ARGV[5]
+  local cur = redis.call('ZSCORE', key, m)
+  local rank = false
+  if cur and tonumber(cur) == s then
+    if rev then rank = redis.call('ZREVRANK', key, m) else rank = redis.call('ZRANK', key, m) end
+  end
+  if rank then
+    start, s = rank + 1, nil
+  elseif rev then
+    start = redis.call('ZCOUNT', key, '(' .. ARGV[4], '+inf')
+  else
+    start = redis.call('ZCOUNT', key, '-inf', '(' .. ARGV[4])
+  end
+end
+-- s is still set only when the member moved: equal-score members up to it must be skipped.
+local out = {}
+while #out < batch * 2 do
+  local flat
+  if rev then
+    flat = redis.call('ZREVRANGE', key, start, start + batch - 1, 'WITHSCORES')
+  else
+    flat = redis.call('ZRANGE', key, start, start + batch - 1, 'WITHSCORES')
+  end
+  for i = 1, #flat, 2 do
+    local pm, ps = flat[i], flat[i + 1]
+    local keep = true
+    if s and tonumber(ps) == s then
+      if rev then keep = lt(pm, m) else keep = lt(m, pm) end
+    end
+    if keep and #out < batch * 2 then
+      out[#out + 1] = pm
+      out[#out + 1] = ps
+    end
+  end
+  if #flat < batch * 2 then break end
+  start = start + batch
+end
+return out
+`;
+
+/**
  * Walks a sorted set in (score, member) order (descending with `reverse`) strictly after
- * `after`. Each batch restarts from the last member's rank, so members inserted concurrently
- * never make an existing one appear twice or be skipped; new members after the position are
- * seen, those before it are not.
+ * `after`. Each batch is one atomic script that restarts from the last member yielded, so
+ * members inserted, moved or removed between batches never make another appear twice or be
+ * skipped; new members after the position are seen, those before it are not.
  */
 export async function* scanZset(
   redis: Redis,
@@ -20,56 +79,33 @@ export async function* scanZset(
   const batch = opts.batch ?? 200;
   const reverse = opts.reverse ?? false;
   let after = opts.after;
-  let start = after ? await indexAfter(redis, key, after, reverse) : 0;
   for (;;) {
-    const flat = reverse
-      ? await redis.zrevrange(key, start, start + batch - 1, 'WITHSCORES')
-      : await redis.zrange(key, start, start + batch - 1, 'WITHSCORES');
-    let last: ZPosition | undefined;
+    const position = after ? ['1', formatScore(after.score), after.member] : ['0', '', ''];
+    const flat = (await redis.eval(
+      SCAN_BATCH,
+      1,
+      key,
+      reverse ? '1' : '0',
+      String(batch),
+      ...position,
+    )) as string[];
     for (let i = 0; i + 1 < flat.length; i += 2) {
-      const pos = { member: flat[i], score: Number(flat[i + 1]) };
-      // Only needed on the slow path (the cursor's member moved): skip what is not after it.
-      if (after && !isAfter(pos, after, reverse)) continue;
-      last = pos;
-      yield pos;
+      after = { member: flat[i], score: parseScore(flat[i + 1]) };
+      yield after;
     }
     if (flat.length < batch * 2) return;
-    if (last) {
-      after = last;
-      start = await indexAfter(redis, key, after, reverse);
-    } else start += batch;
   }
 }
 
-/** Index of the first member strictly after `pos` in iteration order. */
-async function indexAfter(
-  redis: Redis,
-  key: string,
-  pos: ZPosition,
-  reverse: boolean,
-): Promise<number> {
-  const score = await redis.zscore(key, pos.member);
-  if (score !== null && Number(score) === pos.score) {
-    const rank = reverse
-      ? await redis.zrevrank(key, pos.member)
-      : await redis.zrank(key, pos.member);
-    if (rank !== null) return rank + 1;
-  }
-  // The member is gone or moved: start at the first member with the cursor's score and let the
-  // caller skip the equal-score ones that sort before the cursor.
-  return reverse
-    ? redis.zcount(key, `(${pos.score}`, '+inf')
-    : redis.zcount(key, '-inf', `(${pos.score}`);
+// Redis writes infinite scores as "inf"/"-inf", which Number() does not read.
+function parseScore(s: string): number {
+  if (s === 'inf' || s === '+inf') return Number.POSITIVE_INFINITY;
+  if (s === '-inf') return Number.NEGATIVE_INFINITY;
+  return Number(s);
 }
 
-function isAfter(p: ZPosition, after: ZPosition, reverse: boolean): boolean {
-  const c =
-    p.score !== after.score
-      ? p.score - after.score
-      : p.member < after.member
-        ? -1
-        : p.member > after.member
-          ? 1
-          : 0;
-  return reverse ? c < 0 : c > 0;
+function formatScore(n: number): string {
+  if (n === Number.POSITIVE_INFINITY) return '+inf';
+  if (n === Number.NEGATIVE_INFINITY) return '-inf';
+  return String(n);
 }
