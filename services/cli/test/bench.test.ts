@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { runCli } from './run-cli.js';
@@ -37,6 +36,5 @@ describe('camflow bench', () => {
     ]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--batch must be a positive integer/);
-    expect(readFileSync(join(goldens, 'index.json')).length).toBeGreaterThan(0);
   });
 });

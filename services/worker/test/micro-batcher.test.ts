@@ -13,12 +13,20 @@ class FakeExplainer implements BatchExplainer {
   calls: { ids: number[]; opts: ExplainBatchOptions }[] = [];
   gate?: Promise<void>;
   fail?: Error;
+  private waiters: { n: number; resolve: () => void }[] = [];
+
+  /** Resolves once `n` batches have reached the engine (the event tests wait for, not a sleep). */
+  called(n: number): Promise<void> {
+    if (this.calls.length >= n) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ n, resolve }));
+  }
 
   async explain(batch: { data: Float32Array; dims: number[] }, opts: ExplainBatchOptions) {
     const [n] = batch.dims;
     const per = batch.data.length / n;
     const ids = Array.from({ length: n }, (_, i) => batch.data[i * per]);
     this.calls.push({ ids, opts });
+    for (const w of this.waiters) if (this.calls.length >= w.n) w.resolve();
     await this.gate;
     if (this.fail) throw this.fail;
     const scores = new Float32Array(ids.flatMap((x) => [x, 1 - x]));
@@ -171,7 +179,7 @@ describe('MicroBatcher', () => {
     fake.gate = gate.promise;
     const b = new MicroBatcher({ batchSize: 2, maxWaitMs: 0 });
     const first = b.submit(item(fake, 1));
-    await new Promise((r) => setTimeout(r, 5)); // the first batch is running and holds the engine
+    await fake.called(1); // the first batch is running and holds the engine
     const rest = [
       b.submit(item(fake, 2)),
       b.submit(item(fake, 3)),
@@ -189,7 +197,7 @@ describe('MicroBatcher', () => {
     fake.gate = gate.promise;
     const b = new MicroBatcher({ batchSize: 4, maxWaitMs: 0 });
     const first = b.submit(item(fake, 1));
-    await new Promise((r) => setTimeout(r, 5));
+    await fake.called(1);
     const bulk = b.submit(item(fake, 2, { key: { model: 'bulk@1', method: 'gradcam' } }));
     const realtime = b.submit(
       item(fake, 3, { key: { model: 'rt@1', method: 'gradcam' }, priority: 'realtime' }),
@@ -239,8 +247,10 @@ describe('MicroBatcher', () => {
     fake.gate = gate.promise;
     const b = new MicroBatcher({ batchSize: 1, maxWaitMs: 0, maxConcurrentBatches: 2 });
     const all = [1, 2, 3].map((i) => b.submit(item(fake, i)));
-    await new Promise((r) => setTimeout(r, 5));
+    await fake.called(2);
+    // Both slots are taken: the third waits for one rather than reaching the engine.
     expect(fake.calls).toHaveLength(2);
+    expect(b.pending).toBe(1);
     gate.open();
     await Promise.all(all);
     expect(fake.calls).toHaveLength(3);
