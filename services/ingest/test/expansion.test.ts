@@ -9,6 +9,7 @@ import {
   redisKeys,
 } from '@camflow/contracts';
 import { seedCardJson } from '@camflow/imaging';
+import { createLogger } from '@camflow/telemetry';
 import { UnrecoverableError, Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { getRun, type IngestService } from '../src/index.js';
@@ -24,6 +25,38 @@ import {
 } from './helpers.js';
 
 const N = 2500;
+
+/**
+ * A silent logger that tells when a run's info or warn line matches: the expander's own events
+ * (a pause, a refused write) for tests to wait on instead of sleeping.
+ */
+function watchedLogger() {
+  const logger = createLogger('ingest', 'silent');
+  const seen: { runId?: string; msg: string }[] = [];
+  const waiters: { runId: string; match: RegExp; resolve: () => void }[] = [];
+  const hit = (w: { runId: string; match: RegExp }, line: { runId?: string; msg: string }) =>
+    line.runId === w.runId && w.match.test(line.msg);
+  for (const level of ['info', 'warn'] as const) {
+    const write = logger[level].bind(logger);
+    logger[level] = ((obj: unknown, msg?: string, ...rest: unknown[]) => {
+      const line =
+        typeof obj === 'string'
+          ? { msg: obj }
+          : { runId: (obj as { runId?: string })?.runId, msg: msg ?? '' };
+      seen.push(line);
+      for (const w of waiters) if (hit(w, line)) w.resolve();
+      return write(obj as object, msg, ...rest);
+    }) as typeof logger.info;
+  }
+  return {
+    logger,
+    /** Resolves once a line for `runId` matches (at once if one already has). */
+    logged(runId: string, match: RegExp): Promise<void> {
+      if (seen.some((line) => hit({ runId, match }, line))) return Promise.resolve();
+      return new Promise((resolve) => waiters.push({ runId, match, resolve }));
+    },
+  };
+}
 const CLASSES = Array.from({ length: 12 }, (_, i) => `class${i}`);
 let env: Env;
 let keys: string[];
@@ -147,17 +180,24 @@ describe('prefix runs', () => {
     const fast = { pageSize: 100, lockDuration: 1000, stalledInterval: 300 };
     const spyA = new SpyStore(env.ts.store);
     spyA.hangListCall = 6;
-    const a = await startService(env, { store: spyA, expansion: fast });
+    const zombie = watchedLogger();
+    const a = await startService(env, { store: spyA, expansion: fast, logger: zombie.logger });
     const before = await env.queues.bulk.getWaitingCount();
     const r = await submit(a, { source: { bucket: 'data', prefix: 'big/' }, target: 8 });
     const runId = r.body.runId;
     await waitFor(async () => spyA.hanging);
     // Like a killed process: no more lock renewals, the listing call never returns.
     await a.expansion!.worker.close(true);
-    // The page listed before the frozen call may still be finishing (listing overlaps enqueueing).
-    await new Promise((res) => setTimeout(res, 300));
-    const frozen = (await getRun(env.redis, runId))!;
-    expect(frozen.listed).toBeLessThan(N);
+    // The page listed before the frozen call may still be finishing (listing overlaps
+    // enqueueing): the five pages before the hung sixth call are saved, then nothing moves.
+    const frozen = await waitFor(
+      async () => {
+        const run = await getRun(env.redis, runId);
+        return run?.listed === 500 && run;
+      },
+      10_000,
+      'the five pages before the frozen call',
+    );
 
     // BullMQ spaces stalled checks across all workers of a queue with this key; the earlier
     // workers of this file set it for their default 30 s.
@@ -168,9 +208,11 @@ describe('prefix runs', () => {
       const done = await waitListed(runId);
       expect(spyB.listTokens[0]).toBe(frozen.cursor);
       expect(done.listed).toBe(N);
-      // The zombie wakes up: its page is harmless, its progress is refused.
+      // The zombie wakes up: its page is harmless, its progress is refused (it says so once
+      // its write was turned down; the test times out if the write went through).
+      const refused = zombie.logged(runId, /being expanded by another ingest/);
       spyA.release();
-      await new Promise((res) => setTimeout(res, 300));
+      await refused;
       const after = (await getRun(env.redis, runId))!;
       expect(after.listed).toBe(N);
       expect(after.cursor).toBe('<end>');
@@ -205,16 +247,18 @@ describe('prefix runs', () => {
 
   test('backpressure: listing pauses above the high-water mark and resumes as the queue drains', async () => {
     await env.queues.bulk.drain();
+    const watched = watchedLogger();
     const svc = await startService(env, {
       expansion: { pageSize: 100, highWater: 300, lowWater: 100, pollMs: 20 },
+      logger: watched.logger,
     });
     let consumer: Worker | undefined;
     const connection = env.redis.duplicate();
     try {
       const r = await submit(svc, { source: { bucket: 'data', prefix: 'big/' }, target: 4 });
       const runId = r.body.runId;
-      await waitFor(async () => (await env.queues.bulk.getWaitingCount()) >= 300);
-      await new Promise((res) => setTimeout(res, 300));
+      // The expander says when it stops listing for room; nothing is listed while paused.
+      await watched.logged(runId, /listing paused/);
       // At most two pages past the mark: the room check of the prefetched page is one behind.
       const paused = (await getRun(env.redis, runId))!;
       expect(paused.record.listingDone).toBe(false);
