@@ -1,7 +1,8 @@
 import { type CompletedEvent, type FailedEvent, type Finding, redisKeys } from '@camflow/contracts';
 import type { RouteContext } from '../context.js';
 import { type AuditView, auditView } from '../store/audit.js';
-import { type Evaluation, evaluate, type Outcome, outcomeOf } from '../store/labels.js';
+import { type LabelFigures, labelFigures } from '../store/label-figures.js';
+import { classNames, type Evaluation, evaluate, type Outcome, outcomeOf } from '../store/labels.js';
 import { canSeeRun, loadRun, runStatus, type StoredRun, scanResults } from '../store/queries.js';
 import { regionsOf } from '../store/result-view.js';
 import type { RunView } from '../store/run-status.js';
@@ -15,6 +16,8 @@ export interface GalleryItem {
   outcome?: Outcome;
   overlayUrl?: string;
   resultUrl?: string;
+  /** Each of the event's `cams` overlays, in its order (undefined where signing failed). */
+  camUrls?: (string | undefined)[];
 }
 
 /** Mean CAM statistics of the results with one outcome. */
@@ -45,6 +48,18 @@ export interface ReportData {
   galleryCandidates: number;
   galleryLimit: number;
   evaluation?: Evaluation;
+  /**
+   * Per-label (multi-label) or one-vs-rest (multi-class) figures: the run status's (manifest
+   * runs), else computed from the results read here.
+   */
+  labelFigures?: LabelFigures;
+  /**
+   * What each target index names, from the first result (a single output's target 0 is its
+   * positive class).
+   */
+  targetNames?: string[];
+  /** The run's several targets, as it asked for them. */
+  targets?: StoredRun['record']['targets'];
   perOutcome: [Outcome, OutcomeStats][];
   /** What the results say was used (the run may have left it to the model card). */
   resolved: { layer?: string; align?: 'receptive-field' | 'resize' };
@@ -98,10 +113,12 @@ export async function gatherReport(
   await Promise.all(
     gallery.map(async (g) => {
       const e = g.event;
+      const sign = (key: string) => ctx.store.presign(e.bucket, key, expiry).catch(() => undefined);
       [g.overlayUrl, g.resultUrl] = await Promise.all([
-        ctx.store.presign(e.bucket, e.outputs.overlayKey, expiry).catch(() => undefined),
-        ctx.store.presign(e.bucket, e.outputs.resultKey, expiry).catch(() => undefined),
+        sign(e.outputs.overlayKey),
+        sign(e.outputs.resultKey),
       ]);
+      if (e.cams) g.camUrls = await Promise.all(e.cams.map((c) => sign(c.overlayKey)));
     }),
   );
   const reasons = new Map<string, number>();
@@ -121,6 +138,10 @@ export async function gatherReport(
     galleryCandidates: cards.length,
     galleryLimit,
     evaluation: evaluate(completed),
+    labelFigures:
+      (status as { labelFigures?: LabelFigures }).labelFigures ?? labelFigures(completed),
+    targetNames: first ? targetNames(first) : undefined,
+    ...(run.record.targets !== undefined && { targets: run.record.targets }),
     perOutcome: outcomeStats(cards),
     resolved: {
       layer: first?.layer,
@@ -191,4 +212,9 @@ function outcomeStats(cards: GalleryItem[]): [Outcome, OutcomeStats][] {
 function mean(values: (number | null | undefined)[]): number | null {
   const v = values.filter((x): x is number => typeof x === 'number' && Number.isFinite(x));
   return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;
+}
+
+function targetNames(e: CompletedEvent): string[] {
+  const names = classNames(e.prediction);
+  return e.prediction.scores.length <= 1 ? names.slice(1) : names;
 }

@@ -1,7 +1,8 @@
-import type { CompletionEvent, Finding } from '@camflow/contracts';
-import { classNames, predictedIndex } from '../store/labels.js';
+import type { Finding } from '@camflow/contracts';
 import { auditSection } from './audit-section.js';
-import type { GalleryItem, ReportData } from './data.js';
+import type { ReportData } from './data.js';
+import { card, className } from './gallery-card.js';
+import { labelSection } from './label-section.js';
 import { splitSection } from './split-section.js';
 import { CSS } from './style.js';
 import { histogramSvg, scatterSvg } from './svg.js';
@@ -23,7 +24,7 @@ export function renderReport(d: ReportData): string {
 ${auditSection(d)}
 ${summary(d)}
 ${splitSection(d)}
-${evaluation(d)}
+${labelSection(d)}
 ${plots(d)}
 ${failures(d)}
 ${gallery(d)}
@@ -38,7 +39,10 @@ function summary(d: ReportData): SafeHtml {
     ['layer', d.resolved.layer ?? r.layer ?? '–'],
     ['CAM drawn', d.resolved.align ?? r.align ?? '–'],
     ['method', r.method],
-    ['target', String(r.target)],
+    ['target', targetText(r.target, d.targetNames)],
+    ...(d.targets !== undefined
+      ? [['targets', targetsText(d.targets, d.targetNames)] as [string, string]]
+      : []),
     ['source', `s3://${r.source.bucket}/${r.source.prefix ?? r.source.manifest ?? ''}`],
     ['images', `${r.total}${r.listingDone ? '' : ' so far (listing in progress)'}`],
     ['completed', String(r.completed)],
@@ -68,23 +72,6 @@ function plots(d: ReportData): SafeHtml | string {
       values: border,
     }),
   )}${raw(scatterSvg({ title: 'Score vs border energy', xLabel: 'score', yLabel: 'border energy', points }))}</div>`;
-}
-
-function evaluation(d: ReportData): SafeHtml | string {
-  const ev = d.evaluation;
-  if (!ev) return '';
-  const outcomes = d.perOutcome.map(
-    ([o, s]) =>
-      html`<tr><td class="k">${o}</td><td>${s.n}</td><td>${fmt(s.meanScore)}</td><td>${fmt(s.meanBorderEnergy)}</td><td>${fmt(s.meanEntropy)}</td><td>${s.inRegion}</td></tr>`,
-  );
-  return html`<h2>Against the labels</h2>
-<p>accuracy <b>${fmt(ev.accuracy)}</b> (${ev.correct} of ${ev.labelled} labelled images)</p>
-<table><tr><th class="k">label \\ predicted</th>${ev.classes.map((c) => html`<th>${c}</th>`)}</tr>${ev.matrix.map(
-    (row, i) =>
-      html`<tr><th class="k">${ev.classes[i]}</th>${row.map((n) => html`<td>${n}</td>`)}</tr>`,
-  )}</table>
-<h2>CAM statistics per outcome</h2>
-<table><tr><th class="k">outcome</th><th>images</th><th>mean score</th><th>mean border energy</th><th>mean entropy</th><th>in a finding's region</th></tr>${outcomes}</table>`;
 }
 
 function failures(d: ReportData): SafeHtml | string {
@@ -117,42 +104,15 @@ function gallery(d: ReportData): SafeHtml {
   return html`<h2>Gallery: ${order}</h2>${note}<div class="gallery">${d.gallery.map((g, i) => card(g, findings, i < EAGER_IMAGES))}</div>`;
 }
 
-function card(g: GalleryItem, findings: Finding[], eager: boolean): SafeHtml {
-  const e = g.event;
-  const classes = classNames(e.prediction);
-  const pred = classes[predictedIndex(e.prediction)] ?? String(e.prediction.predicted);
-  const target =
-    classes[e.prediction.scores.length === 1 ? 1 : e.prediction.target] ??
-    String(e.prediction.target);
-  const predScore =
-    e.prediction.scores.length === 1
-      ? e.prediction.scores[0]
-      : e.prediction.scores[e.prediction.predicted];
-  const targetScore = e.prediction.scores[e.prediction.target] ?? e.prediction.scores[0];
-  const s = e.stats;
-  const img = g.overlayUrl
-    ? html`<a href="${g.overlayUrl}" title="full-size overlay"><img src="${g.overlayUrl}" loading="${eager ? 'eager' : 'lazy'}" alt="overlay of ${e.source.key}" width="${e.image.width}" height="${e.image.height}"></a>`
-    : html`<div class="muted">overlay unavailable</div>`;
-  const tags = [
-    ...g.regions.map(
-      (k) => html`<span class="tag">finding ${k + 1}: ${findings[k]?.place ?? ''}</span>`,
-    ),
-    ...(g.outcome ? [html`<span class="tag o">${g.outcome}</span>`] : []),
-  ];
-  const peak = s.peak ? `(${fmt(s.peak.x, 2)}, ${fmt(s.peak.y, 2)})` : '–';
-  const explains =
-    e.prediction.scores.length === 1 || target === pred
-      ? ''
-      : html`; CAM explains <b>${target}</b> (score ${fmt(targetScore)})`;
-  return html`<div class="card${g.regions.length ? ' flagged' : ''}" data-job="${e.jobId}">${img}
-<div class="key">${e.source.bucket}/${e.source.key}</div>${study(e)}
-<div>predicted <b>${pred}</b> (score ${fmt(predScore)})${explains}${e.label !== undefined ? html`, label <b>${e.label}</b>` : ''}</div>
-<div class="muted">border energy ${fmt(s.borderEnergy)}, peak ${peak}, entropy ${fmt(s.entropy, 2)}</div>
-<div>${tags}</div>${g.resultUrl ? html`<div class="muted"><a href="${g.resultUrl}">result JSON</a></div>` : ''}</div>`;
+/** A run's target by class name ("predicted", or the class an index names). */
+function targetText(t: ReportData['run']['target'], classes: string[] = []): string {
+  return typeof t === 'number' ? className(classes, t) : t;
 }
 
-/** A DICOM source's study, by its UID only: patient data never leaves the DICOM objects. */
-function study(e: CompletionEvent) {
-  const uid = e.source.dicom?.studyInstanceUID;
-  return uid ? html`<div class="muted">study ${uid}</div>` : '';
+/** A run's several targets in words, classes by name. */
+function targetsText(t: NonNullable<ReportData['targets']>, classes: string[] = []): string {
+  if (t === 'all') return 'every class';
+  if (t === 'predicted') return 'every predicted label';
+  if (Array.isArray(t)) return t.map((k) => className(classes, k)).join(', ');
+  return `the top ${t.top} classes`;
 }

@@ -6,6 +6,7 @@
 import type { RunLayout } from '../store/run-layout.js';
 import type { SplitView } from '../store/run-splits.js';
 import type { ReportData } from './data.js';
+import { MATRIX_CLASSES } from './label-section.js';
 import { fmt, html, type SafeHtml } from './template.js';
 
 type WithSplits = { splits?: SplitView[]; layout?: RunLayout };
@@ -24,14 +25,18 @@ ${tables.length ? html`<div class="plots">${tables}</div>` : ''}
 ${layout ? source(layout) : ''}`;
 }
 
+/** A split's confusion table; with many classes, behind a toggle (it would not fit a screen). */
 function confusion(s: SplitView): SafeHtml {
   const classes = s.classes ?? [];
-  return html`<table><caption>${s.split ?? '(none)'}: label \\ predicted</caption><tr><th></th>${classes.map((c) => html`<th>${c}</th>`)}</tr>${(
+  const table = html`<table><caption>${s.split ?? '(none)'}: label \\ predicted</caption><tr><th></th>${classes.map((c) => html`<th>${c}</th>`)}</tr>${(
     s.confusion ?? []
   ).map(
     (row, i) =>
       html`<tr><th class="k">${classes[i]}</th>${row.map((n) => html`<td>${n}</td>`)}</tr>`,
   )}</table>`;
+  return classes.length > MATRIX_CLASSES
+    ? html`<details><summary>${s.split ?? '(none)'}: confusion matrix (${classes.length} classes)</summary>${table}</details>`
+    : table;
 }
 
 function source(l: RunLayout): SafeHtml {

@@ -22,7 +22,9 @@ svg .p{fill:#4a78b5;fill-opacity:.6}svg .pf{fill:#b00020}
 .card img{width:100%;height:auto;min-height:80px;background:#eee;display:block}
 .key{font-family:ui-monospace,monospace;font-size:12px;margin:6px 0 2px}
 .tag{display:inline-block;background:#b00020;color:#fff;border-radius:3px;padding:0 5px;margin:2px 2px 0 0;font-size:12px}
-.tag.o{background:#555}
+.tag.o{background:#555}.tag.empty{background:#c77700}
+.cams{list-style:none;margin:4px 0;padding:0}.cams li{margin:1px 0}
+details{margin:8px 0}details summary{cursor:pointer;color:#4a78b5}details table{margin-top:6px}
 .side{display:grid;grid-template-columns:repeat(auto-fill,minmax(340px,1fr));gap:16px}
 .pane{background:#fff;border:1px solid #ddd;border-radius:6px;padding:10px}
 `;
