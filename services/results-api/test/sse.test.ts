@@ -23,7 +23,8 @@ async function listen(path: string, token: string) {
   const decoder = new TextDecoder();
   const stream = { text: '', closed: false, close: () => ac.abort() };
   const waiters: (() => void)[] = [];
-  (async () => {
+  // Resolves when the stream ends (the server closed it, or we aborted).
+  const ended = (async () => {
     try {
       for (;;) {
         const { value, done } = await reader.read();
@@ -49,7 +50,7 @@ async function listen(path: string, token: string) {
     }
   };
   await until(': connected');
-  return Object.assign(stream, { until });
+  return Object.assign(stream, { until, ended });
 }
 
 beforeAll(async () => {
@@ -102,7 +103,7 @@ describe('GET /v1/events', () => {
     const s = await listen('/v1/events', TOKENS.owner);
     const t = Date.now();
     await api.close();
-    await new Promise((r) => setTimeout(r, 100));
+    await s.ended;
     expect(s.closed).toBe(true);
     expect(Date.now() - t).toBeLessThan(2000);
   });

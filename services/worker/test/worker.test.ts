@@ -198,12 +198,23 @@ describe('worker (real Redis and S3)', () => {
         `batch sizes ${JSON.stringify(batch.values.filter((v) => v.labels.le !== undefined).map((v) => [v.labels.le, v.value]))}`,
     );
 
-    // Adding the same jobs again is a no-op: no new work, no new events.
+    // Adding the same jobs again is a no-op: no new work, no new events. BullMQ decides at add
+    // time, so each job is still its finished original once addBulk returns (a job queued again
+    // would be waiting, active, or finished anew) and there is nothing to wait for.
+    const finished = async () =>
+      Promise.all(
+        jobs.map(async (j) => {
+          const job = await bulk.getJob(j.id);
+          return [j.id, await job?.getState(), job?.finishedOn];
+        }),
+      );
     const before = await redis.xlen(EVENTS_STREAM);
+    const originals = await finished();
     await addJobs(bulk, jobs);
-    await new Promise((r) => setTimeout(r, 500));
-    expect(await redis.xlen(EVENTS_STREAM)).toBe(before);
+    expect(await finished()).toEqual(originals);
+    expect(originals.every(([, state]) => state === 'completed' || state === 'failed')).toBe(true);
     expect(await bulk.getJobCounts('wait', 'active')).toEqual({ wait: 0, active: 0 });
+    expect(await redis.xlen(EVENTS_STREAM)).toBe(before);
 
     await worker.close();
     await worker.close(); // safe twice
