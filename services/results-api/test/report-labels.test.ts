@@ -104,7 +104,9 @@ beforeAll(async () => {
     const predicted = i === 6 ? 1 : label;
     const scores = names.map((_, k) => (k === predicted ? 0.9 : 0.02));
     const e = completed({ jobId: `mc${i}`, runId: 'mc', label: names[label] });
-    return { ...e, prediction: { target: 2, scores, predicted, classes: names } };
+    // mc3's one CAM (no `cams`: a single target) is zero everywhere.
+    const empty = i === 3 && { emptyCam: { reason: 'no-evidence' as const, message: 'ReLU <0>' } };
+    return { ...e, prediction: { target: 2, scores, predicted, classes: names }, ...empty };
   });
   await addJobs(
     redis,
@@ -217,5 +219,10 @@ describe('report of a many-class run', () => {
     // The run's target, by the class it names.
     expect(page).toContain('<td>target</td><td class="k">c2</td>');
     expect(page).toContain('label <b>c0</b>');
+    // A single CAM's empty map is badged on its card, and only there.
+    expect(cardOf(page, 'mc3')).toContain(
+      '<span class="tag empty" title="ReLU &lt;0&gt;">empty map: no evidence for the class</span>',
+    );
+    expect(page.match(/class="tag empty"/g)).toHaveLength(1);
   });
 });
