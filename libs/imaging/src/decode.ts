@@ -4,22 +4,12 @@
  * bad input.
  */
 import sharp from 'sharp';
+import type { DecodedImage, ImageFormat } from './decoded-image.js';
 import { type DicomWindow, decodeDicom } from './dicom.js';
 import { ImageDecodeError } from './errors.js';
-import type { Pixels } from './resample.js';
 
-export type ImageFormat = 'png' | 'jpeg' | 'webp' | 'tiff' | 'dicom';
-
-/**
- * Decoded pixels: 8-bit, row-major, interleaved; 1 channel for grey sources (and colour ones
- * whose every pixel is grey), else 3 (RGB).
- */
-export interface DecodedImage extends Pixels {
-  channels: 1 | 3;
-  format: ImageFormat;
-  /** Bits per sample in the source (16-bit sources are scaled to 8 bits: v / 257, rounded). */
-  bitDepth: number;
-}
+// Declared in a leaf that dicom.ts shares; the package exports them from here.
+export type { DecodedImage, ImageFormat } from './decoded-image.js';
 
 export interface DecodeOptions {
   /** Refuse images with more pixels than this (decompression bombs). Default 100 MP. */

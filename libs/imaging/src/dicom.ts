@@ -4,7 +4,7 @@
  * inverted, colour as RGB. Failures become ImageDecodeError with the DICOM library's message.
  */
 import { DicomError, type DicomWindow, decodeFrame, renderFrame } from '@camflow/dicom';
-import type { DecodedImage } from './decode.js';
+import type { DecodedImage } from './decoded-image.js';
 import { ImageDecodeError, type ImageDecodeErrorCode } from './errors.js';
 
 export type { DicomWindow } from '@camflow/dicom';

@@ -11,8 +11,9 @@ import {
 } from '@camflow/contracts';
 import type { ObjectStore } from '@camflow/storage';
 import type { Redis } from 'ioredis';
-import { runCounts, type StoredRun } from './queries.js';
+import { runCounts } from './queries.js';
 import { runState } from './run-status.js';
+import type { StoredRun } from './stored-run.js';
 
 export interface AuditView extends Record<string, unknown> {
   status: AuditStatus;

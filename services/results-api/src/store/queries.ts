@@ -11,21 +11,13 @@ import {
 import type { Redis } from 'ioredis';
 import { type LabelFigures, labelFigures } from './label-figures.js';
 import { runLabels } from './run-labels.js';
-import { parseLayout, type RunLayout, splitFigures } from './run-layout.js';
+import { parseLayout, splitFigures } from './run-layout.js';
 import { runSplits, splitViews } from './run-splits.js';
 import { type RunCounts, runView } from './run-status.js';
+import type { StoredRun } from './stored-run.js';
 import { scanZset, type ZPosition } from './zset-scan.js';
 
-/** A run as ingest stored it, plus its listing progress. */
-export interface StoredRun {
-  record: RunRecord;
-  /** Keys enqueued so far (ingest's `listed` field), when known. */
-  listed?: number;
-  /** Keys and manifest lines skipped while listing (unreadable, or breaking the key policy). */
-  skipped: number;
-  /** Folder-labelled runs: what the source survey found (ingest's `layout` field). */
-  layout?: RunLayout;
-}
+export type { StoredRun } from './stored-run.js';
 
 /**
  * Reads a run's hash. The record is the JSON `record` field (redis-keys.ts); a hash whose fields

@@ -4,8 +4,6 @@
  * no class, files that are not images, mixed extensions, empty splits). Read as stored; shown in
  * the run status and the report.
  */
-import type { SplitView } from './run-splits.js';
-
 export interface Examples {
   count: number;
   examples: string[];
@@ -63,4 +61,21 @@ export function splitFigures(run: { layout?: RunLayout }, splits: SplitView[] | 
       },
     }),
   };
+}
+
+/** One split's figures in a run's status. */
+export interface SplitView {
+  /** The split's name; null for images not under a split folder. */
+  split: string | null;
+  /** Images the source survey found in it (folder labels), when known. */
+  images: number | null;
+  completed: number;
+  failed: number;
+  /** Completed results whose label names a class. */
+  labelled: number;
+  correct: number;
+  accuracy: number | null;
+  /** Rows: label, columns: prediction, over `classes`. */
+  confusion: number[][] | null;
+  classes: string[] | null;
 }

@@ -11,7 +11,11 @@
 import { type CompletionEvent, redisKeys } from '@camflow/contracts';
 import type { Redis } from 'ioredis';
 import { classNames, labelIndex, predictedIndex } from './labels.js';
-import type { StoredRun } from './queries.js';
+import type { SplitView } from './run-layout.js';
+import type { StoredRun } from './stored-run.js';
+
+// Defined with the layout it is shown beside; the report's split section imports it from here.
+export type { SplitView } from './run-layout.js';
 
 // KEYS: runSplits, runSplitCounts; ARGV: jobId, finishedAt, contribution JSON, class names JSON.
 const APPLY = `
@@ -98,23 +102,6 @@ export async function indexSplits(
     const c = JSON.parse(raw) as Contribution;
     await apply(redis, runId, stored, c.s, c.l);
   }
-}
-
-/** One split's figures in a run's status. */
-export interface SplitView {
-  /** The split's name; null for images not under a split folder. */
-  split: string | null;
-  /** Images the source survey found in it (folder labels), when known. */
-  images: number | null;
-  completed: number;
-  failed: number;
-  /** Completed results whose label names a class. */
-  labelled: number;
-  correct: number;
-  accuracy: number | null;
-  /** Rows: label, columns: prediction, over `classes`. */
-  confusion: number[][] | null;
-  classes: string[] | null;
 }
 
 /** The run's splits from its counters (and its layout survey's image counts), by name. */

@@ -1,5 +1,5 @@
 import type { RunStatus } from '@camflow/contracts';
-import type { StoredRun } from './queries.js';
+import type { StoredRun } from './stored-run.js';
 
 /** What Redis says about a run's progress. */
 export interface RunCounts {
