@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { seedCardJson } from '@camflow/imaging';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { CAMFLOW_BIN } from '../../../services/cli/src/demo/service-process.js';
+import { checker } from '../bad-input/check.js';
 import { Outcomes } from '../bad-input/outcomes.js';
 import {
   call,
@@ -23,6 +24,7 @@ const T = {
   events: 'hardening-events-token-2c6a9f10',
 };
 const outcomes = new Outcomes('hardening');
+const check = checker(outcomes);
 let p: Pipeline;
 
 beforeAll(async () => {
@@ -49,11 +51,6 @@ afterAll(async () => {
   outcomes.write();
   expect(codes).toEqual([0, 0, 0]);
 }, 60_000);
-
-function check(name: string, expected: string, observed: string, pass = expected === observed) {
-  outcomes.record(name, expected, observed, pass);
-  expect(pass, `${name}: expected ${expected}, observed ${observed}`).toBe(true);
-}
 
 const post = (path: string, json: unknown, token = T.admin) =>
   call<{ error?: string; message?: string; runId?: string }>(`${p.ingest}${path}`, token, {

@@ -11,6 +11,7 @@ import { type IngestService, startIngest } from '@camflow/ingest';
 import { type ResultsService, startResults } from '@camflow/results-api';
 import { createLogger } from '@camflow/telemetry';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { checker } from '../bad-input/check.js';
 import { Outcomes } from '../bad-input/outcomes.js';
 import {
   call,
@@ -40,6 +41,7 @@ const WRONG = {
   'prefix of a token': T.admin.slice(0, 16),
 };
 const outcomes = new Outcomes('security');
+const check = checker(outcomes);
 const silent = createLogger('security-test', 'silent');
 let p: Pipeline;
 let limited: IngestService;
@@ -90,10 +92,6 @@ afterAll(async () => {
 }, 60_000);
 
 /** Records a case and asserts it. */
-function check(name: string, expected: string, observed: string, pass = expected === observed) {
-  outcomes.record(name, expected, observed, pass);
-  expect(pass, `${name}: expected ${expected}, observed ${observed}`).toBe(true);
-}
 
 /** `METHOD path -> status` for each route, without a token and with each wrong token. */
 async function unauthenticated(base: string, routes: [string, string][]) {

@@ -9,6 +9,7 @@ import http from 'node:http';
 import { join } from 'node:path';
 import { encodeSamplePngs, synthesizeSample } from '@camflow/imaging';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { checker } from '../bad-input/check.js';
 import { Outcomes } from '../bad-input/outcomes.js';
 import {
   call,
@@ -27,6 +28,7 @@ const T = {
 };
 const OTHER = 'other/private/b-only.png';
 const outcomes = new Outcomes('key-policy');
+const check = checker(outcomes);
 let p: Pipeline;
 
 beforeAll(async () => {
@@ -60,11 +62,6 @@ afterAll(async () => {
   outcomes.write();
   expect(codes).toEqual([0, 0, 0]);
 }, 60_000);
-
-function check(name: string, expected: string, observed: string, pass = expected === observed) {
-  outcomes.record(name, expected, observed, pass);
-  expect(pass, `${name}: expected ${expected}, observed ${observed}`).toBe(true);
-}
 
 const post = (path: string, json: unknown, token = T.tenantA) =>
   call<{ error?: string; message?: string; runId?: string }>(`${p.ingest}${path}`, token, {
