@@ -226,3 +226,15 @@ describe('report of a many-class run', () => {
     expect(page.match(/class="tag empty"/g)).toHaveLength(1);
   });
 });
+
+describe('compare page', () => {
+  it('gives a multi-label run its exact-match share and mean AUC instead of an accuracy', async () => {
+    const res = await get(api.port, '/v1/compare?runs=ml,mc', TOKENS.owner);
+    expect(res.status).toBe(200);
+    // Mean AUC (0.750 + 1 + 1) / 3; only a of a, b, c, d has its label set predicted exactly.
+    expect(res.text).toContain(
+      '<td>accuracy</td><td class="k">label set exact on 25.0% of 4 labelled; mean AUC 0.917 over 3 of 3 labels</td>',
+    );
+    expect(res.text).toContain('<td>accuracy</td><td class="k">0.857 (6 of 7 labelled)</td>');
+  });
+});

@@ -1,4 +1,5 @@
 import type { Finding } from '@camflow/contracts';
+import type { LabelFigures } from '../store/label-figures.js';
 import type { CompareData, ComparedRun } from './compare-data.js';
 import { legendSvg } from './legend.js';
 import { CSS } from './style.js';
@@ -47,7 +48,22 @@ function pane(r: ComparedRun, link?: string): SafeHtml {
 <div class="verdict ${a.verdict ?? 'inconclusive'}"><span class="badge">${a.verdict ?? `audit ${a.status}`}</span>${a.summary ?? ''}</div>
 ${a.atlasUrl ? html`<img src="${a.atlasUrl}" alt="heat atlas of ${r.run.model}" width="320" height="320" loading="eager">` : html`<p class="muted">no atlas yet</p>`}
 <table class="summary"><tr><td>images explained</td><td class="k">${r.explained}</td></tr>
-<tr><td>accuracy</td><td class="k">${r.evaluation ? html`${fmt(r.evaluation.accuracy)} (${r.evaluation.correct} of ${r.evaluation.labelled} labelled)` : 'no labels'}</td></tr>
+<tr><td>accuracy</td><td class="k">${accuracy(r)}</td></tr>
 <tr><td>findings</td><td class="k">${findings.length ? findings.map((f) => `${f.className ?? f.class} at the ${f.place ?? ''} (${pct(f.imageShare)})`).join('; ') : 'none'}</td></tr></table>
 <p><a href="${report}">the full report</a></p></div>`;
+}
+
+/**
+ * Accuracy against the labels; a multi-label run has none (its images have several labels): the
+ * share whose predicted set is the label set, and the labels' mean AUC.
+ */
+function accuracy(r: ComparedRun): SafeHtml | string {
+  const f = (r.run as { labelFigures?: LabelFigures }).labelFigures;
+  if (f?.kind === 'multi-label') {
+    const aucs = f.classes.map((c) => c.auc).filter((v): v is number => v !== null);
+    const mean = aucs.length ? aucs.reduce((a, b) => a + b, 0) / aucs.length : null;
+    return html`label set exact on ${pct(f.exactMatch, 1)} of ${f.labelled} labelled; mean AUC ${fmt(mean)} over ${aucs.length} of ${f.classes.length} labels`;
+  }
+  const ev = r.evaluation;
+  return ev ? html`${fmt(ev.accuracy)} (${ev.correct} of ${ev.labelled} labelled)` : 'no labels';
 }
