@@ -106,7 +106,22 @@ beforeAll(async () => {
     const e = completed({ jobId: `mc${i}`, runId: 'mc', label: names[label] });
     // mc3's one CAM (no `cams`: a single target) is zero everywhere.
     const empty = i === 3 && { emptyCam: { reason: 'no-evidence' as const, message: 'ReLU <0>' } };
-    return { ...e, prediction: { target: 2, scores, predicted, classes: names }, ...empty };
+    // mc6 has two targets (top 2): each CAM names its class and its own score.
+    const cams = i === 6 && {
+      cams: [predicted, 0].map((k) => ({
+        target: k,
+        score: scores[k],
+        overlayKey: `${e.outputs.overlayKey}.t${k}.png`,
+        heatmapKey: `${e.outputs.heatmapKey}.t${k}.png`,
+        stats: e.stats,
+      })),
+    };
+    return {
+      ...e,
+      prediction: { target: 2, scores, predicted, classes: names },
+      ...empty,
+      ...cams,
+    };
   });
   await addJobs(
     redis,
@@ -219,6 +234,13 @@ describe('report of a many-class run', () => {
     // The run's target, by the class it names.
     expect(page).toContain('<td>target</td><td class="k">c2</td>');
     expect(page).toContain('label <b>c0</b>');
+    // Several CAMs: one line each, by class name (the event names none: the card's classes).
+    const two = cardOf(page, 'mc6');
+    expect(two).toMatch(
+      /CAM: <b>c1<\/b> 0\.90[^<]*<a[^>]+>overlay<\/a>[^<]*<\/li><li>CAM: <b>c0<\/b> 0\.02/,
+    );
+    expect(two).toContain('predicted <b>c1</b> (score 0.900), label <b>c0</b>');
+    expect(two).not.toContain('CAM explains');
     // A single CAM's empty map is badged on its card, and only there.
     expect(cardOf(page, 'mc3')).toContain(
       '<span class="tag empty" title="ReLU &lt;0&gt;">empty map: no evidence for the class</span>',
