@@ -176,14 +176,13 @@ interface AxisMap {
   filterscale: number;
 }
 
-function axisMap(
+/** The original pixels (one axis) whose centres land inside the crop, or undefined if none. */
+function seenSpan(
   origSize: number,
   resizedSize: number,
   cropStart: number,
   cropSize: number,
-  pad: number,
-  toTensorCam: { at: (t: number) => number; scale: number },
-): AxisMap | undefined {
+): { first: number; count: number } | undefined {
   const toResized = resizedSize / origSize;
   let first = -1;
   let last = -1;
@@ -194,10 +193,36 @@ function axisMap(
       last = i;
     }
   }
-  if (first < 0) return undefined;
+  return first < 0 ? undefined : { first, count: last - first + 1 };
+}
+
+/**
+ * The model's view on the original image: the pixels whose centres land inside the crop, i.e.
+ * what the model saw (all of the image unless a centre crop cut some away; letterbox bars and
+ * stretches cut nothing). `geometry.original` may be a scaled copy's size (a smaller overlay).
+ * 0x0 if no pixel centre lands in the crop.
+ */
+export function seenRegion(geometry: Geometry): Rect {
+  const { original, resized, crop } = geometry;
+  const xs = seenSpan(original.width, resized.width, crop.left, crop.width);
+  const ys = seenSpan(original.height, resized.height, crop.top, crop.height);
+  if (!xs || !ys) return { left: 0, top: 0, width: 0, height: 0 };
+  return { left: xs.first, top: ys.first, width: xs.count, height: ys.count };
+}
+
+function axisMap(
+  origSize: number,
+  resizedSize: number,
+  cropStart: number,
+  cropSize: number,
+  pad: number,
+  toTensorCam: { at: (t: number) => number; scale: number },
+): AxisMap | undefined {
+  const toResized = resizedSize / origSize;
+  const span = seenSpan(origSize, resizedSize, cropStart, cropSize);
+  if (!span) return undefined;
   return {
-    first,
-    count: last - first + 1,
+    ...span,
     toCam: (x) => toTensorCam.at(x * toResized - cropStart + pad),
     filterscale: toResized * toTensorCam.scale,
   };

@@ -18,6 +18,7 @@ import {
   camField,
   camToOriginal,
   camToTensor,
+  seenRegion,
 } from './cammap.js';
 import type { ModelCard } from './card.js';
 import { type DecodedImage, decodeImage } from './decode.js';
@@ -33,7 +34,13 @@ import { tensorPixels } from './preprocess.js';
 import type { Pixels } from './resample.js';
 import { type CamStats, type CamStatsOptions, camStats, statsRows } from './stats.js';
 
-export interface ExplanationOptions extends OverlayOptions, CamStatsOptions {
+/**
+ * The overlay's and the statistics' options; their `view` is always the model's view from the
+ * geometry (`seenRegion`), so it is not an option here.
+ */
+export interface ExplanationOptions
+  extends Omit<OverlayOptions, 'view'>,
+    Omit<CamStatsOptions, 'view'> {
   /** How the CAM is upsampled; default `bicubic` (the seed). */
   interpolation?: CamInterpolation;
   /**
@@ -153,16 +160,22 @@ export async function renderExplanation(
   const heatmapSize = fitWithin(source, options.heatmapMaxSide);
   const same = (a: Size, b: Size) => a.width === b.width && a.height === b.height;
   const base = same(overlaySize, source) ? pixels : await scalePixels(pixels, overlaySize);
-  const blender = new OverlayRows(base, { ...options, rgba: true });
+  // What the crop cut away is drawn as unseen, and the statistics are measured on what is left.
+  const view = seenRegion(geometry);
+  const blender = new OverlayRows(base, {
+    ...options,
+    rgba: true,
+    view: seenRegion({ ...geometry, original: overlaySize }),
+  });
   const grey16 = new Grey16Rows(heatmapSize.width, heatmapSize.height);
   // One pass per distinct size, every writer of that size fed from the same rows.
   const passes: [Size, RowSink[]][] = [];
   let stats: () => CamStats | Promise<CamStats>;
   if (options.exact) {
     const heat = camToOriginal(cam, geometry, { interpolation: options.interpolation });
-    stats = () => camStats(heat, { border: options.border, mask: options.mask });
+    stats = () => camStats(heat, { border: options.border, mask: options.mask, view });
   } else {
-    const statsAcc = await statsRows(source, options);
+    const statsAcc = await statsRows(source, { border: options.border, mask: options.mask, view });
     passes.push([source, [(y, r, f, t) => statsAcc.row(y, r, f, t)]]);
     stats = () => statsAcc.result();
   }

@@ -13,6 +13,7 @@ export {
   camToOriginal,
   camToTensor,
   normalizeCam,
+  seenRegion,
 } from './cammap.js';
 export type {
   CamAlignment,
@@ -54,7 +55,7 @@ export type { Geometry, Rect, Size } from './geometry.js';
 export { centerCropOffsets, computeGeometry, shorterSideSize } from './geometry.js';
 export type { NpyArray, NpyData, NpyDtype } from './npy.js';
 export { NpyFormatError, npyToFloat32, readNpy, writeNpy } from './npy.js';
-export type { ColorizeOptions, OutputFormat, OverlayOptions } from './overlay.js';
+export type { ColorizeOptions, OutputFormat, OverlayOptions, ViewOption } from './overlay.js';
 export {
   colorizeHeatmap,
   DEFAULT_PNG_COMPRESSION,

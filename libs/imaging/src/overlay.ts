@@ -21,7 +21,9 @@ import {
   heatIndexer,
 } from './colormap.js';
 import { type DecodeOptions, decodeImage } from './decode.js';
+import type { Rect } from './geometry.js';
 import type { Pixels } from './resample.js';
+import { drawUnseen } from './unseen.js';
 
 export type OutputFormat = 'png' | 'jpeg' | 'webp';
 
@@ -38,7 +40,16 @@ export interface ColorizeOptions {
   gamma?: number;
 }
 
-export interface OverlayOptions extends ColorizeOptions {
+/** Where the model looked: pixels outside `view` are drawn as not seen (see `unseen.ts`). */
+export interface ViewOption {
+  /**
+   * The model's view in the image's pixels (`seenRegion`): outside it the image is drawn dimmed
+   * grey and hatched, without heat colour. Default: all of the image (nothing drawn as unseen).
+   */
+  view?: Rect;
+}
+
+export interface OverlayOptions extends ColorizeOptions, ViewOption {
   /** Weight of the heat colour over the image, 0..1; default 0.4 (the seed). */
   alpha?: number;
   /** Default `png`. */
@@ -186,15 +197,31 @@ export class OverlayRows {
 
   /** Grey images with `rgba`: whole pixels at a time (see packedTable). */
   private readonly packed?: { table: Uint32Array; out: Uint32Array };
+  /** The model's view when it leaves part of the image out. */
+  private readonly view?: Rect;
 
   /**
    * `rgba: true` lets the result be 4 channels (alpha opaque) when that is faster (grey images:
    * one table lookup per pixel); `encodePixels` drops the alpha. Default: always RGB.
    */
-  constructor(image: Pixels, options: ColorizeOptions & { alpha?: number; rgba?: boolean } = {}) {
+  constructor(
+    image: Pixels,
+    options: ColorizeOptions & ViewOption & { alpha?: number; rgba?: boolean } = {},
+  ) {
     const alpha = options.alpha ?? 0.4;
     checkAlpha(alpha);
     this.image = image;
+    const v = options.view;
+    if (
+      v &&
+      !(
+        v.left <= 0 &&
+        v.top <= 0 &&
+        v.left + v.width >= image.width &&
+        v.top + v.height >= image.height
+      )
+    )
+      this.view = v;
     this.gamma = options.gamma ?? 2;
     this.table = blendTable(options.colormap ?? 'jet', alpha);
     this.indexer = heatIndexer(this.gamma);
@@ -226,6 +253,17 @@ export class OverlayRows {
     } else if (channels === 1) blendGrey(index, data, y * width, this.table, out, width);
     else if (channels === 3) blendRgb(index, data, y * width * 3, this.table, out, width);
     else blendAny(index, data, channels, y * width, this.table, out, width);
+    const v = this.view;
+    if (!v) return;
+    const oc = this.pixels.channels;
+    const left = Math.max(0, Math.min(width, v.left));
+    const right = Math.max(left, Math.min(width, v.left + v.width));
+    if (y < v.top || y >= v.top + v.height || right <= left)
+      drawUnseen(data, channels, width, y, 0, width, out, oc);
+    else {
+      drawUnseen(data, channels, width, y, 0, left, out, oc);
+      drawUnseen(data, channels, width, y, right, width, out, oc);
+    }
   }
 }
 
@@ -283,12 +321,13 @@ function blendRgb(
 
 /**
  * Blends the colourised heatmap over the image: `(1 - alpha) * image + alpha * colour`, in RGB
- * (a grey image is repeated over the three channels). Same size required.
+ * (a grey image is repeated over the three channels). Same size required. With `view`, pixels
+ * outside it are drawn as not seen by the model instead (dimmed grey, hatched).
  */
 export function overlayPixels(
   image: Pixels,
   heat: Heatmap,
-  options: ColorizeOptions & { alpha?: number } = {},
+  options: ColorizeOptions & ViewOption & { alpha?: number } = {},
 ): Pixels {
   checkSameSize(image, heat);
   const rows = new OverlayRows(image, options);

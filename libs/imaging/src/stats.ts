@@ -7,7 +7,7 @@
 import type { Heatmap } from './cammap.js';
 import { decodeImage, sniffFormat } from './decode.js';
 import { ImageDecodeError } from './errors.js';
-import type { Size } from './geometry.js';
+import type { Rect, Size } from './geometry.js';
 import { resizePixels } from './resample.js';
 
 /** A binary region: nonzero bytes are inside. */
@@ -26,6 +26,13 @@ export interface CamStatsOptions {
    * heatmap's size if it differs.
    */
   mask?: Mask | Uint8Array;
+  /**
+   * Measure in this window of the heatmap only: the model's view (`seenRegion`), so that the
+   * statistics describe what the model saw. Peak coordinates, the border band and the areas are
+   * then relative to the view, and `view` and `peakAtImageEdge` are reported. Default: the
+   * whole heatmap.
+   */
+  view?: Rect;
 }
 
 export interface CamStats {
@@ -45,6 +52,17 @@ export interface CamStats {
   maskArea?: number;
   /** Whether the peak pixel lies inside the mask: the pointing game (only with a mask). */
   peakInMask?: boolean | null;
+  /**
+   * Only with a `view` option: where the model's view lies in the heatmap, normalised (x, y,
+   * width, height in 0..1; `{ x: 0, y: 0, width: 1, height: 1 }` when nothing was cut away).
+   */
+  view?: { x: number; y: number; width: number; height: number };
+  /**
+   * Only with a `view` option: whether the peak lies in the view's border band on a side where
+   * the view reaches the image's edge. A peak in the band on a side the crop cut is at the edge
+   * of what the model saw, not at the image's edge (false). Null for an all-zero map.
+   */
+  peakAtImageEdge?: boolean | null;
 }
 
 /** Decodes a mask image (PNG, ...): pixels >= 128 (any channel) are inside. */
@@ -82,10 +100,13 @@ export async function toMask(mask: Mask | Uint8Array, size: Size): Promise<Mask>
   return decodeMask(mask, size);
 }
 
-/** Statistics of a heatmap (values >= 0, e.g. from `camToOriginal`). */
+/** Statistics of a heatmap (values >= 0, e.g. from `camToOriginal`), within `view` if given. */
 export async function camStats(heat: Heatmap, options: CamStatsOptions = {}): Promise<CamStats> {
   const { width, height, data } = heat;
-  const { border, mask } = await resolveOptions(options, { width, height });
+  const { border, mask, view } = await resolveOptions(options, { width, height });
+  const { left, top } = view;
+  const right = left + view.width;
+  const bottom = top + view.height;
 
   let total = 0;
   let inBorder = 0;
@@ -93,13 +114,13 @@ export async function camStats(heat: Heatmap, options: CamStatsOptions = {}): Pr
   let borderPixels = 0;
   let maskPixels = 0;
   let peak = -1;
-  for (let y = 0; y < height; y++) {
-    const ny = (y + 0.5) / height;
+  for (let y = top; y < bottom; y++) {
+    const ny = (y - top + 0.5) / view.height;
     const rowInBorder = ny < border || ny > 1 - border;
-    for (let x = 0; x < width; x++) {
+    for (let x = left; x < right; x++) {
       const i = y * width + x;
       const v = Math.max(0, data[i] || 0); // NaN counts as 0
-      const nx = (x + 0.5) / width;
+      const nx = (x - left + 0.5) / view.width;
       const isBorder = rowInBorder || nx < border || nx > 1 - border;
       total += v;
       if (isBorder) {
@@ -117,16 +138,22 @@ export async function camStats(heat: Heatmap, options: CamStatsOptions = {}): Pr
   let entropy: number | null = null;
   if (total > 0) {
     entropy = 0;
-    for (let i = 0; i < data.length; i++) {
-      if (data[i] > 0) {
-        const p = data[i] / total;
-        entropy -= p * Math.log2(p);
+    for (let y = top; y < bottom; y++) {
+      for (let x = left; x < right; x++) {
+        const v = data[y * width + x];
+        if (v > 0) {
+          const p = v / total;
+          entropy -= p * Math.log2(p);
+        }
       }
     }
   }
   return statsFrom({
     width,
     height,
+    view,
+    explicitView: options.view !== undefined,
+    border,
     total,
     inBorder,
     borderPixels,
@@ -143,12 +170,17 @@ export async function camStats(heat: Heatmap, options: CamStatsOptions = {}): Pr
 interface Sums {
   width: number;
   height: number;
+  /** The window measured (all of the map unless a view was given). */
+  view: Rect;
+  /** Whether the caller gave the view (then it is reported). */
+  explicitView: boolean;
+  border: number;
   total: number;
   inBorder: number;
   borderPixels: number;
   inMask: number;
   maskPixels: number;
-  /** Index of the peak pixel, -1 for an all-zero map. */
+  /** Index of the peak pixel in the map, -1 for an all-zero map. */
   peak: number;
   peakValue: number;
   entropy: number | null;
@@ -157,15 +189,17 @@ interface Sums {
 
 /** The reported figures from the sums. */
 function statsFrom(s: Sums): CamStats {
-  const { width, height, total, peak, entropy, mask } = s;
-  const n = width * height;
+  const { width, height, view, total, peak, entropy, mask } = s;
+  const n = view.width * view.height;
+  const px = peak % width;
+  const py = Math.floor(peak / width);
   const stats: CamStats = {
     peak:
       peak < 0
         ? null
         : {
-            x: ((peak % width) + 0.5) / width,
-            y: (Math.floor(peak / width) + 0.5) / height,
+            x: (px - view.left + 0.5) / view.width,
+            y: (py - view.top + 0.5) / view.height,
             value: s.peakValue,
           },
     entropy,
@@ -178,18 +212,59 @@ function statsFrom(s: Sums): CamStats {
     stats.maskArea = n > 0 ? s.maskPixels / n : 0;
     stats.peakInMask = peak < 0 ? null : mask.data[peak] !== 0;
   }
+  if (s.explicitView) {
+    stats.view = {
+      x: view.left / width,
+      y: view.top / height,
+      width: view.width / width,
+      height: view.height / height,
+    };
+    stats.peakAtImageEdge = stats.peak === null ? null : atImageEdge(stats.peak, s, px, py);
+  }
   return stats;
 }
 
-/** The border band (checked) and the mask at the map's size. */
+/**
+ * The rule for `peakAtImageEdge`: the peak is in the view's border band (as `borderEnergy`
+ * counts it) on a side where the view's edge is the image's edge.
+ */
+function atImageEdge(p: { x: number; y: number }, s: Sums, px: number, py: number): boolean {
+  const { view, border, width, height } = s;
+  if (view.width <= 0 || view.height <= 0 || px < 0 || py < 0) return false;
+  return (
+    (p.x < border && view.left === 0) ||
+    (p.x > 1 - border && view.left + view.width === width) ||
+    (p.y < border && view.top === 0) ||
+    (p.y > 1 - border && view.top + view.height === height)
+  );
+}
+
+/** The border band (checked), the mask at the map's size and the view (checked). */
 async function resolveOptions(
   options: CamStatsOptions,
   size: Size,
-): Promise<{ border: number; mask: Mask | undefined }> {
+): Promise<{ border: number; mask: Mask | undefined; view: Rect }> {
   const border = options.border ?? 0.1;
   if (!(border >= 0 && border <= 0.5))
     throw new RangeError(`border must be in [0, 0.5], got ${border}`);
-  return { border, mask: options.mask ? await toMask(options.mask, size) : undefined };
+  return {
+    border,
+    mask: options.mask ? await toMask(options.mask, size) : undefined,
+    view: checkView(options.view, size),
+  };
+}
+
+/** A view inside a map of `size` (the whole map if none). */
+function checkView(view: Rect | undefined, size: Size): Rect {
+  if (!view) return { left: 0, top: 0, width: size.width, height: size.height };
+  const { left, top, width, height } = view;
+  const whole = [left, top, width, height].every((v) => Number.isInteger(v) && v >= 0);
+  if (!whole || left + width > size.width || top + height > size.height) {
+    throw new RangeError(
+      `view ${width}x${height} at (${left}, ${top}) is not inside the ${size.width}x${size.height} map`,
+    );
+  }
+  return view;
 }
 
 /** log2(1 + j / 2048), j = 0 .. 2048, for `fastLog2`. */
@@ -210,6 +285,8 @@ export class StatsRows {
   private readonly height: number;
   private readonly border: number;
   private readonly mask: Mask | undefined;
+  private readonly view: Rect;
+  private readonly explicitView: boolean;
   private readonly borderSpan: [number, number];
   private total = 0;
   private inBorder = 0;
@@ -222,7 +299,7 @@ export class StatsRows {
   private peakRaw = 0;
 
   /** Use `statsRows` (which resolves the mask option). */
-  constructor(size: Size, border: number, mask?: Mask) {
+  constructor(size: Size, border: number, mask?: Mask, view?: Rect) {
     if (!(border >= 0 && border <= 0.5))
       throw new RangeError(`border must be in [0, 0.5], got ${border}`);
     if (mask && (mask.width !== size.width || mask.height !== size.height)) {
@@ -234,32 +311,42 @@ export class StatsRows {
     this.height = size.height;
     this.border = border;
     this.mask = mask;
-    // Columns whose centres lie within the band: x < bl or x >= br (as camStats tests them).
+    this.view = checkView(view, size);
+    this.explicitView = view !== undefined;
+    // Columns whose centres lie within the view's band: x < bl or x >= br (as camStats tests
+    // them), counted from the view's left.
+    const vw = this.view.width;
     let bl = 0;
-    while (bl < size.width && (bl + 0.5) / size.width < border) bl++;
-    let br = size.width;
-    while (br > bl && (br - 1 + 0.5) / size.width > 1 - border) br--;
-    this.borderSpan = [bl, br];
+    while (bl < vw && (bl + 0.5) / vw < border) bl++;
+    let br = vw;
+    while (br > bl && (br - 1 + 0.5) / vw > 1 - border) br--;
+    this.borderSpan = [this.view.left + bl, this.view.left + br];
   }
 
   /**
    * Row `y` of the map (rows in order, top to bottom, each once); `heat` holds the image's width
    * of values. With `from` and `to`, the heat is 0 outside columns `from .. to - 1` (adding those
-   * zeros would change no sum).
+   * zeros would change no sum). Only the view's rows and columns are measured.
    */
   row(y: number, heat: Float32Array, from = 0, to: number = this.width): void {
     const w = this.width;
-    const ny = (y + 0.5) / this.height;
+    const view = this.view;
+    if (y < view.top || y >= view.top + view.height) return;
+    const vl = view.left;
+    const vr = vl + view.width;
+    const ny = (y - view.top + 0.5) / view.height;
     const bits = new Uint32Array(heat.buffer, heat.byteOffset, w);
     const mask = this.mask?.data;
     const m0 = y * w;
-    // The border columns are a prefix and a suffix of the row (all of it in a border row).
-    const [bl, br] = ny < this.border || ny > 1 - this.border ? [w, w] : this.borderSpan;
+    // The border columns are a prefix and a suffix of the view's row (all of it in a border row).
+    const [bl, br] = ny < this.border || ny > 1 - this.border ? [vr, vr] : this.borderSpan;
     let { total, inBorder, inMask, maskPixels, vLogV, peakValue } = this;
-    this.borderPixels += bl + (w - br);
+    this.borderPixels += bl - vl + (vr - br);
     let peakAt = -1;
     // Same additions in the same (raster) order as camStats, so the same sums.
-    for (let x = from; x < to; x++) {
+    const start = Math.max(from, vl);
+    const end = Math.min(to, vr);
+    for (let x = start; x < end; x++) {
       const raw = heat[x];
       // biome-ignore lint/complexity/useMathMinMax: NaN must count as 0 (Math.max keeps it)
       const v = raw > 0 ? raw : 0;
@@ -279,7 +366,7 @@ export class StatsRows {
       }
     }
     if (mask) {
-      for (let x = 0; x < w; x++) {
+      for (let x = vl; x < vr; x++) {
         if (mask[m0 + x]) {
           const raw = heat[x];
           // biome-ignore lint/complexity/useMathMinMax: NaN must count as 0 (Math.max keeps it)
@@ -301,6 +388,9 @@ export class StatsRows {
     return statsFrom({
       width: this.width,
       height: this.height,
+      view: this.view,
+      explicitView: this.explicitView,
+      border: this.border,
       total,
       inBorder: this.inBorder,
       borderPixels: this.borderPixels,
@@ -317,5 +407,5 @@ export class StatsRows {
 /** A row-by-row accumulator of `camStats` for a map of `size` (see `StatsRows`). */
 export async function statsRows(size: Size, options: CamStatsOptions = {}): Promise<StatsRows> {
   const { border, mask } = await resolveOptions(options, size);
-  return new StatsRows(size, border, mask);
+  return new StatsRows(size, border, mask, options.view);
 }

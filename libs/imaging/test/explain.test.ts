@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { camToOriginal, camToTensor } from '../src/cammap.js';
+import { camToOriginal, camToTensor, seenRegion } from '../src/cammap.js';
 import { parseCard, seedCard } from '../src/card.js';
 import { decodeImage } from '../src/decode.js';
 import { fitWithin, renderExplanation, renderTensorOverlay } from '../src/explain.js';
@@ -25,11 +25,14 @@ describe('renderExplanation', () => {
     const overlay = await decodeImage(out.overlay);
     expect([overlay.width, overlay.height, overlay.channels]).toEqual([300, 200, 3]);
     const heat = camToOriginal(cam, geometry);
-    expect(overlay.data).toEqual(overlayPixels(await decodeImage(bytes), heat).data);
+    // The seed's crop of a 300x200 image keeps the middle 200x200: the model's view.
+    const view = seenRegion(geometry);
+    expect(view).toEqual({ left: 50, top: 0, width: 200, height: 200 });
+    expect(overlay.data).toEqual(overlayPixels(await decodeImage(bytes), heat, { view }).data);
     const heatmap = await decodeImage(out.heatmap);
     expect([heatmap.width, heatmap.height, heatmap.bitDepth]).toEqual([300, 200, 16]);
     expect(Buffer.from(out.heatmap).equals(Buffer.from(renderHeatmap16(heat)))).toBe(true);
-    expectSameStats(out.stats, await camStats(heat));
+    expectSameStats(out.stats, await camStats(heat, { view }));
     expect(out.stats.peak!.x).toBeGreaterThan(0.6); // cell 22 = column 6, row 2
   });
 
@@ -38,7 +41,8 @@ describe('renderExplanation', () => {
     const { geometry } = await preprocess(bytes, seedCard);
     const exact = await renderExplanation(bytes, geometry, cam, { exact: true });
     const streamed = await renderExplanation(bytes, geometry, cam);
-    expect(exact.stats).toEqual(await camStats(camToOriginal(cam, geometry)));
+    const view = seenRegion(geometry);
+    expect(exact.stats).toEqual(await camStats(camToOriginal(cam, geometry), { view }));
     expect(Buffer.from(exact.overlay).equals(Buffer.from(streamed.overlay))).toBe(true);
     expect(Buffer.from(exact.heatmap).equals(Buffer.from(streamed.heatmap))).toBe(true);
   });
@@ -69,11 +73,12 @@ describe('renderExplanation', () => {
       const pixels = { ...image, format: 'png' as const, bitDepth: 8 };
       const out = await renderExplanation(pixels, geometry, cam, options);
       const heat = camToOriginal(cam, geometry, options);
+      const view = seenRegion(geometry);
       expect((await decodeImage(out.overlay)).data).toEqual(
-        overlayPixels(image, heat, options).data,
+        overlayPixels(image, heat, { ...options, view }).data,
       );
       expect(Buffer.from(out.heatmap).equals(Buffer.from(renderHeatmap16(heat)))).toBe(true);
-      expectSameStats(out.stats, await camStats(heat, options));
+      expectSameStats(out.stats, await camStats(heat, { ...options, view }));
     }
   });
 
