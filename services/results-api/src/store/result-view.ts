@@ -81,6 +81,7 @@ export function resultView(e: CompletionEvent, overlayUrl?: string, findings?: r
     layer: e.layer,
     method: e.method,
     label: e.label,
+    ...(e.labels !== undefined && { labels: e.labels }),
     ...(e.split !== undefined && { split: e.split }),
     submittedAt: e.submittedAt,
     finishedAt: e.finishedAt,
@@ -96,6 +97,9 @@ export function resultView(e: CompletionEvent, overlayUrl?: string, findings?: r
     overlayUrl,
     image: e.image,
     stats: e.stats,
+    // Several targets: each CAM's class, own score, outputs and statistics (not the compact map).
+    ...(e.cams && { cams: e.cams.map(({ compactCam: _, ...cam }) => cam) }),
+    ...(e.emptyCam && { emptyCam: e.emptyCam }),
     flagged: regions.length > 0,
     flags: regions.map((k) => `finding-${k + 1}`),
   };
