@@ -97,6 +97,27 @@ describe('the model view: the margin a centre crop cut away', () => {
     expect(greys.get(dim)!).toBeGreaterThan(greys.get(hatch)!); // lines, not the background
   });
 
+  it("marks the margin on a scaled-down overlay too, at that overlay's pixels", async () => {
+    const image = { width: 320, height: 240, channels: 1, data: picture(320, 240, 1) };
+    const geometry = computeGeometry(320, 240, crop224);
+    const decoded = { ...image, format: 'png' as const, bitDepth: 8 };
+    const out = await renderExplanation(decoded, geometry, cam, { overlayMaxSide: 160 });
+    const overlay = await decodeImage(out.overlay);
+    expect([overlay.width, overlay.height]).toEqual([160, 120]);
+    const view = seenRegion({ ...geometry, original: { width: 160, height: 120 } });
+    let greyInside = 0;
+    for (let y = 0; y < 120; y++) {
+      for (let x = 0; x < 160; x++) {
+        const i = (y * 160 + x) * 3;
+        const grey =
+          overlay.data[i] === overlay.data[i + 1] && overlay.data[i] === overlay.data[i + 2];
+        if (!inside(view, x, y)) expect(grey).toBe(true);
+        else if (grey) greyInside++;
+      }
+    }
+    expect(greyInside).toBe(0); // every seen pixel carries heat colour
+  });
+
   it('changes nothing where nothing was cut: a square image under the seed card, a stretch, a letterbox', async () => {
     const card = (resize: 'stretch' | 'letterbox') =>
       parseCard({
