@@ -95,6 +95,54 @@ describe('audit of a fake model with a known answer', () => {
     expect((doc.faithfulness as { images: number }).images).toBe(4);
   });
 
+  test('a softmax model with 3 classes: the finding names the class whose token it is', async () => {
+    // Class 2 ("cardiomegaly") when the token is there; class 1 ("pneumonia") for an opacity
+    // anywhere in the middle; class 0 otherwise. Softmax-like probabilities that sum to 1.
+    const three = (x: Float32Array): number[] => {
+      const [, p] = model(x);
+      let token = 0;
+      for (let y = 12; y < 28; y++)
+        for (let xx = 228; xx < 244; xx++) token += x[y * S + xx] > 0.9 ? 1 : 0;
+      const t = token / 256;
+      const c2 = 0.9 * t;
+      const c1 = (1 - c2) * (t > 0 ? 0.1 : p);
+      return [1 - c1 - c2, c1, c2];
+    };
+    const u = uniform(17);
+    const scenes = new Map<string, Scene>();
+    const images: AuditImage[] = [];
+    const add = (id: string, scene: Scene, cx: number, cy: number) => {
+      scenes.set(id, scene);
+      const probs = three(render(scene).data);
+      const predicted = probs.indexOf(Math.max(...probs));
+      images.push({ ...positive(id, cx, cy), numOutputs: 3, probs, predicted, target: predicted });
+    };
+    for (let i = 0; i < 60; i++) add(`t${i}`, { token: true }, 14, 1);
+    for (let i = 0; i < 60; i++) {
+      const cx = Math.floor(u(4, 12));
+      const cy = Math.floor(u(5, 12));
+      add(`o${i}`, { token: false, opacity: [cx * 16 + 8, cy * 16 + 8] }, cx, cy);
+    }
+    const c = new AuditCollector({ faithfulnessImages: 4 });
+    for (const img of images) c.add(img);
+    const plan = planAudit(c.result());
+    const results = [];
+    for (const task of plan.tasks)
+      results.push(
+        await executeImageTask(task, render(scenes.get(task.id)!), async (xs) => xs.map(three)),
+      );
+    const doc = finalizeAudit(plan, results, {
+      name: 'three@1',
+      classNames: ['normal', 'pneumonia', 'cardiomegaly'],
+    });
+    expect(doc.verdict).toBe('shortcut-suspected');
+    expect(doc.findings.map((f) => [f.class, f.className, f.place])).toEqual([
+      [2, 'cardiomegaly', 'top-right corner'],
+    ]);
+    expect(doc.findings[0].occlusion.flipRate).toBe(1);
+    expect(doc.findings[0].occlusion.controlFlipRate).toBe(0);
+  });
+
   test('opacities spread over a broad region: no-finding', async () => {
     const u = uniform(5);
     const scenes = new Map<string, Scene>();
