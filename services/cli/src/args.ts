@@ -9,6 +9,23 @@ export function usage<T>(parse: () => T): T {
   }
 }
 
+/**
+ * `--target -1` as `--target=-1`: node's parseArgs refuses a value that starts with "-" as
+ * "ambiguous", which hides what is wrong with it; joined, the option's own check says.
+ */
+export function joinNegativeValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i];
+    const next = argv[i + 1];
+    if (/^--[^=]+$/.test(token) && next !== undefined && /^-\.?\d/.test(next)) {
+      out.push(`${token}=${next}`);
+      i++;
+    } else out.push(token);
+  }
+  return out;
+}
+
 /** A positive integer option, or the default. */
 export function positiveInt(value: string | undefined, name: string, dflt: number): number {
   if (value === undefined) return dflt;

@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig } from '@camflow/config';
 import { CompileError, InputShapeError, UnsupportedOpError } from '@camflow/engine';
 import { OnnxFormatError, UnknownLayerError } from '@camflow/onnx';
+import { joinNegativeValues } from './args.js';
 import { auditCommand } from './commands/audit.js';
 import { benchCommand } from './commands/bench.js';
 import { evaluateCommand } from './commands/evaluate.js';
@@ -28,7 +29,7 @@ const USER_ERRORS = [
 
 /** Wires argv to a command; returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
+  const [command, ...rest] = joinNegativeValues(argv);
   try {
     const config = loadConfig();
     switch (command) {
