@@ -24,6 +24,10 @@ export async function loadModelSource(
   let path = model;
   if ((await stat(model).catch(() => undefined))?.isDirectory()) path = join(model, 'model.onnx');
   const bytes = await readBytes(path, 'model');
+  if (looksLikeJson(path, bytes))
+    throw new UsageError(
+      `${path} is a model card (JSON), not an ONNX model: pass --model <model.onnx> or the directory holding model.onnx and model.json (a card elsewhere: --card ${path})`,
+    );
   const candidates = cardPath
     ? [cardPath]
     : [
@@ -55,6 +59,13 @@ export async function loadModelSource(
   // model.onnx inside a model directory is named after the directory.
   const fileName = stem === 'model' ? basename(dirname(path)) || stem : stem;
   return { path, bytes, card, name: card ? `${card.name}@${card.version}` : fileName };
+}
+
+/** A .json file, or one that starts with "{": in protobuf that byte opens a group, which ONNX never uses. */
+function looksLikeJson(path: string, bytes: Uint8Array): boolean {
+  if (extname(path).toLowerCase() === '.json') return true;
+  const first = bytes.find((b) => b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09);
+  return first === 0x7b;
 }
 
 /**

@@ -44,4 +44,14 @@ describe('camflow at the edges a user meets', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--batch must be a positive integer, got "-2"/);
   });
+
+  test('a model card given as --model is named as a card, with what to pass instead', async () => {
+    const card = join(import.meta.dirname, '../../../test/fixtures/models/xray-clean/model.json');
+    const r = await runCli(['explain', join(goldens, 'resnet/input.npy'), '--model', card]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).not.toMatch(/wire type/);
+    expect(r.stderr).toMatch(
+      /model\.json is a model card \(JSON\), not an ONNX model: pass --model <model\.onnx>/,
+    );
+  });
 });
