@@ -52,7 +52,8 @@ export async function benchCommand(argv: string[], config: Config): Promise<numb
     const classes = Array.from({ length: targets ?? 0 }, (_, i) => i);
     const many = () => engine.explain(input, { layer, method, ...smoothing, targets: classes });
     await forward();
-    await gradcam();
+    // The layer the maps were taken at, resolved (named, the card's, or the engine's default).
+    const usedLayer = (await gradcam()).layer;
     let batched: boolean | undefined;
     if (targets !== undefined) {
       const r = await many();
@@ -91,6 +92,7 @@ export async function benchCommand(argv: string[], config: Config): Promise<numb
       gradcam: { imagesPerSec: rate(time.gradcam) },
       ratio: rate(time.gradcam) / rate(time.forward),
       provider: await engine.provider(),
+      layer: usedLayer,
       // K maps per image against one (the 1.3x budget of issue 12), measured in the same rounds.
       ...(targets !== undefined && {
         targets: {
@@ -106,7 +108,7 @@ export async function benchCommand(argv: string[], config: Config): Promise<numb
     } else {
       const ms = (r: number) => (1000 / r).toFixed(2);
       process.stdout.write(
-        `model ${source.name}, batch ${batch}, ${rounds} rounds, method ${method}, ${result.provider}\n` +
+        `model ${source.name}, batch ${batch}, ${rounds} rounds, method ${method}, layer ${usedLayer}, ${result.provider}\n` +
           `  forward  ${result.forward.imagesPerSec.toFixed(1)} img/s (${ms(result.forward.imagesPerSec)} ms/img)\n` +
           `  gradcam  ${result.gradcam.imagesPerSec.toFixed(1)} img/s (${ms(result.gradcam.imagesPerSec)} ms/img)\n` +
           `  ratio    ${result.ratio.toFixed(3)} (gradcam / forward)\n` +
