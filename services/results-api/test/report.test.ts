@@ -125,6 +125,8 @@ describe('report', () => {
     expect(html).toContain('accuracy <b>0.600</b> (3 of 5 labelled images)');
     for (const o of ['TP', 'FP', 'FN', 'TN']) expect(html).toContain(`<td class="k">${o}</td>`);
     expect(html).toContain('Failures (1)');
+    // How to read an overlay: the colour bar and the hatching of what the crop cut away.
+    expect(html).toContain('hatched grey: not seen by the model');
     expect(html).toMatch(
       /data-job="tp1">[\s\S]*?<div class="muted">study 1\.2\.826\.0\.1\.42<\/div>/,
     );

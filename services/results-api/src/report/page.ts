@@ -3,6 +3,7 @@ import { auditSection } from './audit-section.js';
 import type { ReportData } from './data.js';
 import { card, className } from './gallery-card.js';
 import { labelSection } from './label-section.js';
+import { legendSvg } from './legend.js';
 import { splitSection } from './split-section.js';
 import { CSS } from './style.js';
 import { histogramSvg, scatterSvg } from './svg.js';
@@ -101,7 +102,7 @@ function gallery(d: ReportData): SafeHtml {
     d.inRegion > 0
       ? `the ${d.inRegion} images carrying a finding's region first`
       : 'in completion order';
-  return html`<h2>Gallery: ${order}</h2>${note}<div class="gallery">${d.gallery.map((g, i) => card(g, findings, i < EAGER_IMAGES))}</div>`;
+  return html`<h2>Gallery: ${order}</h2>${note}${galleryLegend()}<div class="gallery">${d.gallery.map((g, i) => card(g, findings, i < EAGER_IMAGES))}</div>`;
 }
 
 /** A run's target by class name ("predicted", or the class an index names). */
@@ -115,4 +116,9 @@ function targetsText(t: NonNullable<ReportData['targets']>, classes: string[] = 
   if (t === 'predicted') return 'every predicted label';
   if (Array.isArray(t)) return t.map((k) => className(classes, k)).join(', ');
   return `the top ${t.top} classes`;
+}
+
+/** How to read an overlay: the colour scale, and the hatching where the card's crop cut away. */
+function galleryLegend(): SafeHtml {
+  return html`<div class="legend">${legendSvg("CAM, 0 to the map's maximum")}<span class="unseen-key"><svg xmlns="http://www.w3.org/2000/svg" width="28" height="16" role="img" aria-label="hatched grey"><defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#777"/><line x1="0" y1="0" x2="0" y2="6" stroke="#ccc" stroke-width="2"/></pattern></defs><rect width="28" height="16" fill="url(#hatch)" stroke="#999"/></svg> hatched grey: not seen by the model (cut away by its crop)</span></div>`;
 }

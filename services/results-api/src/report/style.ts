@@ -27,4 +27,6 @@ svg .p{fill:#4a78b5;fill-opacity:.6}svg .pf{fill:#b00020}
 details{margin:8px 0}details summary{cursor:pointer;color:#4a78b5}details table{margin-top:6px}
 .side{display:grid;grid-template-columns:repeat(auto-fill,minmax(340px,1fr));gap:16px}
 .pane{background:#fff;border:1px solid #ddd;border-radius:6px;padding:10px}
+.legend{display:flex;gap:24px;align-items:center;margin:4px 0 12px}
+.unseen-key{display:inline-flex;gap:6px;align-items:center;font-size:13px}
 `;
