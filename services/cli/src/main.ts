@@ -68,10 +68,25 @@ export async function main(argv: string[]): Promise<number> {
         throw new UsageError(`unknown command "${command}"; try camflow help`);
     }
   } catch (err) {
+    if (isMissingS3Credentials(err)) {
+      process.stderr.write(
+        'camflow: no S3 credentials: set S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, and S3_ENDPOINT for a store other than AWS (MinIO, s3rver: also S3_FORCE_PATH_STYLE=true; S3_REGION defaults to us-east-1)\n',
+      );
+      return 2;
+    }
     if (USER_ERRORS.some((E) => err instanceof E)) {
       process.stderr.write(`camflow: ${(err as Error).message.split('\n')[0]}\n`);
       return 2;
     }
     throw err;
   }
+}
+
+/** The AWS SDK's default chain found nothing: the S3_* settings are missing, not the store. */
+function isMissingS3Credentials(err: unknown): boolean {
+  return (
+    err instanceof Error &&
+    (err.name === 'CredentialsProviderError' ||
+      /Could not load credentials from any providers/.test(err.message))
+  );
 }

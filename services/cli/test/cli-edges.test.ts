@@ -1,7 +1,9 @@
 import { spawn } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { CLI, runCli } from './run-cli.js';
+import { CLI, runCli, runCliIn } from './run-cli.js';
 
 const goldens = join(import.meta.dirname, '../../../test/fixtures/goldens');
 
@@ -53,5 +55,23 @@ describe('camflow at the edges a user meets', () => {
     expect(r.stderr).toMatch(
       /model\.json is a model card \(JSON\), not an ONNX model: pass --model <model\.onnx>/,
     );
+  });
+
+  test('models push without S3 settings names the variables to set', async () => {
+    const models = join(import.meta.dirname, '../../../test/fixtures/models/xray-clean');
+    const home = await mkdtemp(join(tmpdir(), 'camflow-no-s3-'));
+    const env = Object.fromEntries(
+      Object.entries(process.env).filter(([k]) => !/^(S3_|AWS_)/.test(k)),
+    ) as Record<string, string>;
+    const r = await runCliIn(
+      ['models', 'push', join(models, 'model.onnx'), '--card', join(models, 'model.json')],
+      // No profile files, no instance metadata: the SDK's chain has nothing to find.
+      { ...env, HOME: home, AWS_EC2_METADATA_DISABLED: 'true' },
+    );
+    expect(r.stderr).not.toMatch(/Could not load credentials/);
+    expect(r.stderr).toMatch(
+      /no S3 credentials: set S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, and S3_ENDPOINT/,
+    );
+    expect(r.code).toBe(2);
   });
 });

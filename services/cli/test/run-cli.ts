@@ -11,8 +11,13 @@ export interface CliResult {
 
 /** Runs the compiled CLI (built by `tsc -b`, which `npm test` runs first) as a real process. */
 export function runCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return runCliIn(args, { ...process.env, ...env });
+}
+
+/** Like runCli, with exactly this environment (to leave variables out). */
+export function runCliIn(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } });
+    const child = spawn(process.execPath, [CLI, ...args], { env });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => {
