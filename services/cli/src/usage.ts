@@ -11,7 +11,7 @@ Usage:
                             gradcamelementwise|scorecam|ablationcam|guided-gradcam]
                   [--eigen-smooth] [--aug-smooth] [--layout auto|nchw|nhwc|tokens]
                   [--target predicted|<class>|all|<c,d,...>|top<k>]... [--score output|logit]
-                  [--align resize|receptive-field] [--out <dir>] [--json]
+                  [--align resize|receptive-field] [--out <dir> [--force]] [--json]
   camflow bench --model <model.onnx> [--batch <B>] [--seconds <S>] [--layer <name>]
                 [--method <m>] [--targets <K>] [--eigen-smooth] [--aug-smooth] [--json]
   camflow synth --out <dir> --count <N> --seed <S> [--size 256] [--shortcut <rate>]
@@ -40,6 +40,8 @@ Inputs are image files (png, jpg, webp, tiff) preprocessed as the model card say
 the seed's Resize(256), CenterCrop(256), Normalize(0.5, 0.5)), or .npy float32 arrays
 [N, C, H, W] that are already preprocessed. --align: draw the CAM resized like an image (the
 seed) or with each cell on its receptive field's centre (default: the card's align).
+--out: one <stem>.json (and for images .overlay.png, .heatmap.png) per input; inputs with the same
+name keep their folders below --out; an existing file is replaced only with --force.
 --target takes class indices or the card's class names; repeat it for a list. A multi-label
 model (several sigmoid outputs) explains each predicted label by default.
 --labels folder: each image's label is the nearest folder naming a class (--classes, else the

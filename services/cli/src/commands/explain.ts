@@ -1,5 +1,5 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { basename, extname, join } from 'node:path';
+import { access, mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Config } from '@camflow/config';
 import {
@@ -32,6 +32,7 @@ import { noGrid } from '../align.js';
 import { oneOf, usage } from '../args.js';
 import { groupByShape, type InputItem, loadInputs, stack } from '../inputs.js';
 import { loadModelSource } from '../model-source.js';
+import { outputStems } from '../output-stems.js';
 import { UsageError } from '../usage.js';
 import { engineOptions } from './runtime-options.js';
 
@@ -83,6 +84,7 @@ export async function explainCommand(argv: string[], config: Config): Promise<nu
         target: { type: 'string', multiple: true },
         score: { type: 'string' },
         out: { type: 'string' },
+        force: { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
         'eigen-smooth': { type: 'boolean', default: false },
         'aug-smooth': { type: 'boolean', default: false },
@@ -145,7 +147,7 @@ export async function explainCommand(argv: string[], config: Config): Promise<nu
         items.findIndex((i) => i.input === a.input) - items.findIndex((i) => i.input === b.input) ||
         a.index - b.index,
     );
-    if (values.out) await writeOutputs(values.out, results);
+    if (values.out) await writeOutputs(values.out, results, values.force);
     const doc = { model: source.name, layer: layerName, method, items: results.map(publicItem) };
     if (values.json) process.stdout.write(`${JSON.stringify(doc)}\n`);
     else printSummary(doc.model, layerName, method, results, source.card, values.out);
@@ -330,29 +332,60 @@ function publicItem(it: Item) {
 
 /**
  * `--out`: `<stem>.json` for every item; for image inputs also `<stem>.overlay.png` and
- * `<stem>.heatmap.png` (16-bit) at the source image's resolution, and CAM statistics.
+ * `<stem>.heatmap.png` (16-bit) at the source image's resolution, and CAM statistics. Stems are
+ * unique per input (see outputStems); an existing file is overwritten only with `--force`, and
+ * that is checked for every file before any is written.
  */
-async function writeOutputs(dir: string, items: Item[]): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  for (const it of items) {
-    const stem = basename(it.input, extname(it.input)) + (it.count > 1 ? `_${it.index}` : '');
+async function writeOutputs(dir: string, items: Item[], force: boolean): Promise<void> {
+  const stems = outputStems(items.map((it) => it.input));
+  const planned = items.map((it) => {
+    const stem = stems.get(it.input) + (it.count > 1 ? `_${it.index}` : '');
+    const at = (suffix: string) => join(dir, `${stem}${suffix}`);
+    return { it, at };
+  });
+  if (!force) {
+    const files = planned.flatMap(({ it, at }) => [
+      at('.json'),
+      ...(it.image
+        ? [
+            at('.overlay.png'),
+            at('.heatmap.png'),
+            ...(it.cams ?? []).flatMap((t) => [
+              at(`.target${t.target}.overlay.png`),
+              at(`.target${t.target}.heatmap.png`),
+            ]),
+          ]
+        : []),
+    ]);
+    for (const f of files) {
+      if (
+        await access(f).then(
+          () => true,
+          () => false,
+        )
+      )
+        throw new UsageError(`${f} exists; pass --force to overwrite it, or another --out`);
+    }
+  }
+  const write = async (file: string, data: string | Uint8Array) => {
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(file, data);
+  };
+  for (const { it, at } of planned) {
     let extra = {};
     if (it.image) {
       const x = await renderExplanation(it.image.bytes, it.image.geometry, it.cam);
-      await writeFile(join(dir, `${stem}.overlay.png`), x.overlay);
-      await writeFile(join(dir, `${stem}.heatmap.png`), x.heatmap);
+      await write(at('.overlay.png'), x.overlay);
+      await write(at('.heatmap.png'), x.heatmap);
       extra = { image: { width: x.width, height: x.height }, stats: x.stats };
       // Several targets: one overlay and heatmap per class as well.
       for (const t of it.cams ?? []) {
         const y = await renderExplanation(it.image.bytes, it.image.geometry, t.cam);
-        await writeFile(join(dir, `${stem}.target${t.target}.overlay.png`), y.overlay);
-        await writeFile(join(dir, `${stem}.target${t.target}.heatmap.png`), y.heatmap);
+        await write(at(`.target${t.target}.overlay.png`), y.overlay);
+        await write(at(`.target${t.target}.heatmap.png`), y.heatmap);
       }
     }
-    await writeFile(
-      join(dir, `${stem}.json`),
-      `${JSON.stringify({ ...publicItem(it), ...extra }, null, 2)}\n`,
-    );
+    await write(at('.json'), `${JSON.stringify({ ...publicItem(it), ...extra }, null, 2)}\n`);
   }
 }
 
