@@ -16,6 +16,9 @@ interface RunStatus {
   completed: number;
   failed: number;
   listingDone?: boolean;
+  /** Why the run failed as a whole (a missing bucket, an unreadable manifest). */
+  error?: string | null;
+  source?: { bucket: string; prefix?: string; manifest?: string };
 }
 
 /** `camflow runs create|status|results|report`: the operator's view, over the HTTP API. */
@@ -117,6 +120,7 @@ async function create(api: ApiClient, argv: string[], config: Config): Promise<n
   process.stderr.write(`run ${runId}\n`);
   const final = await watch(api, runId);
   process.stdout.write(values.json ? `${JSON.stringify(final)}\n` : `${summaryLine(final)}\n`);
+  warnEmpty(final);
   if (final.status === 'completed' && !values.json) {
     const a = await waitForAudit(api, runId);
     if (a) process.stdout.write(formatAudit(a));
@@ -148,7 +152,19 @@ export async function watch(
 }
 
 function summaryLine(s: RunStatus): string {
-  return `run ${s.runId}: ${s.status}, ${s.completed} completed, ${s.failed} failed of ${s.total}`;
+  const line = `run ${s.runId}: ${s.status}, ${s.completed} completed, ${s.failed} failed of ${s.total}`;
+  return s.error ? `${line}: ${s.error}` : line;
+}
+
+/** A run that completed with nothing in it most likely named the wrong prefix: say so. */
+function warnEmpty(s: RunStatus): void {
+  if (s.status !== 'completed' || s.total > 0) return;
+  const where = s.source
+    ? s.source.manifest
+      ? ` in the manifest s3://${s.source.bucket}/${s.source.manifest}`
+      : ` under s3://${s.source.bucket}/${s.source.prefix ?? ''}`
+    : '';
+  process.stderr.write(`camflow: warning: run ${s.runId} found no images${where}\n`);
 }
 
 async function status(api: ApiClient, argv: string[]): Promise<number> {
@@ -166,6 +182,7 @@ async function status(api: ApiClient, argv: string[]): Promise<number> {
     `/v1/runs/${encodeURIComponent(positionals[0])}`,
   );
   process.stdout.write(values.json ? `${JSON.stringify(s)}\n` : `${summaryLine(s)}\n`);
+  warnEmpty(s);
   return 0;
 }
 

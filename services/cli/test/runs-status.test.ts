@@ -1,0 +1,80 @@
+// What `runs create --watch` and `runs status` say about a run that failed as a whole or found
+// nothing, through the compiled CLI against the embedded stack (redis-server, s3rver, ingest,
+// results); no image is explained, so no worker is started.
+import { join } from 'node:path';
+import { type IngestService, pushModel, startIngest } from '@camflow/ingest';
+import { type ResultsService, startResults } from '@camflow/results-api';
+import { createLogger } from '@camflow/telemetry';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { startTestServices, type TestServices } from '../../../test/support/services.js';
+import { runCli } from './run-cli.js';
+
+const TOKEN = 'cli-runs-status-token-0123';
+const MODELS = join(import.meta.dirname, '../../../test/fixtures/models');
+const quiet = createLogger('cli-runs-status', 'silent');
+
+let svc: TestServices;
+let ingest: IngestService;
+let results: ResultsService;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  svc = await startTestServices({
+    env: {
+      CAMFLOW_API_TOKENS: JSON.stringify({ [TOKEN]: { scopes: ['admin'], buckets: ['*'] } }),
+    },
+  });
+  await pushModel(svc.store, svc.config, {
+    onnxPath: join(MODELS, 'xray-clean/model.onnx'),
+    cardPath: join(MODELS, 'xray-clean/model.json'),
+    name: 'xray-clean',
+    version: '1',
+  });
+  await svc.store.ensureBucket('cli-status-empty');
+  ingest = await startIngest(svc.config, { port: 0, host: '127.0.0.1', logger: quiet });
+  results = await startResults(svc.config, { port: 0, host: '127.0.0.1', logger: quiet });
+  env = {
+    ...svc.env,
+    CAMFLOW_INGEST_URL: `http://127.0.0.1:${ingest.port}`,
+    CAMFLOW_RESULTS_URL: `http://127.0.0.1:${results.port}`,
+    CAMFLOW_TOKEN: TOKEN,
+  };
+}, 120_000);
+
+afterAll(async () => {
+  await results?.close();
+  await ingest?.close();
+  await svc?.close();
+}, 60_000);
+
+describe('runs that fail as a whole or find nothing', () => {
+  test('a missing bucket: --watch and runs status show the reason the API holds', async () => {
+    const r = await runCli(
+      ['runs', 'create', 's3://no-such-bucket-here/x/', '--model', 'xray-clean@1', '--watch'],
+      env,
+    );
+    expect(r.code).toBe(1);
+    const runId = /^run (\S+)$/m.exec(r.stderr)?.[1];
+    expect(runId).toBeDefined();
+    expect(r.stdout).toMatch(/: failed, 0 completed, 0 failed of 0: .*bucket does not exist/i);
+
+    const api = await fetch(`${env.CAMFLOW_RESULTS_URL}/v1/runs/${runId}`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    }).then((x) => x.json() as Promise<{ error: string }>);
+    const s = await runCli(['runs', 'status', runId as string], env);
+    expect(s.code).toBe(0);
+    expect(s.stdout.trim()).toBe(`run ${runId}: failed, 0 completed, 0 failed of 0: ${api.error}`);
+  }, 60_000);
+
+  test('an empty prefix completes with a warning that it found no images', async () => {
+    const r = await runCli(
+      ['runs', 'create', 's3://cli-status-empty/nothing/', '--model', 'xray-clean@1', '--watch'],
+      env,
+    );
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/: completed, 0 completed, 0 failed of 0$/m);
+    expect(r.stderr).toMatch(
+      /camflow: warning: run \S+ found no images under s3:\/\/cli-status-empty\/nothing\//,
+    );
+  }, 60_000);
+});
