@@ -33,6 +33,7 @@ Usage:
                       [--audit|--no-audit] [--watch] [--json]
   camflow upload <dir> s3://<bucket>/<prefix> [--json]
   camflow runs status|results|report <runId>
+  camflow runs results <runId> [--status completed|failed] [--flagged|--no-flagged] [--limit N]
   camflow make-model xray --out <model.onnx> [--nf 64] [--size 256] [--seed 1]
   camflow help
 

@@ -1,10 +1,14 @@
 // What `runs create --watch` and `runs status` say about a run that failed as a whole or found
 // nothing, through the compiled CLI against the embedded stack (redis-server, s3rver, ingest,
-// results); no image is explained, so no worker is started.
+// results, a worker with ONNX Runtime in this process); and `runs results` filtered as the API
+// filters.
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type IngestService, pushModel, startIngest } from '@camflow/ingest';
 import { type ResultsService, startResults } from '@camflow/results-api';
 import { createLogger } from '@camflow/telemetry';
+import { startWorker, type WorkerService } from '@camflow/worker';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startTestServices, type TestServices } from '../../../test/support/services.js';
 import { runCli } from './run-cli.js';
@@ -16,9 +20,12 @@ const quiet = createLogger('cli-runs-status', 'silent');
 let svc: TestServices;
 let ingest: IngestService;
 let results: ResultsService;
+let worker: WorkerService;
+let dir: string;
 let env: Record<string, string>;
 
 beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'camflow-runs-status-'));
   svc = await startTestServices({
     env: {
       CAMFLOW_API_TOKENS: JSON.stringify({ [TOKEN]: { scopes: ['admin'], buckets: ['*'] } }),
@@ -31,8 +38,15 @@ beforeAll(async () => {
     version: '1',
   });
   await svc.store.ensureBucket('cli-status-empty');
+  await svc.store.ensureBucket('cli-status-mixed');
+  const png = await readFile(
+    join(import.meta.dirname, '../../../test/fixtures/byom/images/cxr15.png'),
+  );
+  await svc.store.put('cli-status-mixed', 'scans/good.png', new Uint8Array(png), 'image/png');
+  await svc.store.put('cli-status-mixed', 'scans/broken.png', 'not a png', 'image/png');
   ingest = await startIngest(svc.config, { port: 0, host: '127.0.0.1', logger: quiet });
   results = await startResults(svc.config, { port: 0, host: '127.0.0.1', logger: quiet });
+  worker = await startWorker(svc.config, { logger: quiet, modelDirectory: join(dir, 'models') });
   env = {
     ...svc.env,
     CAMFLOW_INGEST_URL: `http://127.0.0.1:${ingest.port}`,
@@ -42,12 +56,14 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  await worker?.close();
   await results?.close();
   await ingest?.close();
   await svc?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
 }, 60_000);
 
-describe('runs that fail as a whole or find nothing', () => {
+describe('runs status and results: reasons, empty runs, filters', () => {
   test('a missing bucket: --watch and runs status show the reason the API holds', async () => {
     const r = await runCli(
       ['runs', 'create', 's3://no-such-bucket-here/x/', '--model', 'xray-clean@1', '--watch'],
@@ -77,4 +93,25 @@ describe('runs that fail as a whole or find nothing', () => {
       /camflow: warning: run \S+ found no images under s3:\/\/cli-status-empty\/nothing\//,
     );
   }, 60_000);
+
+  test('runs results --status failed|completed lists only those results', async () => {
+    const r = await runCli(
+      ['runs', 'create', 's3://cli-status-mixed/scans/', '--model', 'xray-clean@1', '--watch'],
+      env,
+    );
+    expect(r.stdout).toMatch(/: (failed|completed), 1 completed, 1 failed of 2$/m);
+    const runId = /^run (\S+)$/m.exec(r.stderr)?.[1] as string;
+    const failed = await runCli(['runs', 'results', runId, '--status', 'failed'], env);
+    expect(failed.code).toBe(0);
+    expect(failed.stdout.trim().split('\n')).toEqual([
+      expect.stringMatching(/^s3:\/\/cli-status-mixed\/scans\/broken\.png {2}failed: /),
+    ]);
+    const done = await runCli(['runs', 'results', runId, '--status', 'completed'], env);
+    expect(done.stdout.trim().split('\n')).toEqual([
+      expect.stringMatching(/^s3:\/\/cli-status-mixed\/scans\/good\.png {2}target 0 scores /),
+    ]);
+    const bad = await runCli(['runs', 'results', runId, '--status', 'done'], env);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--status must be one of completed, failed; got "done"/);
+  }, 120_000);
 });

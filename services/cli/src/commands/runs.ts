@@ -194,16 +194,30 @@ async function results(api: ApiClient, argv: string[]): Promise<number> {
       options: {
         limit: { type: 'string' },
         cursor: { type: 'string' },
+        status: { type: 'string' },
+        flagged: { type: 'boolean' },
+        'no-flagged': { type: 'boolean' },
         json: { type: 'boolean', default: false },
       },
     }),
   );
   if (positionals.length !== 1)
-    throw new UsageError('usage: camflow runs results <runId> [--limit N] [--cursor C]');
+    throw new UsageError(
+      'usage: camflow runs results <runId> [--status completed|failed] [--flagged|--no-flagged] [--limit N] [--cursor C]',
+    );
   const limit = positiveInt(values.limit, 'limit', 50);
+  if (values.flagged && values['no-flagged'])
+    throw new UsageError('--flagged and --no-flagged exclude each other');
+  const status =
+    values.status === undefined
+      ? undefined
+      : oneOf(values.status, 'status', ['completed', 'failed'] as const, 'completed');
+  // The API's filters: a page may then hold fewer than --limit items; follow --cursor.
   const q = new URLSearchParams({
     limit: String(limit),
     ...(values.cursor ? { cursor: values.cursor } : {}),
+    ...(status ? { status } : {}),
+    ...(values.flagged ? { flagged: 'true' } : values['no-flagged'] ? { flagged: 'false' } : {}),
   });
   const text = await api.requestText(
     'results',
