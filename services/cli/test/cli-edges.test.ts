@@ -74,4 +74,15 @@ describe('camflow at the edges a user meets', () => {
     );
     expect(r.code).toBe(2);
   });
+
+  test('models push of a card as the model names the mix-up before reaching S3', async () => {
+    const card = join(import.meta.dirname, '../../../test/fixtures/models/xray-clean/model.json');
+    const r = await runCli(['models', 'push', card, '--card', card], {
+      S3_ENDPOINT: 'http://127.0.0.1:1',
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      /model\.json is a model card \(JSON\), not an ONNX model: models push <model\.onnx>/,
+    );
+  });
 });

@@ -1,3 +1,4 @@
+import { extname } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Config } from '@camflow/config';
 import { listModels, ModelNameMismatchError, type ModelSummary, pushModel } from '@camflow/ingest';
@@ -25,6 +26,11 @@ export async function modelsCommand(argv: string[], config: Config): Promise<num
     }),
   );
   if (positionals.length !== 1 || !values.card) throw new UsageError(USAGE);
+  // Checked before S3 is reached, so the mix-up is named even where S3 is not set up.
+  if (extname(positionals[0]).toLowerCase() === '.json')
+    throw new UsageError(
+      `${positionals[0]} is a model card (JSON), not an ONNX model: models push <model.onnx> --card ${positionals[0]}`,
+    );
   const store = S3Store.fromConfig(config);
   try {
     await store.ensureBucket(config.CAMFLOW_MODEL_BUCKET);
