@@ -59,6 +59,13 @@ async function run(model: string, manifest: string, extra: Record<string, unknow
   return runId;
 }
 
+/** A result as the API lists it (the fields this test reads). */
+interface Item {
+  source: { key: string };
+  prediction: { scores: number[]; predicted: number; labels: number[] };
+  cams: { className: string; score: number }[];
+}
+
 interface LabelRow {
   name: string;
   sensitivity: number | null;
@@ -108,10 +115,8 @@ describe('bring your own model through the pipeline', () => {
       targets: ['Pneumonia', 'Effusion'],
     });
     const base = `http://127.0.0.1:${results.port}/v1/runs/${runId}`;
-    const page = await api<{ items: Record<string, unknown>[] }>(`${base}/results?limit=100`);
-    const byKey = new Map(
-      page.body.items.map((i) => [(i.source as { key: string }).key, i as Record<string, any>]),
-    );
+    const page = await api<{ items: Item[] }>(`${base}/results?limit=100`);
+    const byKey = new Map(page.body.items.map((i) => [i.source.key, i]));
     expect(byKey.size, JSON.stringify(page.body).slice(0, 600)).toBe(ref.predicted.length);
     for (const [i, key] of (expected.keys as string[]).entries()) {
       const item = byKey.get(key)!;
@@ -136,7 +141,7 @@ describe('bring your own model through the pipeline', () => {
     }
     await openReport(runId, 'byom-cxr14', async (p) => {
       expect(await p.locator('table', { hasText: 'sensitivity' }).first().isVisible()).toBe(true);
-      const text = await p.locator('body').innerText();
+      const text = (await p.locator('body').textContent()) ?? '';
       expect(text).toMatch(/CAM: Pneumonia \d\.\d+/);
       expect(text).toMatch(/CAM: Effusion \d\.\d+/);
     });
@@ -148,14 +153,16 @@ describe('bring your own model through the pipeline', () => {
     const base = `http://127.0.0.1:${results.port}/v1/runs/${runId}`;
     const status = await api<{ labelFigures: { accuracy: number } }>(base);
     expect(status.body.labelFigures.accuracy).toBeCloseTo(ref.accuracy, 9);
-    const page = await api<{ items: Record<string, any>[] }>(`${base}/results?limit=100`);
+    const page = await api<{ items: Item[] }>(`${base}/results?limit=100`);
     for (const item of page.body.items) {
       const names = item.cams.map((c: { className: string }) => c.className);
       expect(names).toHaveLength(2);
       expect(names[0]).toBe(ref.classes[item.prediction.predicted]);
     }
     await openReport(runId, 'byom-tri', async (p) => {
-      expect(await p.locator('body').innerText()).toMatch(/CAM: (normal|pneumonia|cardiomegaly)/);
+      expect((await p.locator('body').textContent()) ?? '').toMatch(
+        /CAM: (normal|pneumonia|cardiomegaly)/,
+      );
     });
   }, 240_000);
 });
