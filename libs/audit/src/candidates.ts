@@ -6,7 +6,8 @@
  *
  * The scan (a spatial scan statistic, like Kulldorff's): each image's peak is spread over one
  * CAM cell (a coarse map cannot place it more precisely), giving a density over the model
- * input's frame that sums to 1. For boxes of a few sizes (0.75 to 2 cells across half-width, at
+ * input's frame that sums to 1. For boxes of a few sizes and shapes (squares 0.75 to 2 cells across
+ * half-width, thin strips up to 4 cells along for bands and stamps; at
  * most `maxBoxArea` of the frame), everywhere, compare the density inside with the density in the
  * ring around it (a box twice as wide):
  * - excess share = mass inside - ring density x box area: peaks the surroundings do not explain;
@@ -103,12 +104,21 @@ export function scanCandidates(
   let suggestive:
     | { excess: number; iso: number; point: number; box: [number, number, number, number] }
     | undefined;
-  const cellPx = Math.max(frame.cell[0], frame.cell[1]);
-  const halves = [
-    ...new Set(
-      [0.75, 1, 1.5, 2].map((m) => Math.max(1, Math.round((m * cellPx) / Math.max(sx, sy)))),
-    ),
-  ];
+  // Box half-sizes per axis, in CAM cells: squares (0.75 to 2 cells) for tokens and electrodes,
+  // and thin strips (at most 1 cell across half-width, up to 4 along) for text stamps, rulers
+  // and bands, whose peaks spread along a line. Wider rectangles would fit organs: a lung field
+  // is a compact, busy region too, and pathology is supposed to be there.
+  const cellsX = frame.cell[0] / sx;
+  const cellsY = frame.cell[1] / sy;
+  const half = (m: number, cells: number) => Math.max(1, Math.round(m * cells));
+  const squares = [0.75, 1, 1.5, 2].map((m) => [half(m, cellsX), half(m, cellsY)] as const);
+  const strips = [0.75, 1].flatMap((thin) =>
+    [2, 3, 4].flatMap((long) => [
+      [half(long, cellsX), half(thin, cellsY)] as const,
+      [half(thin, cellsX), half(long, cellsY)] as const,
+    ]),
+  );
+  const shapes = [...new Map([...squares, ...strips].map((s) => [`${s[0]},${s[1]}`, s])).values()];
   const toPixels = (b: [number, number, number, number]): PixelBox => [
     b[0] * sx,
     b[1] * sy,
@@ -120,23 +130,23 @@ export function scanCandidates(
     let best:
       | { excess: number; iso: number; point: number; box: [number, number, number, number] }
       | undefined;
-    for (const h of halves) {
+    for (const [hx, hy] of shapes) {
       for (let cy = 0; cy <= g; cy++) {
         for (let cx = 0; cx <= g; cx++) {
-          const x0 = Math.max(0, cx - h);
-          const x1 = Math.min(g, cx + h);
-          const y0 = Math.max(0, cy - h);
-          const y1 = Math.min(g, cy + h);
+          const x0 = Math.max(0, cx - hx);
+          const x1 = Math.min(g, cx + hx);
+          const y0 = Math.max(0, cy - hy);
+          const y1 = Math.min(g, cy + hy);
           // A box clipped to less than half its width on a side is the same box shifted.
-          if (x1 - x0 < h || y1 - y0 < h) continue;
+          if (x1 - x0 < hx || y1 - y0 < hy) continue;
           const aIn = (x1 - x0) * (y1 - y0);
           if (aIn > o.maxBoxArea * g * g) continue;
           const inside = sum(x0, y0, x1, y1);
           if (inside <= 0) continue;
-          const X0 = Math.max(0, cx - 2 * h);
-          const X1 = Math.min(g, cx + 2 * h);
-          const Y0 = Math.max(0, cy - 2 * h);
-          const Y1 = Math.min(g, cy + 2 * h);
+          const X0 = Math.max(0, cx - 2 * hx);
+          const X1 = Math.min(g, cx + 2 * hx);
+          const Y0 = Math.max(0, cy - 2 * hy);
+          const Y1 = Math.min(g, cy + 2 * hy);
           const aRing = Math.max(1, (X1 - X0) * (Y1 - Y0) - aIn);
           const ringMass = Math.max(0, sum(X0, Y0, X1, Y1) - inside);
           const excess = inside - (ringMass / aRing) * aIn;

@@ -41,6 +41,26 @@ describe('candidate regions', () => {
     expect(cands[0].isolation).toBeGreaterThanOrEqual(CANDIDATE_DEFAULTS.minIsolation);
   });
 
+  test('a text band: peaks along a strip at the top centre are one candidate that covers it', () => {
+    // A stamp across cells 4..11 of row 0: each image peaks somewhere along the text.
+    const u = uniform(9);
+    const images = [
+      ...spread(80, 2),
+      ...Array.from({ length: 40 }, (_, i) => positive(`b${i}`, Math.floor(u(4, 12)), 0)),
+    ];
+    const c = collect(images);
+    const cands = findCandidates(c.classes.get(1)!, c.frame!);
+    expect(cands).toHaveLength(1);
+    const [x, y, w, h] = cands[0].box;
+    expect(w).toBeGreaterThan(2 * h); // a strip, not a square
+    expect(y).toBe(0);
+    // It holds every peak centre along the text (cells 4..11: pixels 72..184).
+    expect(x).toBeLessThanOrEqual(4 * 16 + 8);
+    expect(x + w).toBeGreaterThanOrEqual(11 * 16 + 8);
+    expect(cands[0].carriers.every((i) => c.classes.get(1)!.ids[i].startsWith('b'))).toBe(true);
+    expect(cands[0].imageShare).toBeCloseTo(40 / 120, 2);
+  });
+
   test('peaks spread over an organ give no candidate', () => {
     const c = collect(spread(200, 7));
     expect(findCandidates(c.classes.get(1)!, c.frame!)).toEqual([]);
