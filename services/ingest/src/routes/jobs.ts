@@ -22,13 +22,7 @@ export function registerJobRoutes(app: FastifyInstance, deps: IngestDeps, guards
     if (!canUseBucket(principal, bucket)) {
       throw new HttpError(403, 'forbidden', `this token may not read bucket ${bucket}`);
     }
-    const targets = await checkModel(
-      deps.models,
-      body.model,
-      body.layer,
-      body.target,
-      body.targets,
-    );
+    const targets = await checkModel(deps.models, body);
     // The ETag pins the content into the job id (a changed image is explained again).
     const info = await deps.store.head(bucket, key);
     if (!info) throw new HttpError(404, 'not_found', `no object s3://${bucket}/${key}`);

@@ -5,17 +5,21 @@ import { HttpError } from '../http-error.js';
 import type { ModelCatalog } from '../models.js';
 
 /**
- * Checks a request's model and layer before anything is queued: 404 for a model that was never
- * pushed, 400 with close matches for a layer the model does not have, 422 when the stored ONNX
- * file cannot be read (put in the bucket by hand, not by `camflow models push`).
+ * Checks a request's model, layer and targets before anything is queued: 404 for a model that
+ * was never pushed, 400 with close matches for a layer the model does not have, 422 when the
+ * stored ONNX file or card cannot be read (put in the bucket by hand, not by `camflow models
+ * push`), 400 for a target the card does not name. Returns `targets` with names as indices.
  */
 export async function checkModel(
   models: ModelCatalog,
-  model: string,
-  layer: string | undefined,
-  target?: 'predicted' | number,
-  targets?: TargetsRequest,
+  request: {
+    model: string;
+    layer?: string;
+    target?: 'predicted' | number;
+    targets?: TargetsRequest;
+  },
 ): Promise<TargetsSpec | undefined> {
+  const { model, layer, target, targets } = request;
   const ref = parseModelRef(model);
   if (!(await models.exists(ref))) {
     throw new HttpError(

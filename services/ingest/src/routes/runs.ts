@@ -27,13 +27,7 @@ export function registerRunRoutes(app: FastifyInstance, deps: IngestDeps, guards
     if (!canUseBucket(principal, body.source.bucket)) {
       throw new HttpError(403, 'forbidden', `this token may not read bucket ${body.source.bucket}`);
     }
-    const targets = await checkModel(
-      deps.models,
-      body.model,
-      body.layer,
-      body.target,
-      body.targets,
-    );
+    const targets = await checkModel(deps.models, body);
     const labels = await recordLabels(deps, body);
     const runId = newRunId('run');
     const key = idempotencyKey(req.headers['idempotency-key']);
