@@ -5,6 +5,7 @@
  * name is what decides permanent vs transient (job-errors.ts).
  */
 import { createRequire } from 'node:module';
+import * as worker_threads from 'node:worker_threads';
 import { parentPort, Worker } from 'node:worker_threads';
 import { TransientError } from '@camflow/contracts';
 
@@ -37,12 +38,25 @@ export function toWire(err: unknown): WireError {
 
 /**
  * An array that owns its whole buffer, safe to put in a transfer list: views are copied, and so
- * are Node Buffers (they may sit in Node's shared pool or in memory a native addon owns).
+ * are Node Buffers (they may sit in Node's shared pool or in memory a native addon owns), and
+ * buffers Node marks untransferable (from Node 22 on, memory a native addon such as sharp
+ * allocated: transferring one fails the whole message with a DataCloneError).
  */
 export function transferable<T extends Float32Array | Uint8Array>(a: T): T {
-  if (!Buffer.isBuffer(a) && a.byteOffset === 0 && a.byteLength === a.buffer.byteLength) return a;
+  if (
+    !Buffer.isBuffer(a) &&
+    a.byteOffset === 0 &&
+    a.byteLength === a.buffer.byteLength &&
+    !untransferable(a.buffer)
+  )
+    return a;
   return (a instanceof Float32Array ? new Float32Array(a) : new Uint8Array(a)) as T;
 }
+
+// worker_threads.isMarkedAsUntransferable exists from Node 21; Node 20 transfers such buffers.
+const isMarked = (worker_threads as { isMarkedAsUntransferable?: (o: object) => boolean })
+  .isMarkedAsUntransferable;
+const untransferable = (b: ArrayBufferLike): boolean => isMarked?.(b) ?? false;
 
 /** One worker thread running `@camflow/worker/<entry>` (compiled JavaScript). */
 export class ThreadClient {
