@@ -66,8 +66,11 @@ export async function startOpsServer(opts: OpsServerOptions): Promise<OpsServer>
     port: (server.address() as AddressInfo).port,
     close: () => {
       closing ??= new Promise<void>((resolve) => {
+        // Requests in flight (a probe answering "closing") finish; idle keep-alive sockets go
+        // now, and any left after a second are cut (a probe never takes that long).
         server.close(() => resolve());
-        server.closeAllConnections();
+        server.closeIdleConnections();
+        setTimeout(() => server.closeAllConnections(), 1000).unref();
       });
       return closing;
     },

@@ -1,6 +1,7 @@
 // Ingest's internal ops listener (METRICS_PORT): probes and Prometheus without a token, bodies
 // that say ok/down and nothing more, readiness that fails while the service closes; the API
 // port keeps its token rules.
+import { get } from 'node:http';
 import { loadConfig } from '@camflow/config';
 import { createLogger } from '@camflow/telemetry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -33,11 +34,26 @@ describe('ingest ops listener', () => {
       expect((await fetch(`http://127.0.0.1:${svc.port}/readyz`)).status).toBe(401);
     } finally {
       // Readiness flips before the API closes; the ops listener closes last.
+      // On its own connection: an idle keep-alive socket from the requests above is closed by
+      // the shutdown, and a request sent on it at that moment is reset (as fetch does on Node 22).
       const closing = svc.close();
-      const during = await fetch(`${ops}/readyz`);
+      const during = await getFresh(`${ops}/readyz`);
       expect(during.status).toBe(503);
-      expect(((await during.json()) as { status: string }).status).toBe('closing');
+      expect((JSON.parse(during.body) as { status: string }).status).toBe('closing');
       await closing;
     }
   });
 });
+
+/** GET on a new connection (no agent, no keep-alive). */
+function getFresh(url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    get(url, { agent: false }, (res) => {
+      let body = '';
+      res.on('data', (d) => {
+        body += d;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    }).on('error', reject);
+  });
+}
