@@ -6,111 +6,75 @@
 import { join } from 'node:path';
 import { auditDocumentSchema } from '@camflow/contracts';
 import { encodeSamplePngs, synthesizeSample } from '@camflow/imaging';
-import { type IngestService, pushModel, startIngest } from '@camflow/ingest';
-import { type ResultsService, startResults } from '@camflow/results-api';
-import { createLogger } from '@camflow/telemetry';
-import { startWorker, type WorkerService } from '@camflow/worker';
+import { pushModel } from '@camflow/ingest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { hasChromium, launchChromium } from '../support/browser.js';
-import { startTestServices, type TestServices } from '../support/services.js';
+import {
+  callJson,
+  type InProcessPipeline,
+  poll,
+  startInProcessPipeline,
+} from '../support/in-process.js';
 
 const TOKEN = 'audit-e2e-admin-token-0123';
 const OTHER = 'audit-e2e-other-token-4567';
 const MODELS = join(import.meta.dirname, '../fixtures/models');
-const quiet = createLogger('audit-e2e', 'silent');
 // Enough predicted positives (~180) for the audit to tell the markers' isolated clusters from
 // pathology that clusters in the lungs; with fewer it says inconclusive.
 const IMAGES = 240;
 
-let svc: TestServices;
-let ingest: IngestService;
-let results: ResultsService;
-let worker: WorkerService;
+let stack: InProcessPipeline;
+const api = <T = Record<string, unknown>>(url: string, init: RequestInit = {}, token = TOKEN) =>
+  callJson<T>(url, token, init);
 let shortcutRun = '';
 let cleanRun = '';
 
-async function api<T = Record<string, unknown>>(
-  url: string,
-  init: RequestInit = {},
-  token = TOKEN,
-) {
-  const r = await fetch(url, {
-    ...init,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-  });
-  return { status: r.status, body: (await r.json()) as T };
-}
-
-/** Polls until `done` holds for the answer (bounded). */
-async function poll<T>(
-  get: () => Promise<T>,
-  done: (v: T) => boolean,
-  timeoutMs: number,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await get();
-    if (done(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out: ${JSON.stringify(v).slice(0, 400)}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
-
 beforeAll(async () => {
-  svc = await startTestServices({
-    env: {
-      BATCH_SIZE: '8',
-      WORKER_CONCURRENCY: '8',
-      CAMFLOW_API_TOKENS: JSON.stringify({
-        [TOKEN]: { scopes: ['admin'], buckets: ['*'] },
-        [OTHER]: { scopes: ['runs:write', 'results:read'], buckets: ['*'] },
-      }),
-    },
-  });
-  for (const name of ['xray-shortcut', 'xray-clean']) {
-    const dir = join(MODELS, name);
-    await pushModel(svc.store, svc.config, {
-      onnxPath: join(dir, 'model.onnx'),
-      cardPath: join(dir, 'model.json'),
-      name,
-      version: '1',
-    });
-  }
-  await svc.store.ensureBucket('phantoms');
-  // Held-out phantoms (seed 31 is not among the training seeds 21/22), markers on 95% of positives.
-  const rows = ['key,label'];
-  for (let i = 0; i < IMAGES; i++) {
-    const s = synthesizeSample(
-      { count: IMAGES, seed: 31, size: 256, shortcut: 0.95, positiveRate: 0.75 },
-      i,
-    );
-    await svc.store.put(
-      'phantoms',
-      `set/${s.name}.png`,
-      (await encodeSamplePngs(s)).image,
-      'image/png',
-    );
-    rows.push(`set/${s.name}.png,${s.label}`);
-  }
-  await svc.store.put('phantoms', 'set/labels.csv', `${rows.join('\n')}\n`, 'text/csv');
-  ingest = await startIngest(svc.config, { port: 0, host: '127.0.0.1', logger: quiet });
-  results = await startResults(svc.config, { port: 0, host: '127.0.0.1', logger: quiet });
-  worker = await startWorker(svc.config, {
-    logger: quiet,
-    modelDirectory: join(svc.dir, 'models'),
+  const env = {
+    BATCH_SIZE: '8',
+    WORKER_CONCURRENCY: '8',
+    CAMFLOW_API_TOKENS: JSON.stringify({
+      [TOKEN]: { scopes: ['admin'], buckets: ['*'] },
+      [OTHER]: { scopes: ['runs:write', 'results:read'], buckets: ['*'] },
+    }),
+  };
+  stack = await startInProcessPipeline(env, async (svc) => {
+    for (const name of ['xray-shortcut', 'xray-clean']) {
+      const dir = join(MODELS, name);
+      await pushModel(svc.store, svc.config, {
+        onnxPath: join(dir, 'model.onnx'),
+        cardPath: join(dir, 'model.json'),
+        name,
+        version: '1',
+      });
+    }
+    await svc.store.ensureBucket('phantoms');
+    // Held-out phantoms (seed 31 is not among the training seeds 21/22), markers on 95% of positives.
+    const rows = ['key,label'];
+    for (let i = 0; i < IMAGES; i++) {
+      const s = synthesizeSample(
+        { count: IMAGES, seed: 31, size: 256, shortcut: 0.95, positiveRate: 0.75 },
+        i,
+      );
+      await svc.store.put(
+        'phantoms',
+        `set/${s.name}.png`,
+        (await encodeSamplePngs(s)).image,
+        'image/png',
+      );
+      rows.push(`set/${s.name}.png,${s.label}`);
+    }
+    await svc.store.put('phantoms', 'set/labels.csv', `${rows.join('\n')}\n`, 'text/csv');
   });
 }, 120_000);
 
 afterAll(async () => {
-  await worker?.close();
-  await results?.close();
-  await ingest?.close();
-  await svc?.close();
+  await stack?.close();
 }, 60_000);
 
 describe('the audit of a pipeline run', () => {
   test('a run of marked phantoms: shortcut-suspected, findings at the marker corners, pictures stored', async () => {
-    const created = await api<{ runId: string }>(`http://127.0.0.1:${ingest.port}/v1/runs`, {
+    const created = await api<{ runId: string }>(`http://127.0.0.1:${stack.ingest.port}/v1/runs`, {
       method: 'POST',
       body: JSON.stringify({
         model: 'xray-shortcut@1',
@@ -118,7 +82,7 @@ describe('the audit of a pipeline run', () => {
       }),
     });
     expect(created.status).toBe(202);
-    const base = `http://127.0.0.1:${results.port}/v1/runs/${created.body.runId}`;
+    const base = `http://127.0.0.1:${stack.results.port}/v1/runs/${created.body.runId}`;
     // While the run goes on, the audit answers 200 with what is known so far.
     const early = await api<{ status: string; verdict: unknown }>(`${base}/audit`);
     expect(early.status).toBe(200);
@@ -166,7 +130,7 @@ describe('the audit of a pipeline run', () => {
   }, 300_000);
 
   test('the clean model over the same phantoms: no-finding', async () => {
-    const created = await api<{ runId: string }>(`http://127.0.0.1:${ingest.port}/v1/runs`, {
+    const created = await api<{ runId: string }>(`http://127.0.0.1:${stack.ingest.port}/v1/runs`, {
       method: 'POST',
       body: JSON.stringify({
         model: 'xray-clean@1',
@@ -176,7 +140,7 @@ describe('the audit of a pipeline run', () => {
     const audit = await poll(
       () =>
         api<Record<string, unknown>>(
-          `http://127.0.0.1:${results.port}/v1/runs/${created.body.runId}/audit`,
+          `http://127.0.0.1:${stack.results.port}/v1/runs/${created.body.runId}/audit`,
         ),
       (r) => r.body.status === 'done' || r.body.status === 'failed',
       240_000,
@@ -190,7 +154,7 @@ describe('the audit of a pipeline run', () => {
   test('the report and the compare page open in a browser from a signed link, their pictures loaded', async () => {
     expect(hasChromium(), 'Debian chromium (/usr/bin/chromium) is needed').toBe(true);
     const link = await api<{ path: string; link: string }>(
-      `http://127.0.0.1:${results.port}/v1/runs/${shortcutRun}/links`,
+      `http://127.0.0.1:${stack.results.port}/v1/runs/${shortcutRun}/links`,
       { method: 'POST', body: JSON.stringify({ runs: [cleanRun] }) },
     );
     expect(link.status).toBe(201);
@@ -206,7 +170,7 @@ describe('the audit of a pipeline run', () => {
             .map((img) => ({ src: img.currentSrc, ok: img.complete && img.naturalWidth > 0 })),
         );
       // No Authorization header: the link alone opens it.
-      const report = await page.goto(`http://127.0.0.1:${results.port}${link.body.path}`, {
+      const report = await page.goto(`http://127.0.0.1:${stack.results.port}${link.body.path}`, {
         waitUntil: 'load',
       });
       expect(report?.status()).toBe(200);
@@ -218,7 +182,7 @@ describe('the audit of a pipeline run', () => {
       const images = await loaded();
       expect(images.filter((i) => !i.ok)).toEqual([]);
       expect(images.length).toBeGreaterThanOrEqual(4);
-      const dir = process.env.CAMFLOW_TEST_ARTIFACTS ?? svc.dir;
+      const dir = process.env.CAMFLOW_TEST_ARTIFACTS ?? stack.svc.dir;
       await page.screenshot({ path: join(dir, 'audit-report.png'), fullPage: false });
       // The compare page, from the report's link (the signed link covers both runs).
       await page.locator('a', { hasText: 'xray-clean@1' }).first().click();
@@ -238,7 +202,7 @@ describe('the audit of a pipeline run', () => {
   }, 120_000);
 
   test('a run that says audit: false is not audited, and says how to start it', async () => {
-    const created = await api<{ runId: string }>(`http://127.0.0.1:${ingest.port}/v1/runs`, {
+    const created = await api<{ runId: string }>(`http://127.0.0.1:${stack.ingest.port}/v1/runs`, {
       method: 'POST',
       body: JSON.stringify({
         model: 'xray-shortcut@1',
@@ -246,7 +210,7 @@ describe('the audit of a pipeline run', () => {
         audit: false,
       }),
     });
-    const base = `http://127.0.0.1:${results.port}/v1/runs/${created.body.runId}`;
+    const base = `http://127.0.0.1:${stack.results.port}/v1/runs/${created.body.runId}`;
     await poll(
       () => api<{ status: string }>(base),
       (r) => r.body.status === 'completed',

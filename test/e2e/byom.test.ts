@@ -5,54 +5,35 @@
 // redis-server, s3rver, ONNX Runtime; the services in this process.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type IngestService, pushModel, startIngest } from '@camflow/ingest';
-import { type ResultsService, startResults } from '@camflow/results-api';
-import { createLogger } from '@camflow/telemetry';
-import { startWorker, type WorkerService } from '@camflow/worker';
+import { pushModel } from '@camflow/ingest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { hasChromium, launchChromium } from '../support/browser.js';
-import { startTestServices, type TestServices } from '../support/services.js';
+import {
+  callJson,
+  type InProcessPipeline,
+  poll,
+  startInProcessPipeline,
+} from '../support/in-process.js';
 
 const TOKEN = 'byom-e2e-admin-token-0123';
 const FIXTURES = join(import.meta.dirname, '../fixtures');
 const BYOM = join(FIXTURES, 'byom');
 const expected = JSON.parse(readFileSync(join(BYOM, 'expected.json'), 'utf8'));
-const quiet = createLogger('byom-e2e', 'silent');
 
-let svc: TestServices;
-let ingest: IngestService;
-let results: ResultsService;
-let worker: WorkerService;
-
-async function api<T = Record<string, unknown>>(url: string, init: RequestInit = {}) {
-  const r = await fetch(url, {
-    ...init,
-    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-  });
-  return { status: r.status, body: (await r.json()) as T };
-}
-
-/** Polls until `done` holds for the answer (bounded). */
-async function poll<T>(get: () => Promise<T>, done: (v: T) => boolean, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await get();
-    if (done(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out: ${JSON.stringify(v).slice(0, 400)}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
+let stack: InProcessPipeline;
+const api = <T = Record<string, unknown>>(url: string, init: RequestInit = {}) =>
+  callJson<T>(url, TOKEN, init);
 
 /** Runs `model` over a manifest and waits for it; returns the run id. */
 async function run(model: string, manifest: string, extra: Record<string, unknown> = {}) {
-  const created = await api<{ runId: string }>(`http://127.0.0.1:${ingest.port}/v1/runs`, {
+  const created = await api<{ runId: string }>(`http://127.0.0.1:${stack.ingest.port}/v1/runs`, {
     method: 'POST',
     body: JSON.stringify({ model, source: { bucket: 'byom', manifest }, ...extra }),
   });
   expect(created.status, JSON.stringify(created.body)).toBe(202);
   const runId = created.body.runId;
   await poll(
-    () => api<{ status: string }>(`http://127.0.0.1:${results.port}/v1/runs/${runId}`),
+    () => api<{ status: string }>(`http://127.0.0.1:${stack.results.port}/v1/runs/${runId}`),
     (r) => r.body.status === 'completed' || r.body.status === 'failed',
     120_000,
   );
@@ -74,38 +55,29 @@ interface LabelRow {
 }
 
 beforeAll(async () => {
-  svc = await startTestServices({
-    env: {
-      BATCH_SIZE: '8',
-      WORKER_CONCURRENCY: '4',
-      CAMFLOW_API_TOKENS: JSON.stringify({ [TOKEN]: { scopes: ['admin'], buckets: ['*'] } }),
-    },
-  });
-  for (const name of ['tri-tiny', 'cxr14-tiny']) {
-    const dir = join(FIXTURES, 'models', name);
-    await pushModel(svc.store, svc.config, {
-      onnxPath: join(dir, 'model.onnx'),
-      cardPath: join(dir, 'model.json'),
-    });
-  }
-  await svc.store.ensureBucket('byom');
-  for (const key of expected.keys as string[])
-    await svc.store.put('byom', key, readFileSync(join(BYOM, key)), 'image/png');
-  for (const m of ['multiclass.csv', 'multilabel.csv'])
-    await svc.store.put('byom', m, readFileSync(join(BYOM, m)), 'text/csv');
-  ingest = await startIngest(svc.config, { port: 0, host: '127.0.0.1', logger: quiet });
-  results = await startResults(svc.config, { port: 0, host: '127.0.0.1', logger: quiet });
-  worker = await startWorker(svc.config, {
-    logger: quiet,
-    modelDirectory: join(svc.dir, 'models'),
+  const env = {
+    BATCH_SIZE: '8',
+    WORKER_CONCURRENCY: '4',
+    CAMFLOW_API_TOKENS: JSON.stringify({ [TOKEN]: { scopes: ['admin'], buckets: ['*'] } }),
+  };
+  stack = await startInProcessPipeline(env, async (svc) => {
+    for (const name of ['tri-tiny', 'cxr14-tiny']) {
+      const dir = join(FIXTURES, 'models', name);
+      await pushModel(svc.store, svc.config, {
+        onnxPath: join(dir, 'model.onnx'),
+        cardPath: join(dir, 'model.json'),
+      });
+    }
+    await svc.store.ensureBucket('byom');
+    for (const key of expected.keys as string[])
+      await svc.store.put('byom', key, readFileSync(join(BYOM, key)), 'image/png');
+    for (const m of ['multiclass.csv', 'multilabel.csv'])
+      await svc.store.put('byom', m, readFileSync(join(BYOM, m)), 'text/csv');
   });
 }, 120_000);
 
 afterAll(async () => {
-  await worker?.close();
-  await results?.close();
-  await ingest?.close();
-  await svc?.close();
+  await stack?.close();
 }, 60_000);
 
 describe('bring your own model through the pipeline', () => {
@@ -114,7 +86,7 @@ describe('bring your own model through the pipeline', () => {
     const runId = await run('cxr14-tiny@1', 'multilabel.csv', {
       targets: ['Pneumonia', 'Effusion'],
     });
-    const base = `http://127.0.0.1:${results.port}/v1/runs/${runId}`;
+    const base = `http://127.0.0.1:${stack.results.port}/v1/runs/${runId}`;
     const page = await api<{ items: Item[] }>(`${base}/results?limit=100`);
     const byKey = new Map(page.body.items.map((i) => [i.source.key, i]));
     expect(byKey.size, JSON.stringify(page.body).slice(0, 600)).toBe(ref.predicted.length);
@@ -150,7 +122,7 @@ describe('bring your own model through the pipeline', () => {
   test('3 softmax classes: accuracy as PyTorch has it; each CAM named by class; the report opens', async () => {
     const ref = expected['tri-tiny'];
     const runId = await run('tri-tiny@1', 'multiclass.csv', { targets: { top: 2 } });
-    const base = `http://127.0.0.1:${results.port}/v1/runs/${runId}`;
+    const base = `http://127.0.0.1:${stack.results.port}/v1/runs/${runId}`;
     const status = await api<{ labelFigures: { accuracy: number } }>(base);
     expect(status.body.labelFigures.accuracy).toBeCloseTo(ref.accuracy, 9);
     const page = await api<{ items: Item[] }>(`${base}/results?limit=100`);
@@ -178,14 +150,14 @@ async function openReport(
     return;
   }
   const link = await api<{ path: string }>(
-    `http://127.0.0.1:${results.port}/v1/runs/${runId}/links`,
+    `http://127.0.0.1:${stack.results.port}/v1/runs/${runId}/links`,
     { method: 'POST', body: '{}' },
   );
   expect(link.status).toBe(201);
   const browser = await launchChromium();
   try {
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    const res = await page.goto(`http://127.0.0.1:${results.port}${link.body.path}`, {
+    const res = await page.goto(`http://127.0.0.1:${stack.results.port}${link.body.path}`, {
       waitUntil: 'load',
     });
     expect(res?.status()).toBe(200);
@@ -197,7 +169,7 @@ async function openReport(
     );
     expect(broken).toEqual([]);
     await check(page);
-    const dir = process.env.CAMFLOW_TEST_ARTIFACTS ?? svc.dir;
+    const dir = process.env.CAMFLOW_TEST_ARTIFACTS ?? stack.svc.dir;
     await page.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
   } finally {
     await browser.close();
