@@ -6,62 +6,57 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type IngestService, pushModel, startIngest } from '@camflow/ingest';
-import { type ResultsService, startResults } from '@camflow/results-api';
-import { createLogger } from '@camflow/telemetry';
-import { startWorker, type WorkerService } from '@camflow/worker';
+import { pushModel } from '@camflow/ingest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startTestServices, type TestServices } from '../../../test/support/services.js';
+import {
+  type InProcessPipeline,
+  startInProcessPipeline,
+} from '../../../test/support/in-process.js';
+import type { TestServices } from '../../../test/support/services.js';
 import { runCli } from './run-cli.js';
 
 const TOKEN = 'cli-folder-runs-token-0123';
 const MODELS = join(import.meta.dirname, '../../../test/fixtures/models');
-const quiet = createLogger('cli-folder-runs', 'silent');
 
 let svc: TestServices;
-let ingest: IngestService;
-let results: ResultsService;
-let worker: WorkerService;
+let stack: InProcessPipeline;
 let dir: string;
 let env: Record<string, string>;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'camflow-folder-runs-'));
-  svc = await startTestServices({
-    env: {
+  stack = await startInProcessPipeline(
+    {
       BATCH_SIZE: '8',
       WORKER_CONCURRENCY: '4',
       CAMFLOW_API_TOKENS: JSON.stringify({ [TOKEN]: { scopes: ['admin'], buckets: ['*'] } }),
     },
-  });
-  await pushModel(svc.store, svc.config, {
-    onnxPath: join(MODELS, 'xray-clean/model.onnx'),
-    cardPath: join(MODELS, 'xray-clean/model.json'),
-    name: 'xray-clean',
-    version: '1',
-  });
-  ingest = await startIngest(svc.config, { port: 0, host: '127.0.0.1', logger: quiet });
-  results = await startResults(svc.config, { port: 0, host: '127.0.0.1', logger: quiet });
-  worker = await startWorker(svc.config, { logger: quiet, modelDirectory: join(dir, 'models') });
+    async (s) => {
+      svc = s;
+      await pushModel(svc.store, svc.config, {
+        onnxPath: join(MODELS, 'xray-clean/model.onnx'),
+        cardPath: join(MODELS, 'xray-clean/model.json'),
+        name: 'xray-clean',
+        version: '1',
+      });
+    },
+  );
   env = {
     ...svc.env,
-    CAMFLOW_INGEST_URL: `http://127.0.0.1:${ingest.port}`,
-    CAMFLOW_RESULTS_URL: `http://127.0.0.1:${results.port}`,
+    CAMFLOW_INGEST_URL: `http://127.0.0.1:${stack.ingest.port}`,
+    CAMFLOW_RESULTS_URL: `http://127.0.0.1:${stack.results.port}`,
     CAMFLOW_TOKEN: TOKEN,
   };
 }, 120_000);
 
 afterAll(async () => {
-  await worker?.close();
-  await results?.close();
-  await ingest?.close();
-  await svc?.close();
+  await stack?.close();
   if (dir) await rm(dir, { recursive: true, force: true });
 }, 60_000);
 
 /** Ingest's counters of runs created and explain jobs queued. */
 async function counters() {
-  const r = await fetch(`http://127.0.0.1:${ingest.port}/metrics`, {
+  const r = await fetch(`http://127.0.0.1:${stack.ingest.port}/metrics`, {
     headers: { authorization: `Bearer ${TOKEN}` },
   });
   const text = await r.text();

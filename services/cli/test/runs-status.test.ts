@@ -2,65 +2,56 @@
 // nothing, through the compiled CLI against the embedded stack (redis-server, s3rver, ingest,
 // results, a worker with ONNX Runtime in this process); and `runs results` filtered as the API
 // filters.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type IngestService, pushModel, startIngest } from '@camflow/ingest';
-import { type ResultsService, startResults } from '@camflow/results-api';
-import { createLogger } from '@camflow/telemetry';
-import { startWorker, type WorkerService } from '@camflow/worker';
+import { pushModel } from '@camflow/ingest';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startTestServices, type TestServices } from '../../../test/support/services.js';
+import {
+  type InProcessPipeline,
+  startInProcessPipeline,
+} from '../../../test/support/in-process.js';
+import type { TestServices } from '../../../test/support/services.js';
 import { runCli } from './run-cli.js';
 
 const TOKEN = 'cli-runs-status-token-0123';
 const MODELS = join(import.meta.dirname, '../../../test/fixtures/models');
-const quiet = createLogger('cli-runs-status', 'silent');
 
 let svc: TestServices;
-let ingest: IngestService;
-let results: ResultsService;
-let worker: WorkerService;
-let dir: string;
+let stack: InProcessPipeline;
 let env: Record<string, string>;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'camflow-runs-status-'));
-  svc = await startTestServices({
-    env: {
+  stack = await startInProcessPipeline(
+    {
       CAMFLOW_API_TOKENS: JSON.stringify({ [TOKEN]: { scopes: ['admin'], buckets: ['*'] } }),
     },
-  });
-  await pushModel(svc.store, svc.config, {
-    onnxPath: join(MODELS, 'xray-clean/model.onnx'),
-    cardPath: join(MODELS, 'xray-clean/model.json'),
-    name: 'xray-clean',
-    version: '1',
-  });
-  await svc.store.ensureBucket('cli-status-empty');
-  await svc.store.ensureBucket('cli-status-mixed');
-  const png = await readFile(
-    join(import.meta.dirname, '../../../test/fixtures/byom/images/cxr15.png'),
+    async (s) => {
+      svc = s;
+      await pushModel(svc.store, svc.config, {
+        onnxPath: join(MODELS, 'xray-clean/model.onnx'),
+        cardPath: join(MODELS, 'xray-clean/model.json'),
+        name: 'xray-clean',
+        version: '1',
+      });
+      await svc.store.ensureBucket('cli-status-empty');
+      await svc.store.ensureBucket('cli-status-mixed');
+      const png = await readFile(
+        join(import.meta.dirname, '../../../test/fixtures/byom/images/cxr15.png'),
+      );
+      await svc.store.put('cli-status-mixed', 'scans/good.png', new Uint8Array(png), 'image/png');
+      await svc.store.put('cli-status-mixed', 'scans/broken.png', 'not a png', 'image/png');
+    },
   );
-  await svc.store.put('cli-status-mixed', 'scans/good.png', new Uint8Array(png), 'image/png');
-  await svc.store.put('cli-status-mixed', 'scans/broken.png', 'not a png', 'image/png');
-  ingest = await startIngest(svc.config, { port: 0, host: '127.0.0.1', logger: quiet });
-  results = await startResults(svc.config, { port: 0, host: '127.0.0.1', logger: quiet });
-  worker = await startWorker(svc.config, { logger: quiet, modelDirectory: join(dir, 'models') });
   env = {
     ...svc.env,
-    CAMFLOW_INGEST_URL: `http://127.0.0.1:${ingest.port}`,
-    CAMFLOW_RESULTS_URL: `http://127.0.0.1:${results.port}`,
+    CAMFLOW_INGEST_URL: `http://127.0.0.1:${stack.ingest.port}`,
+    CAMFLOW_RESULTS_URL: `http://127.0.0.1:${stack.results.port}`,
     CAMFLOW_TOKEN: TOKEN,
   };
 }, 120_000);
 
 afterAll(async () => {
-  await worker?.close();
-  await results?.close();
-  await ingest?.close();
-  await svc?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await stack?.close();
 }, 60_000);
 
 describe('runs status and results: reasons, empty runs, filters', () => {
